@@ -1,0 +1,51 @@
+"""The in-memory ledger: normalised rows that remember the Excel row the user sees."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding, make
+
+
+@dataclass
+class LedgerRow:
+    excel_row: int                 # 1-based row number as Excel shows it
+    values: dict[str, Any]         # key -> normalised value (see reader: str, bool, datetime, DateOnly, Invalid, None)
+    hidden: bool = False
+
+
+@dataclass
+class Ledger:
+    path: Path
+    sheet: str
+    header_row: int                # 1-based
+    columns: dict[str, int]        # key -> 1-based column index, only columns present in the file
+    rows: list[LedgerRow]
+    findings: list[Finding] = field(default_factory=list)   # structural, found while reading
+    info: dict[str, str] = field(default_factory=dict)      # the info sheet's key -> value
+    date1904: bool = False
+    header_names: dict[str, str] = field(default_factory=dict)  # key -> header text as written in the file
+
+    def cell(self, row: int, key: str) -> str | None:
+        """A1 reference of a row's cell in a column, or None when the column is absent."""
+        col = self.columns.get(key)
+        return f"{column_letter(col)}{row}" if col else None
+
+
+class LedgerError(Exception):
+    """The file cannot be used at all (exit code 2); carries the finding that says why."""
+
+    def __init__(self, code: str, path: Path | str, **params: Any):
+        self.finding = make(code, **params)
+        self.path = Path(path)
+        super().__init__(f"{Path(path).name}：{self.finding.message}。{self.finding.hint}")
+
+
+def column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
