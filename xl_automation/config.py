@@ -54,20 +54,23 @@ class Config:
         return next((w for w in self.windows if w.code == code), None)
 
     @cached_property
-    def towns(self) -> dict[str, str]:
-        """Town name (and every alias) -> district, county or functional zone."""
+    def towns(self) -> dict[str, frozenset[str]]:
+        """Town name (and every alias) -> the areas it may be filed under: its county, and a zone."""
         rows = self.data.get("towns")
         if rows is None:
             text = _DATA.joinpath(self.data.get("towns_file", "zibo_towns.csv")).read_text(encoding="utf-8")
             rows = list(csv.DictReader(io.StringIO(text)))
-        table = {r["town_name"]: r["county_name"] for r in rows}
+        table: dict[str, set[str]] = {r["town_name"]: {r["county_name"]} for r in rows}
         for zone, towns in self.data.get("zone_towns", {}).items():
             for town in towns:
-                table[town] = zone
+                table.setdefault(town, set()).add(zone)
         for alias, name in self.data.get("town_aliases", {}).items():
             if name in table:
                 table.setdefault(alias, table[name])
-        return table
+        return {town: frozenset(areas) for town, areas in table.items()}
+
+    def zone_is_mapped(self, zone: str) -> bool:
+        return bool(self.data.get("zone_towns", {}).get(zone))
 
     @property
     def areas(self) -> tuple[str, ...]:
