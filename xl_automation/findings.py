@@ -15,15 +15,19 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file-old-xls": (ERROR, "旧版 .xls 格式无法写回标注", "在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后再运行"),
     "file-encrypted": (ERROR, "文件设置了打开密码，程序无法读取", "在 Excel 中“文件 › 信息 › 保护工作簿 › 用密码进行加密”清空密码后保存"),
     "file-corrupt": (ERROR, "文件已损坏，无法读取：{detail}", "用 Excel 打开并修复后另存，或从备份中恢复"),
+    "file-unreadable": (ERROR, "无法读取文件：{detail}", "检查文件的读取权限；网盘文件请先下载到本地"),
     "file-locked": (ERROR, "文件正在被 Excel/WPS 打开（发现锁文件 {lock}）", "先在 Excel/WPS 中保存并关闭此文件，再运行"),
+    "annotate-failed": (ERROR, "无法把标注写回工作簿：{detail}", "校验结果不受影响：不写回标注再运行即可查看结果，并把此文件交给维护人员排查"),
     "sheet-missing": (ERROR, "找不到“{sheet}”工作表，也没有哪个工作表含有台账表头", "使用台账模板，或把台账工作表改名为“{sheet}”并保留表头行"),
     "sheet-fallback": (WARNING, "没有“{expected}”工作表，已按表头识别使用“{sheet}”", "把工作表改名为“{expected}”"),
     "column-missing": (ERROR, "缺少必需的列：{columns}", "在表头行补上这些列（可从台账模板复制表头）"),
     "column-optional-missing": (WARNING, "缺少列：{columns}，这些信息将视为空", "从台账模板复制完整表头"),
     "column-alias": (WARNING, "列名“{alias}”按“{header}”识别", "把表头改为标准列名“{header}”"),
     "column-duplicate": (ERROR, "“{header}”列出现了不止一次（{cells}），只使用第一列", "删除或改名重复的列"),
+    "header-missing": (ERROR, "“{sheet}”工作表前 {rows} 行中找不到表头行（至少要有 {minimum} 个标准列名）", "从台账模板复制表头行，放在数据的上方"),
     "header-merged": (WARNING, "表头行有合并单元格（{ranges}）", "取消表头合并，每列一个列名"),
     "calendar-uncovered": (WARNING, "{year} 年的法定节假日和调休数据缺失，工作时间按周一至周五计算", "在配置的节假日调整表中补录 {year} 年的休/班日期"),
+    "row-hidden": (WARNING, "第 {row} 行被隐藏，仍作为台账数据校验", "取消隐藏并核对；不需要的行请删除"),
     # values
     "required-missing": (ERROR, "“{header}”未填写", "填写{header}"),
     "id-missing": (ERROR, "受理编号未填写", "可使用建议编号 {proposal}"),
@@ -79,7 +83,8 @@ def make(code: str, *, sheet: str | None = None, row: int | None = None, column:
          cell: str | None = None, value: Any = None, **params: Any) -> Finding:
     """Build a finding from the catalogue; params fill the message and hint templates."""
     severity, message, hint = CATALOGUE[code]
-    fields = {"value": _jsonable(value) if value is not None else "", "header": column or "", **params}
+    fields = {"value": _jsonable(value) if value is not None else "", "header": column or "",
+              "sheet": sheet or "", "row": row or "", "cell": cell or "", **params}
     return Finding(code, severity, sheet, row, column, cell, value,
                    message.format(**fields), hint.format(**fields))
 

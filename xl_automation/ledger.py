@@ -26,6 +26,7 @@ class Ledger:
     info: dict[str, str] = field(default_factory=dict)      # the info sheet's key -> value
     date1904: bool = False
     header_names: dict[str, str] = field(default_factory=dict)  # key -> header text as written in the file
+    format: str = "xlsx"           # xlsx | xlsm | xls (xls is read, but cannot be annotated)
 
     def cell(self, row: int, key: str) -> str | None:
         """A1 reference of a row's cell in a column, or None when the column is absent."""

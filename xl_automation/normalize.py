@@ -81,7 +81,8 @@ def parse_datetime(value: Any, date1904: bool = False) -> datetime | DateOnly | 
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.replace(microsecond=0, tzinfo=None)
+        # round, not truncate: Excel shows 08:29:59.994 as 08:30
+        return (value + timedelta(microseconds=500_000)).replace(microsecond=0, tzinfo=None)
     if isinstance(value, date):
         return DateOnly(datetime.combine(value, time()))
     if isinstance(value, time):
