@@ -79,7 +79,7 @@ class Config:
 
     def enterprise_names(self) -> list[str]:
         return [e["name"] for e in self.data.get("enterprises", {}).get("items", [])
-                if not e["name"].startswith("(")]
+                if not e["name"].startswith(("(", "（"))]
 
 
 def _schema() -> dict[str, Any]:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what the tests need, then runs the whole suite.
+# Debian packages: LibreOffice (independent spreadsheet engine), a CJK font (PDF checks), poppler (pdffonts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v soffice >/dev/null || need+=(libreoffice-calc libreoffice-script-provider-python)
+fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk" || need+=(fonts-wqy-zenhei)
+command -v pdffonts >/dev/null || need+=(poppler-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# pytest exits 5 when it collects nothing: that fails this script, never a silent pass
+python3 -m pytest -q "$@"

@@ -1,0 +1,127 @@
+"""Command line: the same actions as the Excel buttons, on saved files."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from . import config as cfg
+from .ledger import LedgerError
+from .periods import PeriodError
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A wrong argument, said in one Chinese line."""
+
+
+def parse_now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now().replace(microsecond=0)
+    from .normalize import parse_datetime
+    value = parse_datetime(text)
+    if not isinstance(value, datetime):
+        raise UsageError(f"--now “{text}”不是有效的时间，应如 2026-11-20 12:00")
+    return value
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands as c
+    p = argparse.ArgumentParser(
+        prog="xl-automation", description="综合受理窗口台账：校验、标记超时、报送与汇总。",
+        epilog="示例：xl-automation validate 台账.xlsx --annotate")
+    p.add_argument("--config", help="配置文件（JSON），默认使用内置配置或环境变量 XL_AUTOMATION_CONFIG")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, func: Callable, help_text: str, example: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_text, description=help_text, epilog=f"示例：{example}")
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = command("new-ledger", c.new_ledger, "为窗口生成某统计周期的空白台账",
+                 "xl-automation new-ledger --window ZLS02 --period 2026-11 --out 张店分公司-2026-11.xlsx")
+    sp.add_argument("--window", required=True, help="窗口编码（见 config 命令）")
+    sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
+    sp.add_argument("--out", required=True, help="输出文件 .xlsx")
+    for name, func, text in (("validate", c.validate, "校验台账：列出每个错误和提醒"),
+                             ("flag", c.flag, "标记超时：计算每条需求的响应用时和时限状态")):
+        sp = command(name, func, text, f"xl-automation {name} 台账.xlsx --annotate --now '2026-11-20 12:00'")
+        sp.add_argument("file", help="台账文件 .xlsx/.xlsm")
+        sp.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        sp.add_argument("--annotate", action="store_true", help="把标注、批注和程序列写回工作簿")
+        sp.add_argument("--now", help="当前时间，默认取系统时间，如 '2026-11-20 12:00'")
+    from . import month_end as m
+    sp = command("submit", m.submit, "报送：校验通过后生成本期报送文件和清单",
+                 "xl-automation submit 张店分公司-2026-11.xlsx --to 报送/2026-11")
+    sp.add_argument("file", help="台账文件")
+    sp.add_argument("--to", required=True, help="报送目录（集团营销服务中心收取的文件夹）")
+    sp.add_argument("--period", help="统计周期 YYYY-MM，默认取台账信息表中的统计周期")
+    sp.add_argument("--now", help="当前时间，默认取系统时间")
+    sp = command("consolidate", m.consolidate, "汇总：读取报送目录中的全部报送文件，生成集团月度报表",
+                 "xl-automation consolidate 报送/2026-11 --period 2026-11 --out 月报-2026-11.xlsx --pdf")
+    sp.add_argument("dir", help="报送目录")
+    sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
+    sp.add_argument("--out", required=True, help="报表文件 .xlsx")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出汇总结果")
+    sp.add_argument("--now", help="当前时间，默认取系统时间")
+    sp.add_argument("--show-personal-info", action="store_true", help="报表中显示完整姓名和电话（默认脱敏）")
+    sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 导出 PDF")
+    sp = command("notice", m.notice, "生成可直接粘贴到联络群的提醒文字",
+                 "xl-automation notice 报送/2026-11 --period 2026-11")
+    sp.add_argument("dir", help="报送目录")
+    sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
+    sp.add_argument("--now", help="当前时间，默认取系统时间")
+    sp = command("config", c.show_config, "显示正在使用的配置", "xl-automation config --json")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出完整配置")
+    sp = command("build-templates", c.build_templates, "重新生成 templates/ 下的模板文件",
+                 "xl-automation build-templates templates")
+    sp.add_argument("out", nargs="?", default="templates", help="输出目录，默认 templates")
+    sp = command("demo", c.demo, "用合成样例数据完整运行一遍（演示）", "xl-automation demo --out demo-output")
+    sp.add_argument("--out", default="demo-output", help="输出目录，默认 demo-output")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_UNUSABLE
+    try:
+        args.config_obj = cfg.load(args.config)
+        return args.func(args)
+    except LedgerError as e:
+        if getattr(args, "json", False):
+            _print_json({"file": str(e.path), "error": e.finding.as_dict()})
+        print(f"无法使用：{e}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (cfg.ConfigError, UsageError, PeriodError) as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except PermissionError as e:
+        print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as e:  # the last line of defence: one line, never a traceback for a user
+        if os.environ.get("XL_AUTOMATION_DEBUG"):
+            raise
+        print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
+              "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

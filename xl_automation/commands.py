@@ -1,0 +1,169 @@
+"""What each CLI command does: open, call the core, write, report (text or JSON)."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from . import sla
+from .cli import EXIT_ERRORS, EXIT_OK, UsageError, _print_json, parse_now
+from .findings import Finding
+from .labels import SEVERITY_ZH
+from .periods import Period
+
+
+def _window(conf, code: str):
+    window = conf.window(code)
+    if window is None:
+        known = "、".join(f"{w.code}（{w.name}）" for w in conf.windows)
+        raise UsageError(f"没有编码为 {code} 的窗口。可用窗口：{known}")
+    return window
+
+
+def new_ledger(args) -> int:
+    from .template import build_ledger
+    conf = args.config_obj
+    window = _window(conf, args.window)
+    period = Period.parse(args.period, conf.policy["period_start_day"])
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
+    if out.exists():
+        raise UsageError(f"{out} 已存在，不覆盖；请换一个文件名或先移走原文件")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    build_ledger(out, config=conf, window=window, period=period)
+    print(f"已生成 {window.name}（{window.code}）{period.label} 台账：{out}")
+    return EXIT_OK
+
+
+def check_file(path: Path, conf, now, annotate: bool):
+    """Read, validate and clock one ledger; annotate it when asked. Returns (check, annotation)."""
+    from .reader import read_ledger
+    from .validate import check_ledger
+    ledger = read_ledger(path, config=conf)
+    check = check_ledger(ledger, conf, now)
+    annotation = None
+    if annotate:
+        from .annotate import annotate as write_annotations
+        annotation = write_annotations(ledger, check.findings, check.clocks, now=now)
+    return check, annotation
+
+
+def _summary(check, annotation) -> dict[str, Any]:
+    data = {"file": str(check.ledger.path), "rows": len(check.ledger.rows), "errors": check.errors,
+            "warnings": check.warnings, "findings": [f.as_dict() for f in check.findings]}
+    if annotation is not None:
+        data["annotated"] = {"path": str(annotation.path), "copy": annotation.is_copy,
+                             "reasons": list(annotation.reasons)}
+    return data
+
+
+def _finding_line(f: Finding) -> str:
+    where = f"{f.sheet}!{f.cell}" if f.cell else (f"{f.sheet} 第 {f.row} 行" if f.row else (f.sheet or "文件"))
+    column = f" {f.column}" if f.column else ""
+    return f"  [{SEVERITY_ZH[f.severity]}] {where}{column}：{f.message}。处理：{f.hint}"
+
+
+def _print_head(check) -> None:
+    ledger = check.ledger
+    print(f"{ledger.path.name} › {ledger.sheet}（表头在第 {ledger.header_row} 行）："
+          f"共 {len(ledger.rows)} 行，错误 {check.errors} 条，提醒 {check.warnings} 条")
+
+
+def _print_annotation(annotation) -> None:
+    if annotation is None:
+        return
+    if annotation.is_copy:
+        print(f"原文件含有写回时会丢失的内容（{'；'.join(annotation.reasons)}），"
+              f"为不损坏原文件，标注已写入副本：{annotation.path}")
+    else:
+        print(f"已写回标注：{annotation.path}")
+
+
+def validate(args) -> int:
+    conf = args.config_obj
+    check, annotation = check_file(Path(args.file), conf, parse_now(args.now), args.annotate)
+    if args.json:
+        _print_json(_summary(check, annotation))
+    else:
+        _print_head(check)
+        for f in check.findings:
+            print(_finding_line(f))
+        if not check.findings:
+            print("  全部通过。")
+        _print_annotation(annotation)
+    return EXIT_ERRORS if check.errors else EXIT_OK
+
+
+def row_statuses(check) -> list[dict[str, Any]]:
+    out = []
+    for row in check.ledger.rows:
+        clock = check.clocks.get(row.excel_row)
+        out.append({"row": row.excel_row, "request_id": row.values.get("request_id") or None,
+                    "minutes": clock.minutes if clock else None, "margin": clock.margin if clock else None,
+                    "status": clock.status if clock else None})
+    return out
+
+
+def flag(args) -> int:
+    conf = args.config_obj
+    check, annotation = check_file(Path(args.file), conf, parse_now(args.now), args.annotate)
+    statuses = row_statuses(check)
+    counts = Counter(s["status"] for s in statuses if s["status"])
+    if args.json:
+        data = _summary(check, annotation)
+        data["status_counts"] = {s: counts.get(s, 0) for s in sla.STATUSES}
+        data["status"] = statuses
+        _print_json(data)
+    else:
+        _print_head(check)
+        print("  时限状态：" + "，".join(f"{s} {counts.get(s, 0)}" for s in sla.STATUSES))
+        for s in statuses:
+            if s["status"] in (*sla.OVERDUE_STATUSES, sla.NEAR):
+                over = f"，超出 {-s['margin']:g} 分钟" if s["margin"] is not None and s["margin"] < 0 else ""
+                print(f"  [{s['status']}] 第 {s['row']} 行 {s['request_id'] or '（无编号）'}："
+                      f"{s['minutes']:g} 分钟{over}")
+        if check.errors:
+            print(f"  另有 {check.errors} 条错误，运行 validate 查看。")
+        _print_annotation(annotation)
+    return EXIT_ERRORS if check.errors else EXIT_OK
+
+
+def show_config(args) -> int:
+    conf = args.config_obj
+    if args.json:
+        data = dict(conf.data)
+        data["windows"] = [{"code": w.code, "name": w.name, "company": w.company,
+                            "company_name": w.company_name, "supervisor": w.supervisor,
+                            "placeholder": w.placeholder} for w in conf.windows]
+        data["areas"] = list(conf.areas)
+        data["source"] = conf.source
+        _print_json(data)
+        return EXIT_OK
+    p = conf.policy
+    print(f"配置来源：{conf.source}")
+    print("窗口：")
+    for w in conf.windows:
+        print(f"  {w.code}  {w.name}  （{w.company_name}；考核单位：{w.supervisor}）{'  [名称待确认]' if w.placeholder else ''}")
+    clock = "自然时间" if p["clock"] == "elapsed" else "工作时间（" + "、".join("-".join(h) for h in p["working_hours"]) + "，按法定节假日和调休）"
+    print(f"时限：{p['sla_minutes']} 分钟内联系对接，{p['warn_minutes']} 分钟起提醒；计时方式：{clock}")
+    print(f"统计周期：每月 {p['period_start_day']} 日起；报送截止：每月 {p.get('submission_due_day', 25)} 日前")
+    print(f"个人信息脱敏：{'开启' if p['mask_personal_info'] else '关闭'}")
+    ent = conf.data.get("enterprises", {})
+    print(f"服务企业名录：{len(ent.get('items', []))} 家（{'草稿，待确认' if ent.get('status') == 'draft' else '已确认'}）")
+    print(f"镇街：{len(conf.towns)} 个名称（含旧称）；功能区镇街表：" +
+          "、".join(f"{z} {len(t)}" for z, t in conf.data.get("zone_towns", {}).items()))
+    return EXIT_OK
+
+
+def build_templates(args) -> int:
+    from .template import build_templates as build
+    for path in build(Path(args.out), config=args.config_obj):
+        print(f"已生成 {path}")
+    return EXIT_OK
+
+
+def demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(Path(args.out), args.config_obj)
