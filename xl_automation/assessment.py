@@ -1,0 +1,52 @@
+"""Monthly window assessment: a 100-point score from configured weights, and its band."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .consolidate import Detail, on_time_rate
+
+
+@dataclass(frozen=True)
+class Score:
+    timeliness: float
+    closure: float
+    reasons: float
+    submission: float
+    total: float
+    band: str
+    basis: dict[str, Any]
+
+
+def band_for(total: float, bands: list[list[Any]]) -> str:
+    for floor, name in sorted(bands, key=lambda b: -b[0]):
+        if total >= floor:
+            return name
+    return bands[-1][1]
+
+
+def score_window(details: list[Detail], submitted: bool, late: bool, config_data: dict[str, Any]) -> Score:
+    """Timeliness (2-hour contact), closure (not left 办理中), reasons for 无法办理, submission on time."""
+    a = config_data["assessment"]
+    w = a["weights"]
+    if not submitted:
+        return Score(0, 0, 0, 0, 0, band_for(0, a["bands"]), {"note": "未报送"})
+    rate = on_time_rate(d.clock for d in details)
+    total = len(details)
+    closed = sum(1 for d in details if (d.values.get("result") or "办理中") != "办理中")
+    unable = [d for d in details if d.values.get("result") == "无法办理"]
+    refusals = tuple(config_data["policy"].get("refusal_phrases", ()))
+    explained = sum(1 for d in unable if (r := d.values.get("unresolved_reason") or "")
+                    and not any(p in r for p in refusals))
+    parts = {
+        "timeliness": w["timeliness"] * (1.0 if rate is None else rate),
+        "closure": w["closure"] * (closed / total if total else 1.0),
+        "reasons": w["reasons"] * (explained / len(unable) if unable else 1.0),
+        "submission": w["submission"] * (a.get("late_submission_share", 0.5) if late else 1.0),
+    }
+    parts = {k: round(v, 1) for k, v in parts.items()}
+    weight_sum = sum(w.values()) or 1
+    total_score = round(sum(parts.values()) * 100 / weight_sum, 1)
+    basis = {"on_time_rate": rate, "requests": total, "closed": closed, "unable": len(unable),
+             "unable_explained": explained, "late": late}
+    return Score(**parts, total=total_score, band=band_for(total_score, a["bands"]), basis=basis)

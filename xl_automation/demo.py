@@ -1,0 +1,159 @@
+"""The demo: a deterministic synthetic month for every window, through every step of the real commands."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import random
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .cli import main as cli
+from .config import Config
+from .periods import Period
+from .sample import sample_rows
+
+PERIOD = "2026-11"
+FILL_NOW = datetime(2026, 11, 24, 15, 0)
+REPORT_NOW = datetime(2026, 11, 25, 10, 0)
+MARKER = ".xl-automation-demo"
+ROWS_PER_WINDOW = 36
+# window index -> submission times (a resubmission has two); None = never submits; "plain" = drops its ledger
+SCHEDULE = {0: ["2026-11-23 16:00"], 1: ["2026-11-24 10:00"], 2: ["2026-11-20 17:00", "2026-11-24 11:00"],
+            3: ["2026-11-24 09:00"], 4: ["2026-11-25 09:30"], 5: ["2026-11-24 14:00"], 6: "plain", 7: None}
+
+
+class _Log:
+    """Runs CLI commands in-process; their full output goes to a log file, a line per step to the screen."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.write_text("", encoding="utf-8")
+
+    def run(self, *argv: str) -> tuple[int, str]:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            code = cli(list(argv))
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(f"$ xl-automation {' '.join(argv)}\n{buf.getvalue()}(exit {code})\n\n")
+        return code, buf.getvalue()
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise SystemExit(f"{out} 已存在且不是演示目录，为避免覆盖，请换一个 --out 目录")
+    for sub in ("台账", "报送", "报表"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("xl-automation demo output\n", encoding="utf-8")
+
+
+def _month(config: Config, period: Period) -> dict[str, list[dict]]:
+    """Rows per window, with transfers between windows, a cross-window duplicate and carried-over rows."""
+    rng = random.Random(20261125)
+    rows = {w.code: sample_rows(w, period, config, n=ROWS_PER_WINDOW, seed=7, now=FILL_NOW, mistakes=False)
+            for w in config.windows}
+    codes = [w.code for w in config.windows]
+    for giver, taker in ((codes[0], codes[1]), (codes[3], codes[5])):
+        src = rng.choice([r for r in rows[giver] if r["result"] == "已办结"])
+        target = config.window(taker)
+        src.update(result="已转办", transferred_to=target.name, closed_at=None)
+        received = src["received_at"] + timedelta(minutes=20)
+        copy = dict(src, channel="联络群转入", received_at=received, posted_at=None, transferred_to="",
+                    replied_at=received + timedelta(minutes=35), result="已办结",
+                    closed_at=received + timedelta(days=1), first_responder="王敏")
+        rows[taker].append(copy)
+    dup_from = rows[codes[4]][5]
+    twin = dict(dup_from, request_id=f"{codes[3]}-{dup_from['received_at']:%Y%m%d}-901", channel="电话",
+                received_at=dup_from["received_at"] + timedelta(days=1))
+    rows[codes[3]].append(twin)
+    earlier = period.start - timedelta(days=6)
+    for i, (result, extra) in enumerate((("办理中", {"unresolved_reason": "等待联合踏勘"}),
+                                         ("已办结", {"closed_at": earlier + timedelta(days=2)}))):
+        old = dict(rows[codes[6]][0], request_id=f"{codes[6]}-{earlier:%Y%m%d}-{i + 1:03d}",
+                   received_at=earlier + timedelta(hours=i), posted_at=None,
+                   replied_at=earlier + timedelta(hours=i, minutes=40), result=result, closed_at=None,
+                   unresolved_reason="", **extra)
+        rows[codes[6]].insert(0, old)
+    for code in codes:
+        rows[code].sort(key=lambda r: r["received_at"])
+    return rows
+
+
+def run_demo(out: Path, config: Config) -> int:
+    from .fill import fill_ledger
+    from .sample import _inject_mistakes
+    period = Period.parse(PERIOD, config.policy["period_start_day"])
+    _prepare(out)
+    ledgers, inbox, reports = out / "台账", out / "报送" / PERIOD, out / "报表"
+    for d in (ledgers, inbox, reports):
+        d.mkdir(parents=True, exist_ok=True)
+    log = _Log(out / "运行记录.txt")
+    print(f"演示：{config.data['group']['name']} {PERIOD} 统计周期（{period.describe()}），{len(config.windows)} 个窗口")
+    now = FILL_NOW.strftime("%Y-%m-%d %H:%M")
+
+    # a clerk's first draft, with the usual slips, to show what validation writes back
+    w0 = config.windows[1]
+    draft = ledgers / f"示例-校验前草稿-{w0.name}-{PERIOD}.xlsx"
+    log.run("new-ledger", "--window", w0.code, "--period", PERIOD, "--out", str(draft))
+    draft_rows = sample_rows(w0, period, config, n=ROWS_PER_WINDOW, seed=7, now=FILL_NOW, mistakes=False)
+    _inject_mistakes(random.Random(3), draft_rows)
+    fill_ledger(draft, draft_rows)
+    code, text = log.run("validate", str(draft), "--annotate", "--now", now, "--json")
+    result = json.loads(text[text.index("{"):])
+    print(f"  校验示例 {draft.name}：错误 {result['errors']} 条、提醒 {result['warnings']} 条，已写回标注（exit {code}）")
+
+    month = _month(config, period)
+    for i, window in enumerate(config.windows):
+        plan = SCHEDULE.get(i, [now])
+        path = ledgers / f"{window.code}-{window.name}-{PERIOD}.xlsx"
+        log.run("new-ledger", "--window", window.code, "--period", PERIOD, "--out", str(path))
+        fill_ledger(path, month[window.code])
+        v_code, v_text = log.run("validate", str(path), "--now", now, "--json")
+        v = json.loads(v_text[v_text.index("{"):])
+        log.run("flag", str(path), "--annotate", "--now", now)
+        line = f"  {window.code} {window.name}：{v['rows']} 行，错误 {v['errors']}，提醒 {v['warnings']}"
+        if plan is None:
+            print(line + "；未报送")
+            continue
+        if plan == "plain":
+            shutil.copy2(path, inbox / path.name)
+            print(line + "；未走报送命令，直接把台账放进报送目录")
+            continue
+        for when in plan:
+            s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", when)
+            if s_code:
+                print(line + f"；报送失败（exit {s_code}），见运行记录")
+        note = "（重新报送）" if len(plan) > 1 else ""
+        late = "（逾期）" if datetime.fromisoformat(plan[-1]) >= datetime(2026, 11, 25) else ""
+        print(line + f"；报送 {plan[-1]}{note}{late}")
+    (inbox / "南定分公司-旧版台账.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    print("  另有一个损坏的文件放进了报送目录：南定分公司-旧版台账.xlsx")
+
+    report = reports / f"综合受理月报-{PERIOD}.xlsx"
+    args = ["consolidate", str(inbox), "--period", PERIOD, "--out", str(report), "--json",
+            "--now", REPORT_NOW.strftime("%Y-%m-%d %H:%M")]
+    from .pdf import soffice
+    if soffice():
+        args.append("--pdf")
+    c_code, c_text = log.run(*args)
+    if c_code:
+        print(f"汇总失败（exit {c_code}）：{c_text.strip()[-400:]}")
+        return c_code
+    summary = json.loads(c_text[c_text.index("{"):])
+    (reports / f"汇总结果-{PERIOD}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    n_code, notice = log.run("notice", str(inbox), "--period", PERIOD, "--now", REPORT_NOW.strftime("%Y-%m-%d %H:%M"))
+    (reports / f"联络群提醒-{PERIOD}.txt").write_text(notice, encoding="utf-8")
+    rate = summary["on_time_rate"]
+    print(f"汇总：读入 {summary['rows_in']} 行 = 明细 {summary['rows_in_details']} + 转办合并 {summary['rows_merged']}"
+          f" + 不计入本期 {summary['rows_excluded']}；超时 {summary['overdue']} 件；按时率 {rate:.1%}")
+    print(f"  未报送：{'、'.join(summary['windows_missing']) or '无'}；逾期：{'、'.join(summary['windows_late']) or '无'}；"
+          f"未能读取：{'、'.join(r['file'] for r in summary['files_rejected']) or '无'}")
+    print("联络群提醒：")
+    print("  " + notice.strip().replace("\n", "\n  "))
+    print(f"报表：{report.resolve()}")
+    if summary.get("pdf"):
+        print(f"PDF：{Path(summary['pdf']).resolve()}")
+    print(f"每一步的完整输出：{log.path.resolve()}")
+    return 0

@@ -1,0 +1,51 @@
+"""Plain text for the WeChat liaison group: who has not submitted, and open requests past 2 hours."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from .collect import Collected
+from .config import Config
+from .consolidate import Consolidation
+from .phones import mask_name, mask_phone
+from .sla import OVERDUE_OPEN
+from .validate import is_organisation
+
+
+def _duration(minutes: float) -> str:
+    hours, mins = divmod(int(round(minutes)), 60)
+    return f"{hours}小时{mins}分" if hours else f"{mins}分"
+
+
+def notice_text(collected: Collected, consolidation: Consolidation, config: Config, now: datetime) -> str:
+    period = consolidation.period
+    due = period.due_date(config.policy.get("submission_due_day", 25))
+    lines = [f"【综合受理提醒】{period.label} 统计周期（{period.describe()}），截至 {now:%m月%d日 %H:%M}"]
+    submitted = {s.window for s in collected.sources}
+    missing = [w for w in config.windows if w.code not in submitted]
+    if missing:
+        when = "已过报送截止日" if now.date() >= due else f"请于 {due:%m月%d日}前报送"
+        lines.append(f"未报送窗口（{len(missing)} 个，{when}）：" + "、".join(w.name for w in missing))
+    else:
+        lines.append("各窗口均已报送。")
+    overdue: dict[str, list] = defaultdict(list)
+    for d in consolidation.details:
+        if d.clock.status == OVERDUE_OPEN:
+            overdue[d.window].append(d)
+    if overdue:
+        total = sum(len(v) for v in overdue.values())
+        lines.append(f"超过 2 小时仍未联系办事群众的需求（{total} 件）：")
+        for w in config.windows:
+            items = sorted(overdue.get(w.code, []), key=lambda d: d.values["received_at"])
+            if not items:
+                continue
+            lines.append(f"· {w.name}（{len(items)} 件）：")
+            for d in items:
+                v = d.values
+                name = mask_name(v.get("applicant") or "", is_organisation(v.get("applicant") or "", config))
+                lines.append(f"  {v.get('request_id') or '（无编号）'} {name} {mask_phone(v.get('phone') or '')}"
+                             f" {v['received_at']:%m-%d %H:%M} 受理，已 {_duration(d.clock.minutes)}")
+        lines.append("请首问责任人立即联系办事群众，并在群内回复对接情况。")
+    else:
+        lines.append("目前没有超过 2 小时未联系的需求。")
+    return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Figures per window, company and group over consolidated details (the report's 汇总, as values)."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .consolidate import Detail, on_time_rate
+from .schema import BY_KEY, SERVICE_COLUMNS
+from .sla import LATE, ON_TIME, OVERDUE_OPEN
+
+RESULTS = BY_KEY["result"].enum
+INSTALL_TYPES = BY_KEY["install_type"].enum
+CHANNELS = BY_KEY["channel"].enum
+REPLIED = (ON_TIME, LATE)
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+
+
+def figure_list() -> list[Figure]:
+    """The 汇总 columns in order; labels are the report's Chinese headers."""
+    out = [Figure("received", "受理总数")]
+    out += [Figure(f"svc:{c.key}", c.header) for c in SERVICE_COLUMNS]
+    out += [Figure(f"type:{t}", f"报装-{t}") for t in INSTALL_TYPES]
+    out += [Figure(f"channel:{c}", f"渠道-{c}") for c in CHANNELS]
+    out += [Figure("on_time", "2小时内联系"), Figure("on_time_rate", "按时率"),
+            Figure("avg_minutes", "平均响应(分钟)"), Figure("median_minutes", "响应中位数(分钟)"),
+            Figure("max_minutes", "最长响应(分钟)"), Figure("overdue", "超时")]
+    out += [Figure(f"result:{r}", r) for r in RESULTS]
+    out += [Figure("on_site", "上门服务")]
+    return out
+
+
+def figures(details: Iterable[Detail]) -> dict[str, Any]:
+    details = list(details)
+    f: dict[str, Any] = {"received": len(details)}
+    for c in SERVICE_COLUMNS:
+        f[f"svc:{c.key}"] = sum(1 for d in details if d.values.get(c.key) is True)
+    for t in INSTALL_TYPES:
+        f[f"type:{t}"] = sum(1 for d in details if d.values.get("install_type") == t)
+    for ch in CHANNELS:
+        f[f"channel:{ch}"] = sum(1 for d in details if d.values.get("channel") == ch)
+    statuses = [d.clock.status for d in details]
+    f["on_time"] = statuses.count(ON_TIME)
+    f["on_time_rate"] = on_time_rate(d.clock for d in details)
+    minutes = [d.clock.minutes for d in details if d.clock.status in REPLIED]
+    f["avg_minutes"] = round(sum(minutes) / len(minutes), 2) if minutes else None
+    f["median_minutes"] = round(statistics.median(minutes), 2) if minutes else None
+    f["max_minutes"] = max(minutes) if minutes else None
+    f["overdue"] = statuses.count(LATE) + statuses.count(OVERDUE_OPEN)
+    for r in RESULTS:
+        f[f"result:{r}"] = sum(1 for d in details if d.values.get("result") == r)
+    f["on_site"] = sum(1 for d in details if d.values.get("on_site") == "是")
+    return f
