@@ -224,7 +224,8 @@ def test_fonts_formats_panes_filter_and_print(book, built):
     assert ws.auto_filter.ref == f"A{T.HEADER_ROW}:{column_letter(len(schema.COLUMNS))}{LAST}"
     setup = ws.page_setup
     assert (setup.orientation, str(setup.paperSize)) == ("landscape", "9")
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and (setup.fitToWidth, setup.fitToHeight) in ((1, 0), (None, 0))
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (setup.fitToWidth, setup.fitToHeight) == (2, 0)
+    assert ws.print_title_cols == "$A:$B"
     assert ws.print_title_rows == "$1:$3"
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
     assert not ws.print_options.gridLines
