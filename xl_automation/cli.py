@@ -13,6 +13,7 @@ from . import __version__
 from . import config as cfg
 from .ledger import LedgerError
 from .periods import PeriodError
+from .report_book import ReportError
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             _print_json({"file": str(e.path), "error": e.finding.as_dict()})
         print(f"无法使用：{e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (cfg.ConfigError, UsageError, PeriodError) as e:
+    except (cfg.ConfigError, UsageError, PeriodError, ReportError) as e:
         print(str(e), file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:

@@ -84,7 +84,13 @@ class Consolidation:
 def on_time_rate(clocks) -> float | None:
     """Share on time among requests whose outcome is known (replied, or open past the limit)."""
     decided = [c.status for c in clocks if c.status in (ON_TIME, LATE, OVERDUE_OPEN)]
-    return round(decided.count(ON_TIME) / len(decided), 4) if decided else None
+    return round_half_up(decided.count(ON_TIME) / len(decided), 4) if decided else None
+
+
+def round_half_up(x: float, digits: int) -> float:
+    """Rounding as Excel's ROUND does it (halves away from zero), so cached and recalculated values agree."""
+    from decimal import ROUND_HALF_UP, Decimal
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
 
 
 def _in_force(row: LedgerRow, period: Period) -> str | None:
@@ -128,7 +134,7 @@ def consolidate(sources: list[Source], period: Period, config: Config, now: date
 
 
 def _detail(src: Source, row: LedgerRow, carried: bool, clock: Clock) -> Detail:
-    values = dict(row.values)
+    values = row.values   # shared, not copied: a million rows must fit; _absorb copies before changing
     return Detail(src.window, values, _row_clock(clock, values.get("received_at"), values.get("replied_at")),
                   src.path.name, src.sha256, row.excel_row, carried)
 
@@ -169,6 +175,8 @@ def _merge_transfers(candidates, clock: Clock) -> tuple[list[Detail], int]:
 def _absorb(detail: Detail, src: Source, row: LedgerRow, clock: Clock) -> None:
     """Fold a handling window's row into the accepted request; the applicant's clock keeps running from receipt."""
     v = row.values
+    if not detail.merged_rows:
+        detail.values = dict(detail.values)   # the source row itself stays as submitted
     detail.handled_by.append(src.window)
     detail.merged_rows.append(f"{src.window} {src.path.name} 第{row.excel_row}行")
     replies = [t for t in (detail.values.get("replied_at"), v.get("replied_at")) if isinstance(t, datetime)]

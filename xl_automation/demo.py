@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import random
 import shutil
 from datetime import datetime, timedelta
@@ -49,14 +50,21 @@ def _prepare(out: Path) -> None:
     (out / MARKER).write_text("xl-automation demo output\n", encoding="utf-8")
 
 
+def _cutoff(plan) -> datetime:
+    """The moment a window's ledger is complete to: its last submission, or the fill time."""
+    return datetime.fromisoformat(plan[-1]) if isinstance(plan, list) else FILL_NOW
+
+
 def _month(config: Config, period: Period) -> dict[str, list[dict]]:
     """Rows per window, with transfers between windows, a cross-window duplicate and carried-over rows."""
     rng = random.Random(20261125)
-    rows = {w.code: sample_rows(w, period, config, n=ROWS_PER_WINDOW, seed=7, now=FILL_NOW, mistakes=False)
+    cutoff = {w.code: _cutoff(SCHEDULE.get(i, [])) for i, w in enumerate(config.windows)}
+    rows = {w.code: sample_rows(w, period, config, n=ROWS_PER_WINDOW, seed=7, now=cutoff[w.code], mistakes=False)
             for w in config.windows}
     codes = [w.code for w in config.windows]
     for giver, taker in ((codes[0], codes[1]), (codes[3], codes[5])):
-        src = rng.choice([r for r in rows[giver] if r["result"] == "已办结"])
+        limit = min(cutoff[giver], cutoff[taker]) - timedelta(days=2)
+        src = rng.choice([r for r in rows[giver] if r["result"] == "已办结" and r["received_at"] < limit])
         target = config.window(taker)
         src.update(result="已转办", transferred_to=target.name, closed_at=None)
         received = src["received_at"] + timedelta(minutes=20)
@@ -64,21 +72,47 @@ def _month(config: Config, period: Period) -> dict[str, list[dict]]:
                     replied_at=received + timedelta(minutes=35), result="已办结",
                     closed_at=received + timedelta(days=1), first_responder="王敏")
         rows[taker].append(copy)
-    dup_from = rows[codes[4]][5]
+    dup_from = next(r for r in rows[codes[4]] if r["received_at"] + timedelta(days=1) < cutoff[codes[3]]
+                    and r["result"] == "已办结")
     twin = dict(dup_from, request_id=f"{codes[3]}-{dup_from['received_at']:%Y%m%d}-901", channel="电话",
-                received_at=dup_from["received_at"] + timedelta(days=1))
+                received_at=dup_from["received_at"] + timedelta(days=1),
+                posted_at=None, replied_at=dup_from["received_at"] + timedelta(days=1, minutes=50),
+                closed_at=None, result="办理中")
     rows[codes[3]].append(twin)
+    for code, hours in ((codes[1], 3), (codes[4], 1)):   # still waiting for a call back when submitted
+        base = rows[code][-1]
+        received = (cutoff[code] - timedelta(hours=hours)).replace(second=0)
+        rows[code].append(dict(base, request_id=f"{code}-{received:%Y%m%d}-950", received_at=received,
+                               posted_at=received + timedelta(minutes=5), replied_at=None, result="办理中",
+                               closed_at=None, transferred_to="", unresolved_reason="", phone="13953300950"))
     earlier = period.start - timedelta(days=6)
     for i, (result, extra) in enumerate((("办理中", {"unresolved_reason": "等待联合踏勘"}),
                                          ("已办结", {"closed_at": earlier + timedelta(days=2)}))):
         old = dict(rows[codes[6]][0], request_id=f"{codes[6]}-{earlier:%Y%m%d}-{i + 1:03d}",
                    received_at=earlier + timedelta(hours=i), posted_at=None,
                    replied_at=earlier + timedelta(hours=i, minutes=40), result=result, closed_at=None,
-                   unresolved_reason="", **extra)
+                   unresolved_reason="")
+        old.update(extra)
         rows[codes[6]].insert(0, old)
     for code in codes:
         rows[code].sort(key=lambda r: r["received_at"])
     return rows
+
+
+def _batches(rows: list[dict], plan) -> list[tuple[str, list[dict]]]:
+    """(submission time, rows typed in before it) per submission; a resubmission adds the later rows."""
+    if not isinstance(plan, list):
+        return [(FILL_NOW.strftime("%Y-%m-%d %H:%M"), rows)]
+    out, done = [], 0
+    for when in plan:
+        t = datetime.fromisoformat(when)
+        upto = [r for r in rows[done:] if r["received_at"] <= t and all(
+            not isinstance(r.get(k), datetime) or r[k] <= t for k in ("replied_at", "closed_at", "posted_at"))]
+        if when == plan[-1]:
+            upto = rows[done:]
+        out.append((when, upto))
+        done += len(upto)
+    return out
 
 
 def run_demo(out: Path, config: Config) -> int:
@@ -109,25 +143,24 @@ def run_demo(out: Path, config: Config) -> int:
         plan = SCHEDULE.get(i, [now])
         path = ledgers / f"{window.code}-{window.name}-{PERIOD}.xlsx"
         log.run("new-ledger", "--window", window.code, "--period", PERIOD, "--out", str(path))
-        fill_ledger(path, month[window.code])
-        v_code, v_text = log.run("validate", str(path), "--now", now, "--json")
-        v = json.loads(v_text[v_text.index("{"):])
-        log.run("flag", str(path), "--annotate", "--now", now)
-        line = f"  {window.code} {window.name}：{v['rows']} 行，错误 {v['errors']}，提醒 {v['warnings']}"
-        if plan is None:
-            print(line + "；未报送")
-            continue
-        if plan == "plain":
-            shutil.copy2(path, inbox / path.name)
-            print(line + "；未走报送命令，直接把台账放进报送目录")
-            continue
-        for when in plan:
-            s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", when)
-            if s_code:
-                print(line + f"；报送失败（exit {s_code}），见运行记录")
-        note = "（重新报送）" if len(plan) > 1 else ""
-        late = "（逾期）" if datetime.fromisoformat(plan[-1]) >= datetime(2026, 11, 25) else ""
-        print(line + f"；报送 {plan[-1]}{note}{late}")
+        for when, batch in _batches(month[window.code], plan):
+            fill_ledger(path, batch)
+            v_code, v_text = log.run("validate", str(path), "--now", when, "--json")
+            v = json.loads(v_text[v_text.index("{"):])
+            log.run("flag", str(path), "--annotate", "--now", when)
+            line = f"  {window.code} {window.name}：{v['rows']} 行，错误 {v['errors']}，提醒 {v['warnings']}"
+            if plan is None:
+                print(line + "；未报送")
+            elif plan == "plain":
+                shutil.copy2(path, inbox / path.name)
+                stamp = FILL_NOW.timestamp()   # a plain ledger counts as handed in when it was last saved
+                os.utime(inbox / path.name, (stamp, stamp))
+                print(line + "；没有运行报送命令，直接把台账放进了报送目录")
+            else:
+                s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", when)
+                late = "（逾期）" if datetime.fromisoformat(when).date() >= period.due_date() else ""
+                again = "（重新报送）" if when != plan[0] else ""
+                print(line + (f"；{when} 报送{again}{late}" if s_code == 0 else f"；报送被拒绝（exit {s_code}），见运行记录"))
     (inbox / "南定分公司-旧版台账.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
     print("  另有一个损坏的文件放进了报送目录：南定分公司-旧版台账.xlsx")
 

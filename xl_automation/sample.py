@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import Config, Window
 from .periods import Period
+from .phones import VALID, check_phone
 from .schema import COLUMNS, SERVICE_COLUMNS
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
@@ -28,10 +29,19 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
+MOBILE_PREFIXES = ("130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 166 "
+                   "173 175 176 177 178 180 181 182 183 185 186 187 188 189 191 193 195 198 199").split()
+
+
 def _phone(rng: random.Random) -> str:
-    if rng.random() < 0.15:
-        return f"0533-{rng.choice('2345678')}{rng.randrange(100000, 999999)}"
-    return f"1{rng.choice('35789')}{rng.randrange(0, 10)}{rng.randrange(10000000, 99999999)}"
+    """A number phonenumbers accepts: a Zibo landline now and then, mostly mobiles."""
+    while True:
+        if rng.random() < 0.15:
+            number = f"0533-{rng.choice('2345678')}{rng.randrange(100000, 999999)}"
+        else:
+            number = f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10000000, 99999999)}"
+        if check_phone(number).verdict == VALID:
+            return number
 
 
 def _towns_by_area(config: Config) -> dict[str, list[str]]:
@@ -91,7 +101,8 @@ def _row(rng, window, received, seq, districts, towns, enterprises, now) -> dict
     r = rng.random()
     delay = rng.randrange(10, 115) if r < 0.86 else rng.randrange(121, 400)
     replied = received + timedelta(minutes=delay)
-    if replied <= now and rng.random() > 0.04:
+    recent = now - received < timedelta(hours=6)
+    if replied <= now and not (recent and rng.random() < 0.5):
         v["replied_at"] = replied
     outcome = rng.random()
     closed = replied + timedelta(hours=rng.randrange(4, 96))

@@ -20,7 +20,7 @@ class Column:
     column_required: bool = False   # the column must exist in the file
     program_written: bool = False
     service: bool = False
-    personal: str | None = None     # "name" | "phone" for masking
+    personal: str | None = None     # "name" | "phone" | "text" (phone numbers inside) for masking
     aliases: tuple[str, ...] = ()
     width: float = 12
     input_message: str = ""

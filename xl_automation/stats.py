@@ -5,7 +5,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .consolidate import Detail, on_time_rate
+from .consolidate import Detail, on_time_rate, round_half_up
 from .schema import BY_KEY, SERVICE_COLUMNS
 from .sla import LATE, ON_TIME, OVERDUE_OPEN
 
@@ -48,8 +48,8 @@ def figures(details: Iterable[Detail]) -> dict[str, Any]:
     f["on_time"] = statuses.count(ON_TIME)
     f["on_time_rate"] = on_time_rate(d.clock for d in details)
     minutes = [d.clock.minutes for d in details if d.clock.status in REPLIED]
-    f["avg_minutes"] = round(sum(minutes) / len(minutes), 2) if minutes else None
-    f["median_minutes"] = round(statistics.median(minutes), 2) if minutes else None
+    f["avg_minutes"] = round_half_up(sum(minutes) / len(minutes), 2) if minutes else None
+    f["median_minutes"] = round_half_up(statistics.median(minutes), 2) if minutes else None
     f["max_minutes"] = max(minutes) if minutes else None
     f["overdue"] = statuses.count(LATE) + statuses.count(OVERDUE_OPEN)
     for r in RESULTS:

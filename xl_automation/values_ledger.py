@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from .labels import INFO_SHEET, LEDGER_SHEET, LEDGER_TITLE, TICK
 from .schema import COLUMNS
-from .xlsx_safe import DATETIME_FORMAT, FONT, cell_value, new_workbook
+from .xlsx_safe import DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
 
 HEADER_ROW = 3  # 1-based, as in the template
 
@@ -45,7 +45,7 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
             elif isinstance(value, (int, float)):
                 ws.write_number(r, c, value)
             else:
-                ws.write_string(r, c, str(value))
+                write_text(ws, r, c, str(value))
     ws.freeze_panes(HEADER_ROW, 0)
     info_ws = wb.add_worksheet(INFO_SHEET)
     for r, (k, v) in enumerate(info.items()):

@@ -1,0 +1,115 @@
+"""The report workbook's plumbing: formats in 等线, safe text cells, masking, sheet setup."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from .config import Config
+from .labels import TICK
+from .normalize import DateOnly, Invalid, clean_text
+from .phones import mask_name, mask_numbers_in_text, mask_phone
+from .schema import COLUMNS
+from .validate import is_organisation
+from .xlsx_safe import DATETIME_FORMAT, FONT, new_workbook, write_text
+
+PERSONAL = {c.key: c.personal for c in COLUMNS if c.personal}      # key -> "name" | "phone"
+PERSONAL_HEADERS = {c.header: c.key for c in COLUMNS if c.personal}          # header -> key
+PAPER_A4 = 9
+MAX_ROWS = 1_048_576        # rows in one Excel worksheet
+
+
+class ReportError(Exception):
+    """The report cannot be written as asked (the message says why and what to do)."""
+
+
+class Book:
+    """One XlsxWriter workbook in constant-memory mode: every sheet is written top to bottom once."""
+
+    def __init__(self, path: Path | str, config: Config, show_personal_info: bool, created: datetime):
+        self.wb = new_workbook(path, constant_memory=True, created=created)
+        self.config = config
+        self.show_personal_info = show_personal_info
+        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
+        add = lambda **kw: self.wb.add_format({**base, **kw})   # noqa: E731
+        self.text_fmt = add()
+        self.title = add(bold=True, font_size=14)
+        self.subtitle = add(font_color="#595959")
+        self.section = add(bold=True, font_size=11)
+        self.header = add(bold=True, bg_color="#D9E1F2", border=1, text_wrap=True, align="center")
+        self.datetime = add(num_format=DATETIME_FORMAT)
+        self.date = add(num_format="yyyy-mm-dd")
+        self.pct = add(num_format="0.0%")
+        self.dec1 = add(num_format="0.0")
+        self.total_pct = add(num_format="0.0%", bold=True, top=1)
+        self.total_dec1 = add(num_format="0.0", bold=True, top=1)
+        self.total_int = add(num_format="0", bold=True, top=1)
+        self.total_text = add(bold=True, top=1)
+
+    def sheet(self, name: str, widths: Sequence[float], *, header_row: int | None = None, fit_width: bool = True):
+        """A worksheet with column widths and A4 landscape printing; header_row repeats on each page."""
+        ws = self.wb.add_worksheet(name)
+        if fit_width:
+            ws.fit_to_pages(1, 0)
+        for i, width in enumerate(widths):
+            ws.set_column(i, i, width)
+        ws.set_paper(PAPER_A4)
+        ws.set_landscape()
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        if header_row is not None:
+            ws.repeat_rows(header_row)
+        return ws
+
+    def text(self, ws, row: int, col: int, value: str, fmt=None) -> None:
+        """Untrusted text stays text; XlsxWriter would copy a '<r>…</r>' string into the XML raw."""
+        write_text(ws, row, col, value, fmt or self.text_fmt if value.startswith("<r>") else fmt)
+
+    def value(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
+        """A ledger value as the right cell type; None, '' and unticked stay empty."""
+        kind = type(value)
+        if kind is str:
+            if value:
+                self.text(ws, row, col, value, fmt)
+        elif kind is bool:
+            if value:
+                ws.write_string(row, col, TICK, fmt)
+        elif kind is datetime:
+            ws.write_datetime(row, col, value, fmt or self.datetime)
+        elif kind is int or kind is float:
+            ws.write_number(row, col, value, fmt)
+        elif value is None:
+            return
+        elif isinstance(value, DateOnly):
+            ws.write_datetime(row, col, value.value, fmt or self.date)
+        elif isinstance(value, Invalid):
+            if value.raw is not None and str(value.raw) != "":
+                self.text(ws, row, col, str(value.raw), fmt)
+        elif isinstance(value, datetime):
+            ws.write_datetime(row, col, value, fmt or self.datetime)
+        else:
+            self.text(ws, row, col, str(value), fmt)
+
+    def row(self, ws, row: int, values: Sequence[Any], fmt=None, first_col: int = 0) -> None:
+        for col, v in enumerate(values, start=first_col):
+            self.value(ws, row, col, v, fmt)
+
+    def headers(self, ws, row: int, labels: Sequence[str], first_col: int = 0) -> None:
+        for col, label in enumerate(labels, start=first_col):
+            ws.write_string(row, col, label, self.header)
+
+    def masked(self, key: str, value: Any) -> Any:
+        """The value of a personal column as the report shows it (masked unless asked otherwise)."""
+        kind = PERSONAL.get(key)
+        if kind is None or self.show_personal_info or value is None or value == "":
+            return value
+        text = value if type(value) is str else clean_text(value.raw if isinstance(value, Invalid) else value)
+        if kind == "text":
+            return mask_numbers_in_text(text)
+        if kind == "phone":
+            if len(text) == 11 and text[0] == "1" and text.isascii() and text.isdigit():   # the usual mobile, without regexes
+                return f"{text[:3]}****{text[7:]}"
+            return mask_phone(text)
+        return mask_name(text, is_organisation(text, self.config))
+
+    def close(self) -> None:
+        self.wb.close()
