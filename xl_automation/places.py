@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .config import Config
 
@@ -14,9 +13,21 @@ class Placement:
     areas_named: tuple[str, ...]                    # districts/zones named in the address
 
 
-@lru_cache(maxsize=8)
-def _patterns(towns_key: tuple, areas: tuple[str, ...]):
-    towns = sorted((t for t, _ in towns_key), key=len, reverse=True)
+_CACHE: dict[int, tuple] = {}
+
+
+def _patterns(config: Config):
+    """Compiled once per configuration object (the town table does not change during a run)."""
+    hit = _CACHE.get(id(config))
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    compiled = _compile(tuple(config.towns), config.areas)
+    _CACHE[id(config)] = (config, compiled)
+    return compiled
+
+
+def _compile(town_names: tuple[str, ...], areas: tuple[str, ...]):
+    towns = sorted(town_names, key=len, reverse=True)
     town_re = re.compile("|".join(map(re.escape, towns))) if towns else None
     # short forms (张店, 桓台) only tell that an area is named, never a mismatch: streets share them
     short = {a[:-1]: a for a in areas if a.endswith(("区", "县")) and len(a) >= 3 and a not in ("高新区",)}
@@ -27,7 +38,7 @@ def _patterns(towns_key: tuple, areas: tuple[str, ...]):
 
 def locate(address: str, config: Config) -> Placement:
     towns = config.towns
-    town_re, area_re, names = _patterns(tuple(sorted(towns.items())), config.areas)
+    town_re, area_re, names = _patterns(config)
     found = tuple(dict.fromkeys((m.group(0), towns[m.group(0)]) for m in town_re.finditer(address))) if town_re else ()
     named = tuple(dict.fromkeys(names[m.group(0)] for m in area_re.finditer(address)))
     return Placement(found, named)
@@ -37,8 +48,13 @@ def mismatched_town(address: str, district: str, config: Config) -> tuple[str, s
     """(town, its county) when the address names a town outside the filed district, else None."""
     if not address or not district:
         return None
+    return mismatch_in(locate(address, config), district, config)
+
+
+def mismatch_in(place: Placement, district: str, config: Config) -> tuple[str, str] | None:
+    """The first town of a located address that lies outside the filed district."""
     if district not in config.data.get("zone_towns", {}) or config.zone_is_mapped(district):
-        for town, areas in locate(address, config).towns:
+        for town, areas in place.towns:
             if district not in areas:
                 return town, "、".join(sorted(areas))
     return None

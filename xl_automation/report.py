@@ -145,7 +145,7 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         except PermissionError as e:        # the old report is open in Excel: name the file the user knows
             raise PermissionError(e.errno, e.strerror, str(path)) from e
     except BaseException:
-        book.wb.fileclosed = True       # nothing more to write; keep XlsxWriter's destructor quiet
+        book.discard()
         partial.unlink(missing_ok=True)
         raise
     return ReportInfo(path, figs, statuses, scores)

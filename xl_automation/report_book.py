@@ -12,6 +12,7 @@ from .phones import mask_name, mask_numbers_in_text, mask_phone
 from .schema import COLUMNS
 from .validate import is_organisation
 from .xlsx_safe import DATETIME_FORMAT, FONT, new_workbook, write_text
+from .xlsx_spool import SpoolSheet, splice
 
 PERSONAL = {c.key: c.personal for c in COLUMNS if c.personal}      # key -> "name" | "phone"
 PERSONAL_HEADERS = {c.header: c.key for c in COLUMNS if c.personal}          # header -> key
@@ -45,6 +46,14 @@ class Book:
         self.total_dec1 = add(num_format="0.0", bold=True, top=1)
         self.total_int = add(num_format="0", bold=True, top=1)
         self.total_text = add(bold=True, top=1)
+        self.spools: list[SpoolSheet] = []
+        self.path = Path(path)
+
+    def spool(self, ws, first_row: int) -> SpoolSheet:
+        """Rows from first_row on go through a fast XML spool instead of XlsxWriter's per-cell path."""
+        spool = SpoolSheet(ws, first_row)
+        self.spools.append(spool)
+        return spool
 
     def sheet(self, name: str, widths: Sequence[float], *, header_row: int | None = None, fit_width: bool = True):
         """A worksheet with column widths and A4 landscape printing; header_row repeats on each page."""
@@ -113,3 +122,12 @@ class Book:
 
     def close(self) -> None:
         self.wb.close()
+        if self.spools:
+            splice(self.path, self.spools)
+
+    def discard(self) -> None:
+        self.wb.fileclosed = True       # nothing more to write; keep XlsxWriter's destructor quiet
+        for s in self.spools:
+            if not s.file.closed:
+                s.file.close()
+            s.path.unlink(missing_ok=True)

@@ -40,6 +40,7 @@ def write_detail(book: Book, details: list[Detail], config: Config) -> None:
     inputs = [(DETAIL_INDEX[c.key], c.key, c.key in PERSONAL) for c in INPUT_COLUMNS]
     tail = DETAIL_INDEX["response_minutes"]
     value, text, masked = book.value, book.text, book.masked
+    ws = book.spool(ws, 1)
     for r, d in enumerate(details, start=1):
         w = windows.get(d.window)
         text(ws, r, 0, d.window)

@@ -12,7 +12,7 @@ from .config import Config
 from .ledger import Ledger, LedgerRow
 from .normalize import DateOnly, Invalid
 from .phones import INVALID, SHORT, check_phone
-from .places import locate, mismatched_town
+from .places import locate, mismatch_in
 from .schema import BY_KEY, COLUMNS, DATETIME_KEYS, RESULT_REQUIRES, SERVICE_COLUMNS
 from .sla import Clock, RowClock
 
@@ -192,10 +192,11 @@ def _check_place(rows: _Rows, row: LedgerRow, present: set[str], config: Config)
     address, district = row.values.get("address") or "", row.values.get("district") or ""
     if not address:
         return
-    hit = mismatched_town(address, district, config) if district in config.areas else None
+    place = locate(address, config)
+    hit = mismatch_in(place, district, config) if district in config.areas else None
     if hit:
         rows.add("district-mismatch", row, "address", address, town=hit[0], town_district=hit[1], district=district)
-    elif not (p := locate(address, config)).towns and not p.areas_named:
+    elif not place.towns and not place.areas_named:
         rows.add("address-no-district", row, "address", address)
 
 

@@ -27,7 +27,9 @@ def write_text(ws, row: int, col: int, value: str, fmt=None) -> None:
     """Untrusted text stays text: XlsxWriter copies a string shaped '<r>…</r>' into the XML raw,
     so such a string goes in as a rich string of the same characters."""
     if value.startswith("<r>") and value.endswith("</r>"):
-        ws.write_rich_string(row, col, value[:1], value[1:2], value[2:], fmt) if fmt is None else \
+        if fmt is None:
+            ws.write_rich_string(row, col, value[:1], value[1:2], value[2:])
+        else:
             ws.write_rich_string(row, col, fmt, value[:1], fmt, value[1:2], fmt, value[2:], fmt)
     else:
         ws.write_string(row, col, value, fmt)

@@ -1,0 +1,165 @@
+"""Benchmark: speed and memory targets, with ratios against a naive baseline measured in the same run.
+
+usage: python bench/run.py [--skip-million] [--keep DIR]
+Targets (issue 2 and 3): validate + flag of a 5,000-row ledger < 1 s of work; reading >= 40,000 rows/s;
+15 x 200 end to end >= 2x faster than the naive pandas script; 15 x 2,000 >= 2.5x faster;
+50 x 20,000 (a million rows) completes with peak memory < 2 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from xl_automation import config as cfg  # noqa: E402
+from xl_automation.config import Config  # noqa: E402
+from xl_automation.periods import Period  # noqa: E402
+from xl_automation.sample import sample_rows  # noqa: E402
+from xl_automation.values_ledger import write_values_ledger  # noqa: E402
+
+PERIOD = Period.parse("2026-11")
+NOW = datetime(2026, 11, 25, 10, 0)
+RESULTS: list[tuple[str, bool, str]] = []
+
+
+def bench_config(n_windows: int) -> Config:
+    data = cfg.default_data()
+    data["windows"] = [{"code": f"W{i:02d}", "name": f"测试窗口{i:02d}", "company": "ZLS"} for i in range(1, n_windows + 1)]
+    return Config(data, "基准测试配置")
+
+
+def make_ledgers(folder: Path, conf: Config, rows_each: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for w in conf.windows:
+        rows = sample_rows(w, PERIOD, conf, n=rows_each, seed=5, now=NOW, mistakes=False)
+        path = folder / f"{w.code}.xlsx"
+        write_values_ledger(path, rows, {"窗口编码": w.code, "统计周期": PERIOD.label})
+        paths.append(path)
+    return paths
+
+
+def best_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def record(name: str, ok: bool, text: str) -> None:
+    RESULTS.append((name, ok, text))
+    print(f"{'PASS' if ok else 'FAIL'}  {name}: {text}", flush=True)
+
+
+def ledger_checks(tmp: Path) -> None:
+    from xl_automation.reader import read_ledger
+    from xl_automation.validate import check_ledger
+    conf = cfg.load()
+    w = conf.windows[0]
+    path = tmp / "ledger5000.xlsx"
+    write_values_ledger(path, sample_rows(w, PERIOD, conf, n=5000, seed=2, now=NOW), {"窗口编码": w.code})
+    big = tmp / "ledger20000.xlsx"
+    write_values_ledger(big, sample_rows(w, PERIOD, conf, n=20000, seed=3, now=NOW), {"窗口编码": w.code})
+    t_read = best_of(lambda: read_ledger(big, config=conf), 3)
+    rate = 20000 / t_read
+    record("读取速度（20,000 行台账）", rate >= 40000, f"{rate:,.0f} 行/秒（目标 ≥ 40,000），{t_read:.3f} s")
+    ledger = read_ledger(path, config=conf)
+    t_check = best_of(lambda: check_ledger(ledger, conf, NOW), 3)
+    t_all = best_of(lambda: check_ledger(read_ledger(path, config=conf), conf, NOW), 3)
+    record("校验 + 超时标记（5,000 行）", t_check < 1.0,
+           f"{t_check:.3f} s（目标 < 1 s）；含读取 {t_all:.3f} s")
+
+
+def ours(folder: Path, conf: Config, out: Path) -> dict:
+    from xl_automation.collect import collect
+    from xl_automation.consolidate import consolidate
+    from xl_automation.report import write_report
+    collected = collect(folder, PERIOD, conf, NOW)
+    cons = consolidate(collected.sources, PERIOD, conf, NOW)
+    write_report(out, consolidation=cons, collected=collected, config=conf, now=NOW)
+    return {"rows": cons.rows_in}
+
+
+def naive(paths: list[Path], out: Path) -> None:
+    """What a user writes first: read every file with pandas, concat, group, write the result."""
+    import pandas as pd
+    frames = [pd.read_excel(p, header=2, engine="openpyxl") for p in paths]
+    df = pd.concat(frames, ignore_index=True)
+    summary = df.groupby("受理渠道").agg(受理数=("受理编号", "count"))
+    with pd.ExcelWriter(out) as xw:
+        summary.to_excel(xw, sheet_name="汇总")
+        df.to_excel(xw, sheet_name="明细", index=False)
+
+
+def end_to_end(tmp: Path, n_windows: int, rows_each: int, target: float, repeat: int) -> None:
+    conf = bench_config(n_windows)
+    folder = tmp / f"in_{n_windows}x{rows_each}"
+    paths = make_ledgers(folder, conf, rows_each)
+    t_ours = best_of(lambda: ours(folder, conf, tmp / "ours.xlsx"), repeat)
+    t_naive = best_of(lambda: naive(paths, tmp / "naive.xlsx"), repeat)
+    ratio = t_naive / t_ours
+    rows = n_windows * rows_each
+    record(f"端到端 {n_windows} × {rows_each:,}", ratio >= target,
+           f"本程序 {t_ours:.2f} s，朴素脚本 {t_naive:.2f} s，快 {ratio:.2f} 倍（目标 ≥ {target} 倍），{rows / t_ours:,.0f} 行/秒")
+
+
+def million(tmp: Path) -> None:
+    """Run in a child process so that its peak memory (ru_maxrss) is the pipeline's alone."""
+    conf_rows, n = 20000, 50
+    folder = tmp / "million"
+    t0 = time.perf_counter()
+    make_ledgers(folder, bench_config(n), conf_rows)
+    t_make = time.perf_counter() - t0
+    code = f"""
+import json, resource, sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+sys.argv = ['x']
+from pathlib import Path
+import importlib.util
+spec = importlib.util.spec_from_file_location('b', {str(Path(__file__).resolve())!r})
+b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
+t = time.perf_counter()
+r = b.ours(Path({str(folder)!r}), b.bench_config({n}), Path({str(tmp / 'million.xlsx')!r}))
+print(json.dumps({{"seconds": time.perf_counter() - t, "rows": r["rows"],
+                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode != 0:
+        record("一百万行（50 × 20,000）", False, f"失败：{done.stderr.strip()[-500:]}")
+        return
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    record("一百万行（50 × 20,000）", r["peak_mb"] < 2048,
+           f"{r['rows']:,} 行，{r['seconds']:.1f} s，{r['rows'] / r['seconds']:,.0f} 行/秒，"
+           f"峰值内存 {r['peak_mb']:,.0f} MB（目标 < 2,048 MB）；生成输入另用 {t_make:.1f} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-million", action="store_true", help="跳过一百万行的内存测试（耗时数分钟）")
+    ap.add_argument("--keep", help="保留生成的文件到此目录")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="xl_bench_") as t:
+        tmp = Path(a.keep) if a.keep else Path(t)
+        tmp.mkdir(parents=True, exist_ok=True)
+        ledger_checks(tmp)
+        end_to_end(tmp, 15, 200, 2.0, repeat=3)
+        end_to_end(tmp, 15, 2000, 2.5, repeat=2)
+        if not a.skip_million:
+            million(tmp)
+    failed = [name for name, ok, _ in RESULTS if not ok]
+    print(f"\n{len(RESULTS) - len(failed)} 项达标，{len(failed)} 项未达标" + (f"：{'、'.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
