@@ -57,7 +57,7 @@ def test_transfer_counts_once_for_accepting_window_and_keeps_its_clock():
     c = consolidate([source("ZLS01", accepted), source("ZLS02", handled)], PERIOD, CONFIG, NOW)
     assert c.merged == 1 and len(c.details) == 1 and conserved(c)
     (d,) = c.details
-    assert d.window == "ZLS01" and d.handled_by == ["ZLS02"]
+    assert d.window == "ZLS01" and d.handled_by == ("ZLS02",)
     assert d.clock.minutes == 150.0 and d.clock.status == "超时"   # from the first receipt, not restarted
     assert d.values["result"] == "已办结"
     assert figures(c.details)["received"] == 1
@@ -75,7 +75,7 @@ def test_cross_window_duplicates_are_flagged_not_merged():
     far = good_row(request_id="C-1", received_at=datetime(2026, 11, 9, 9, 0))
     c = consolidate([source("ZLS01", a), source("ZLS02", b), source("ZLS03", far)], PERIOD, CONFIG, NOW)
     dups = {d.values["request_id"]: d.duplicates for d in c.details}
-    assert dups == {"A-1": ["ZLS02 B-1"], "B-1": ["ZLS01 A-1"], "C-1": []}
+    assert dups == {"A-1": ("ZLS02 B-1",), "B-1": ("ZLS01 A-1",), "C-1": ()}
     assert len(c.details) == 3
 
 

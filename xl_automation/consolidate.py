@@ -4,7 +4,6 @@ Pure functions over already-read sources; reading files is collect.py's job.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,7 +39,7 @@ class Source:
     manifest: dict[str, Any] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Detail:
     """One request in the report, owned by the window that accepted it (首问负责)."""
     window: str
@@ -50,9 +49,10 @@ class Detail:
     sha256: str
     source_row: int
     carried: bool = False
-    handled_by: list[str] = field(default_factory=list)
-    merged_rows: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
+    # tuples, shared while empty (nearly always): a list per field per request adds up over a million rows
+    handled_by: tuple[str, ...] = ()
+    merged_rows: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
 
 
 @dataclass
@@ -147,11 +147,7 @@ def _row_clock(clock: Clock, received: Any, replied: Any) -> RowClock:
 
 def _merge_transfers(candidates, clock: Clock) -> tuple[list[Detail], int]:
     """Same 受理编号 in two windows with 联络群转入 on the receiving side: one request, owned by the acceptor."""
-    by_id: dict[str, list[int]] = defaultdict(list)
-    for i, (src, row, _) in enumerate(candidates):
-        rid = row.values.get("request_id") or ""
-        if rid:
-            by_id[rid].append(i)
+    by_id = _collisions((row.values.get("request_id") or "") for _, row, _ in candidates)
     absorbed: dict[int, int] = {}
     for rid, idxs in by_id.items():
         windows = {candidates[i][0].window for i in idxs}
@@ -163,13 +159,24 @@ def _merge_transfers(candidates, clock: Clock) -> tuple[list[Detail], int]:
         for i in idxs:
             if i != owner and candidates[i][0].window != candidates[owner][0].window:
                 absorbed[i] = owner
-    details: dict[int, Detail] = {}
-    for i, (src, row, carried) in enumerate(candidates):
-        if i not in absorbed:
-            details[i] = _detail(src, row, carried, clock)
+    details: list[Detail | None] = [None if i in absorbed else _detail(src, row, carried, clock)
+                                    for i, (src, row, carried) in enumerate(candidates)]
     for i, owner in absorbed.items():
         _absorb(details[owner], candidates[i][0], candidates[i][1], clock)
-    return [details[i] for i in sorted(details)], len(absorbed)
+    return [d for d in details if d is not None], len(absorbed)
+
+
+def _collisions(keys) -> dict[str, list[int]]:
+    """{key: positions} for keys met more than once; blank keys ignored. One int per distinct key while
+    scanning, not a list: a million distinct ids must stay cheap."""
+    first: dict[str, int] = {}
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key:
+            j = first.setdefault(key, i)
+            if j != i:
+                groups.setdefault(key, [j]).append(i)
+    return groups
 
 
 def _absorb(detail: Detail, src: Source, row: LedgerRow, clock: Clock) -> None:
@@ -177,8 +184,8 @@ def _absorb(detail: Detail, src: Source, row: LedgerRow, clock: Clock) -> None:
     v = row.values
     if not detail.merged_rows:
         detail.values = dict(detail.values)   # the source row itself stays as submitted
-    detail.handled_by.append(src.window)
-    detail.merged_rows.append(f"{src.window} {src.path.name} 第{row.excel_row}行")
+    detail.handled_by += (src.window,)
+    detail.merged_rows += (f"{src.window} {src.path.name} 第{row.excel_row}行",)
     replies = [t for t in (detail.values.get("replied_at"), v.get("replied_at")) if isinstance(t, datetime)]
     if replies:
         detail.values["replied_at"] = min(replies)
@@ -190,18 +197,12 @@ def _absorb(detail: Detail, src: Source, row: LedgerRow, clock: Clock) -> None:
 
 def _flag_duplicates(details: list[Detail], days: int) -> None:
     """Same phone and a shared service within `days` days in different windows: flagged, never merged."""
-    index: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, d in enumerate(details):
-        phone = d.values.get("phone")
-        if not phone or not isinstance(d.values.get("received_at"), datetime):
-            continue
-        digits = check_phone(phone).digits or phone
-        for col in SERVICE_COLUMNS:
-            if d.values.get(col.key) is True:
-                index[(digits, col.key)].append(i)
+    by_phone = _collisions(_phone_key(d) for d in details)
+    index = [[i for i in idxs if details[i].values.get(col.key) is True]
+             for idxs in by_phone.values() for col in SERVICE_COLUMNS]
     span = timedelta(days=days)
     pairs: set[tuple[int, int]] = set()
-    for idxs in index.values():
+    for idxs in index:
         idxs.sort(key=lambda i: details[i].values["received_at"])
         for a_pos, a in enumerate(idxs):
             for b in idxs[a_pos + 1:]:
@@ -210,8 +211,18 @@ def _flag_duplicates(details: list[Detail], days: int) -> None:
                 if details[a].window != details[b].window:
                     pairs.add((a, b))
     for a, b in sorted(pairs):
-        details[a].duplicates.append(_ref(details[b]))
-        details[b].duplicates.append(_ref(details[a]))
+        details[a].duplicates += (_ref(details[b]),)
+        details[b].duplicates += (_ref(details[a]),)
+
+
+def _phone_key(d: Detail) -> str:
+    """The number a phone cell dials; a plain 11-digit mobile is its own key (no parsing, no new string)."""
+    phone = d.values.get("phone")
+    if not phone or not isinstance(d.values.get("received_at"), datetime):
+        return ""
+    if len(phone) == 11 and phone.isdigit():
+        return phone
+    return check_phone(phone).digits or phone
 
 
 def _ref(d: Detail) -> str:

@@ -6,9 +6,42 @@ from pathlib import Path
 from typing import Any
 
 from .findings import Finding, make
+from .schema import COLUMNS
 
 
-@dataclass
+_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+_INDEX: dict[str, int] = {k: i for i, k in enumerate(_KEYS)}
+
+
+class RowValues(tuple):
+    """A row's values in schema order, read like a dict by key: a third of a dict's memory,
+    which is what lets a million-row month fit (dict(values) gives a plain dict)."""
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        return tuple.__getitem__(self, _INDEX[key])
+
+    def get(self, key, default=None):
+        i = _INDEX.get(key)
+        return default if i is None else tuple.__getitem__(self, i)
+
+    def keys(self):
+        return _KEYS
+
+    def items(self):
+        return zip(_KEYS, tuple.__iter__(self))
+
+    def __iter__(self):
+        return iter(_KEYS)
+
+    def __contains__(self, key):
+        return key in _INDEX
+
+    def __repr__(self):
+        return f"RowValues({dict(self.items())!r})"
+
+
+@dataclass(slots=True)
 class LedgerRow:
     excel_row: int                 # 1-based row number as Excel shows it
     values: dict[str, Any]         # key -> normalised value (see reader: str, bool, datetime, DateOnly, Invalid, None)

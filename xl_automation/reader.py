@@ -9,18 +9,19 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import python_calamine as calamine
 
 from . import labels
 from .findings import Finding, make
-from .ledger import Ledger, LedgerError, LedgerRow, column_letter
+from .ledger import Ledger, LedgerError, LedgerRow, column_letter, RowValues
 from .normalize import clean_text, header_key, parse_datetime, parse_tick
 from .schema import BY_KEY, COLUMNS, INPUT_COLUMNS, header_lookup
 from .xlsx_probe import Probe, detect_format, probe
 
-__all__ = ["read_ledger", "detect_format", "HEADER_SCAN_ROWS", "MIN_HEADER_MATCHES"]
+__all__ = ["read_ledger", "ledger_from_grid", "info_from_lines", "detect_format", "HEADER_SCAN_ROWS",
+           "MIN_HEADER_MATCHES"]
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 5
@@ -57,6 +58,34 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
         raise LedgerError("file-corrupt", path, detail=_detail(e)) from None
 
 
+def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, info: dict[str, str],
+                     date1904: bool = False, hidden: Iterable[int] = (), merged: Iterable = (),
+                     format: str = "xlsx") -> Ledger:
+    """The ledger in cell values already read (a live workbook's used range, from A1), as read_ledger makes it.
+
+    grid: rows of values, None or "" for empty cells; hidden: 1-based hidden row numbers;
+    merged: ((first row, first col), (last row, last col)) 0-based, as calamine gives them.
+    """
+    grid = [["" if v is None else v for v in line] for line in grid]
+    header = _find_header(grid)
+    if header is None:
+        raise LedgerError("header-missing", path, sheet=sheet, rows=HEADER_SCAN_ROWS, minimum=MIN_HEADER_MATCHES)
+    reader = _Reader(Path(path), None, None, date1904=date1904, format=format)
+    with _gc_paused():
+        return reader.build(sheet, grid, list(merged), header, set(hidden), info)
+
+
+def info_from_lines(lines: Iterable[Iterable[Any]]) -> dict[str, str]:
+    """The info sheet's column A label -> column B value, as text."""
+    info: dict[str, str] = {}
+    for line in lines:
+        line = list(line)
+        key = clean_text(line[0]).rstrip("：:") if line else ""
+        if key:
+            info.setdefault(key, clean_text(line[1]) if len(line) > 1 else "")
+    return info
+
+
 @contextmanager
 def _gc_paused():
     """Pause the cyclic GC while building rows: they hold no cycles, and its repeated passes over
@@ -78,8 +107,11 @@ def _detail(error: BaseException) -> str:
 
 
 class _Reader:
-    def __init__(self, path: Path, facts: Probe, wb: calamine.CalamineWorkbook):
+    def __init__(self, path: Path, facts: Probe | None, wb: calamine.CalamineWorkbook | None, *,
+                 date1904: bool = False, format: str = "xlsx"):
         self.path, self.facts, self.wb = path, facts, wb
+        self.date1904 = facts.date1904 if facts is not None else date1904
+        self.format = facts.format if facts is not None else format
         self.findings: list[Finding] = []
 
     def read(self) -> Ledger:
@@ -98,12 +130,15 @@ class _Reader:
         else:
             sheet, grid, merged, header = self._fallback_sheet()
             hidden = self.facts.hidden_rows(sheet)
+        return self.build(sheet, grid, merged, header, hidden, self._info(names))
+
+    def build(self, sheet: str, grid, merged, header, hidden: set[int], info: dict[str, str]) -> Ledger:
         self.sheet = sheet
         columns, header_names, data_start = self._columns(grid, merged, header)
         rows = self._rows(grid, data_start, columns, hidden)
         return Ledger(path=self.path, sheet=sheet, header_row=header[0] + 1, columns=columns, rows=rows,
-                      findings=self.findings, info=self._info(names), date1904=self.facts.date1904,
-                      header_names=header_names, format=self.facts.format)
+                      findings=self.findings, info=info, date1904=self.date1904,
+                      header_names=header_names, format=self.format)
 
     def _load(self, name: str) -> tuple[list[list[Any]], list]:
         sheet = self.wb.get_sheet_by_name(name)
@@ -177,12 +212,9 @@ class _Reader:
             body = [line + [""] * (width - len(line)) for line in body]
         converted, empty = self._convert(list(zip(*body)), columns)
         out = []
-        template = dict.fromkeys(_ALL_KEYS)
         for i, (is_empty, values) in enumerate(zip(empty, zip(*converted)), start=start + 1):
             if not is_empty:
-                row = template.copy()            # sized once: cheaper than a growing dict(zip(...))
-                row.update(zip(_ALL_KEYS, values))
-                out.append(LedgerRow(i, row, i in hidden))
+                out.append(LedgerRow(i, RowValues(values), i in hidden))
                 if i in hidden:
                     self._add("row-hidden", row=i)
         return out
@@ -199,13 +231,16 @@ class _Reader:
                 converted.append(repeat(_EMPTY[kind]))
                 continue
             values = raw[columns[key] - 1]
-            convert = _converter(kind, self.facts.date1904)
+            convert = _converter(kind, self.date1904)
             distinct = None
             if kind == "datetime":
                 # nearly every value is distinct: a lookup table would cost more than it saves
                 converted.append([v if type(v) is datetime and not v.microsecond else convert(v) for v in values])
             elif kind == "text" and _all_clean_strings(values):
-                converted.append(list(values))
+                # one object per distinct text (names of enterprises and clerks repeat): a month of a large
+                # city keeps a million rows in memory
+                seen: dict[str, str] = {}
+                converted.append([seen.setdefault(v, v) for v in values])
             else:
                 distinct = set(values)
                 table = {v: _EMPTY[kind] if v == "" else convert(v) for v in distinct}
@@ -224,12 +259,7 @@ class _Reader:
         """The info sheet's column A label -> column B value, as text."""
         if labels.INFO_SHEET not in names:
             return {}
-        info: dict[str, str] = {}
-        for line in self.wb.get_sheet_by_name(labels.INFO_SHEET).to_python(skip_empty_area=False):
-            key = clean_text(line[0]).rstrip("：:") if line else ""
-            if key:
-                info.setdefault(key, clean_text(line[1]) if len(line) > 1 else "")
-        return info
+        return info_from_lines(self.wb.get_sheet_by_name(labels.INFO_SHEET).to_python(skip_empty_area=False))
 
     def _add(self, code: str, **fields: Any) -> None:
         self.findings.append(make(code, sheet=self.sheet, **fields))

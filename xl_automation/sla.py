@@ -10,7 +10,7 @@ STATUSES = (ON_TIME, LATE, NEAR, WAITING, OVERDUE_OPEN)
 OVERDUE_STATUSES = (LATE, OVERDUE_OPEN)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowClock:
     minutes: float | None      # response minutes when replied, minutes so far while open
     margin: float | None       # sla - minutes; negative when breached
