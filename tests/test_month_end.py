@@ -158,3 +158,26 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     cjk = [line for line in fonts.splitlines() if any(k in line for k in ("WenQuanYi", "Noto", "CJK", "Zen"))]
     assert cjk and all(" yes " in line for line in cjk), fonts
     assert "报表：" in done.stdout
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculation_of_the_report_equals_the_json_summary(inbox, tmp_path):
+    """The figures a spreadsheet engine computes from 明细 are the ones the command printed."""
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice (soffice) is not installed (tests/run.sh installs it)")
+    from test_report import RECALC_ON_LOAD
+    report = tmp_path / "月报.xlsx"
+    data = consolidate_json(inbox, report)
+    profile = tmp_path / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ON_LOAD, encoding="utf-8")
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "lo"), str(report)],
+                   check=True, capture_output=True, timeout=300)
+    ws = openpyxl.load_workbook(tmp_path / "lo" / report.name, data_only=True)["汇总"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r and "受理总数" in r)
+    group = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "集团合计")
+    col = {name: i for i, name in enumerate(header)}
+    assert group[col["受理总数"]] == data["rows_in_details"]
+    assert group[col["超时"]] == data["overdue"]
+    assert group[col["按时率"]] == pytest.approx(data["on_time_rate"], abs=1e-9)

@@ -239,3 +239,13 @@ def test_text_fast_paths_agree_with_clean_text():
         assert [_text(v) for v in pair] == [clean_text(v) for v in pair]
         if _all_clean_strings(pair):
             assert [clean_text(v) for v in pair] == list(pair)
+
+
+def test_a_run_of_hidden_rows_is_one_warning_naming_the_range(tmp_path):
+    """A filtered ledger hides thousands of rows: one warning per run, not one per row."""
+    path = write_ledger(tmp_path / "filtered.xlsx", sample_rows(8), hidden_rows=[1, 2, 3, 4, 6])
+    ledger = read_ledger(path)
+    hidden = [f for f in ledger.findings if f.code == "row-hidden"]
+    assert [f.row for f in hidden] == [5, 10]
+    assert "5–8（共 4 行）" in hidden[0].message and "第 10 行" in hidden[1].message
+    assert [r.excel_row for r in ledger.rows if r.hidden] == [5, 6, 7, 8, 10]

@@ -17,6 +17,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file-corrupt": (ERROR, "文件已损坏，无法读取：{detail}", "用 Excel 打开并修复后另存，或从备份中恢复"),
     "file-unreadable": (ERROR, "无法读取文件：{detail}", "检查文件的读取权限；网盘文件请先下载到本地"),
     "file-locked": (ERROR, "文件正在被 Excel/WPS 打开（发现锁文件 {lock}）", "先在 Excel/WPS 中保存并关闭此文件，再运行"),
+    "write-refused": (ERROR, "文件含有程序写回时会丢失的内容（{detail}），未写入", "在 Excel 中用台账里的按钮操作，或手工填写"),
     "annotate-failed": (ERROR, "无法把标注写回工作簿：{detail}", "校验结果不受影响：不写回标注再运行即可查看结果，并把此文件交给维护人员排查"),
     "sheet-missing": (ERROR, "找不到“{sheet}”工作表，也没有哪个工作表含有台账表头", "使用台账模板，或把台账工作表改名为“{sheet}”并保留表头行"),
     "sheet-fallback": (WARNING, "没有“{expected}”工作表，已按表头识别使用“{sheet}”", "把工作表改名为“{expected}”"),
@@ -27,7 +28,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "header-missing": (ERROR, "“{sheet}”工作表前 {rows} 行中找不到表头行（至少要有 {minimum} 个标准列名）", "从台账模板复制表头行，放在数据的上方"),
     "header-merged": (WARNING, "表头行有合并单元格（{ranges}）", "取消表头合并，每列一个列名"),
     "calendar-uncovered": (WARNING, "{year} 年的法定节假日和调休数据缺失，工作时间按周一至周五计算", "在配置的节假日调整表中补录 {year} 年的休/班日期"),
-    "row-hidden": (WARNING, "第 {row} 行被隐藏，仍作为台账数据校验", "取消隐藏并核对；不需要的行请删除"),
+    "row-hidden": (WARNING, "第 {rows} 行被隐藏，仍作为台账数据校验", "取消隐藏并核对；不需要的行请删除"),
     # values
     "required-missing": (ERROR, "“{header}”未填写", "填写{header}"),
     "id-missing": (ERROR, "受理编号未填写", "可使用建议编号 {proposal}"),

@@ -215,9 +215,20 @@ class _Reader:
         for i, (is_empty, values) in enumerate(zip(empty, zip(*converted)), start=start + 1):
             if not is_empty:
                 out.append(LedgerRow(i, RowValues(values), i in hidden))
-                if i in hidden:
-                    self._add("row-hidden", row=i)
+        self._hidden_findings([r.excel_row for r in out if r.hidden])
         return out
+
+    def _hidden_findings(self, rows: list[int]) -> None:
+        """One warning per run of consecutive hidden data rows: a filtered ledger hides thousands."""
+        runs: list[list[int]] = []
+        for r in rows:
+            if runs and r == runs[-1][-1] + 1:
+                runs[-1].append(r)
+            else:
+                runs.append([r])
+        for run in runs:
+            span = str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}（共 {len(run)} 行）"
+            self._add("row-hidden", row=run[0], rows=span)
 
     def _convert(self, raw: list[tuple[Any, ...]], columns: dict[str, int]):
         """Normalised columns in schema order, each distinct value converted once, and per-row
