@@ -6,7 +6,10 @@ from .consolidate import Detail
 from .labels import INFO_COMPANY, INFO_WINDOW_CODE, INFO_WINDOW_NAME
 from .ledger import column_letter
 from .report_book import PERSONAL, Book
-from .schema import BY_KEY, INPUT_COLUMNS
+from .ledger import RowValues
+from .schema import BY_KEY, COLUMNS, INPUT_COLUMNS
+
+SCHEMA_POSITION = {c.key: i for i, c in enumerate(COLUMNS)}
 
 DETAIL_SHEET = "明细"
 CARRIED, HANDLED_BY, MERGED_ROWS, DUPLICATES = "结转", "办理窗口", "合并行", "疑似重复"
@@ -38,6 +41,7 @@ def write_detail(book: Book, details: list[Detail], config: Config) -> None:
     ws.autofilter(0, 0, max(1, len(details)), last_col)
     windows: dict[str, Window] = {w.code: w for w in config.windows}
     inputs = [(DETAIL_INDEX[c.key], c.key, c.key in PERSONAL) for c in INPUT_COLUMNS]
+    positions = [SCHEMA_POSITION[c.key] for c in INPUT_COLUMNS]
     tail = DETAIL_INDEX["response_minutes"]
     value, text, masked = book.value, book.text, book.masked
     ws = book.spool(ws, 1)
@@ -48,11 +52,18 @@ def write_detail(book: Book, details: list[Detail], config: Config) -> None:
             ws.write_string(r, 1, w.name)
             ws.write_string(r, 2, w.company_name)
         values = d.values
-        for col, key, personal in inputs:
-            v = values.get(key)
+        # a reader row is a tuple in schema order: index it directly (a million rows × 24 columns)
+        row_values = values if type(values) is RowValues else [values.get(c.key) for c in COLUMNS]
+        for (col, key, personal), pos in zip(inputs, positions):
+            v = row_values[pos] if type(row_values) is list else tuple.__getitem__(row_values, pos)
             if v is None or v == "" or v is False:
                 continue
-            value(ws, r, col, masked(key, v) if personal else v)
+            if personal:
+                v = masked(key, v)
+            if type(v) is str:
+                ws.write_string(r, col, v)
+            else:
+                value(ws, r, col, v)
         clock = d.clock
         if clock.minutes is not None:
             ws.write_number(r, tail, clock.minutes, book.dec1)

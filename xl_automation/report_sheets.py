@@ -73,6 +73,7 @@ class Lists:
         ws.freeze_panes(1, 0)
         rows = sorted((d for d in details if d.clock.overdue), key=self.by_window_time)
         ws.autofilter(0, 0, max(1, len(rows)), len(headers) - 1)
+        ws = self.book.spool(ws, 0)       # as long as the month's overdue requests: the fast path
         self.table(ws, 0, headers, (
             [d.window, self.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
              d.values.get("replied_at"), d.clock.minutes, -d.clock.margin, d.clock.status,
@@ -88,7 +89,7 @@ class Lists:
             counts[reason[id(d)]][d.values["result"]] += 1
         ranked = sorted(counts, key=lambda k: (-sum(counts[k].values()), k))
         refusal = {k: "是" if k != NO_REASON and any(p in k for p in refusals) else "" for k in ranked}
-        ws = self.book.sheet(UNRESOLVED_SHEET, [36, 14, 20, 16, 10, 36, 8, 10, 22, 15])
+        ws = self.book.spool(self.book.sheet(UNRESOLVED_SHEET, [36, 14, 20, 16, 10, 36, 8, 10, 22, 15]), 0)
         ws.write_string(0, 0, "未办结及原因（办理中、无法办理）", self.book.title)
         ws.write_string(1, 0, "“属推脱”为“是”的原因以业务范围推脱，违反无差别受理要求", self.book.subtitle)
         r = self.table(ws, 2, [H["unresolved_reason"], "办理中", "无法办理", "合计", "属推脱"], (
@@ -104,7 +105,7 @@ class Lists:
 
     # --- 跨辖区转办 -------------------------------------------------------------
     def transfers(self, details: list[Detail]) -> None:
-        ws = self.book.sheet(TRANSFER_SHEET, [10, 14, 20, 16, 16, 40, 10, 10])
+        ws = self.book.spool(self.book.sheet(TRANSFER_SHEET, [10, 14, 20, 16, 16, 40, 10, 10]), 0)
         ws.write_string(0, 0, "跨辖区转办", self.book.title)
         ws.write_string(1, 0, "联络群转入：同一受理编号在几个窗口登记，按首问负责合并为受理窗口的一条", self.book.section)
         merged = sorted((d for d in details if d.handled_by), key=self.by_window_time)
@@ -178,6 +179,7 @@ class Lists:
         ws = self.book.sheet(FINDINGS_SHEET, [9, 28, 8, 6, 8, 14, 20, 50, 44], header_row=0)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(1, sum(len(src.findings) for src in collected.sources)), len(headers) - 1)
+        ws = self.book.spool(ws, 0)
         self.table(ws, 0, headers, (
             [src.window, src.path.name, SEVERITY_ZH.get(f.severity, f.severity), f.row, f.cell, f.column,
              *self._masked_finding(f)] for src in collected.sources for f in src.findings))
