@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-command -v soffice >/dev/null || need+=(libreoffice-calc libreoffice-script-provider-python)
+command -v soffice >/dev/null || need+=(libreoffice-calc)
+/usr/bin/python3 -c 'import uno' 2>/dev/null || need+=(libreoffice-script-provider-python)   # python3-uno: clicks buttons
 fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk" || need+=(fonts-wqy-zenhei)
 command -v pdffonts >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then

@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("build-templates", c.build_templates, "重新生成 templates/ 下的模板文件",
                  "xl-automation build-templates templates")
     sp.add_argument("out", nargs="?", default="templates", help="输出目录，默认 templates")
+    sp = command("build", c.build, "重新生成 templates/ 和 workbook/（带按钮的台账、集团汇总工作簿、功能区加载项）",
+                 "xl-automation build .")
+    sp.add_argument("root", nargs="?", default=".", help="项目根目录，其下写 templates/ 和 workbook/，默认当前目录")
+    sp.add_argument("--macros", help="VBA 源文件目录，默认 <根目录>/macros")
     sp = command("demo", c.demo, "用合成样例数据完整运行一遍（演示）", "xl-automation demo --out demo-output")
     sp.add_argument("--out", default="demo-output", help="输出目录，默认 demo-output")
     return p

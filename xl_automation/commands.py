@@ -164,6 +164,18 @@ def build_templates(args) -> int:
     return EXIT_OK
 
 
+def build(args) -> int:
+    from .build import build as build_all
+    from .build_vba import BuildError
+    try:
+        written = build_all(Path(args.root), macros=args.macros)
+    except BuildError as e:
+        raise UsageError(f"构建失败：{e}") from None
+    for path in written:
+        print(f"已生成 {path}")
+    return EXIT_OK
+
+
 def demo(args) -> int:
     from .demo import run_demo
     return run_demo(Path(args.out), args.config_obj)

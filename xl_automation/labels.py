@@ -16,6 +16,7 @@ INFO_COMPANY = "所属公司"
 INFO_PERIOD = "统计周期"
 INFO_PERIOD_RANGE = "周期起止"
 INFO_TEMPLATE_VERSION = "模板版本"
+INFO_SUBMIT_DIR = "报送目录"      # the macro-enabled ledger only: where the 提交 button writes
 INFO_KEYS = (INFO_WINDOW_CODE, INFO_WINDOW_NAME, INFO_COMPANY, INFO_PERIOD,
              INFO_PERIOD_RANGE, INFO_TEMPLATE_VERSION)
 

@@ -11,7 +11,7 @@ import xlsxwriter
 
 from . import TEMPLATE_VERSION, labels, schema, sla
 from .config import Config, Window, check, default_data
-from .contact_form import add_form_sheet
+from .contact_form import LAST_COL as LAST_FORM_COL, add_form_sheet
 from .ledger import column_letter
 from .periods import Period
 from .schema import BY_KEY, Column
@@ -34,6 +34,7 @@ DATE_MIN, DATE_MAX = datetime(2000, 1, 1), datetime(2099, 12, 31, 23, 59)
 ENTERPRISE_LIST = "服务企业列表"     # defined names of the hidden lookup lists
 WINDOW_CODE_LIST = "窗口编码列表"
 PROGRAM_COLUMN_NOTE = "由程序填写，请勿手工修改"
+BUTTON_WIDTH = 128                  # px: two buttons fit the frozen columns A:B
 FILLS = {sla.OVERDUE_OPEN: ("#FFC7CE", "#9C0006"),   # red: still waiting after the limit
          sla.LATE: ("#F8CBAD", "#843C0C"),           # orange: replied, but late
          sla.NEAR: ("#FFEB9C", "#7F6000")}           # amber: waiting, limit approaching
@@ -153,11 +154,13 @@ def _meta_line(info: dict[str, str]) -> tuple[str, str]:
     return formula, value
 
 
-def _ledger_sheet(wb: Any, ws: Any, *, info: dict[str, str], policy: dict[str, Any], enterprises: bool) -> None:
+def _ledger_sheet(wb: Any, ws: Any, *, info: dict[str, str], policy: dict[str, Any], enterprises: bool,
+                  buttons: list[tuple[str, str]] = ()) -> None:
     last_col = len(schema.COLUMNS) - 1
     first0, last0, header0 = LEDGER_FIRST_DATA_ROW - 1, LEDGER_LAST_PREPARED_ROW - 1, HEADER_ROW - 1
     title = wb.add_format({**FONT, "bold": True, "font_size": 18, "align": "center", "valign": "vcenter"})
-    meta = wb.add_format({**FONT, "font_size": 10, "align": "left", "valign": "vcenter"})
+    # with buttons over A1:B2 the row-2 line is centred, so that they do not hide its start
+    meta = wb.add_format({**FONT, "font_size": 10, "align": "center" if buttons else "left", "valign": "vcenter"})
     head = {**FONT, "bold": True, "border": 1, "text_wrap": True, "align": "center", "valign": "vcenter"}
     header = wb.add_format({**head, "bg_color": "#DDEBF7"})
     program_header = wb.add_format({**head, "bg_color": "#D9D9D9", "font_color": "#595959"})
@@ -167,7 +170,8 @@ def _ledger_sheet(wb: Any, ws: Any, *, info: dict[str, str], policy: dict[str, A
 
     ws.set_row(0, 32)
     ws.merge_range(0, 0, 0, last_col, labels.LEDGER_TITLE, title)
-    ws.set_row(1, 20)
+    ws.set_row(1, 28 if buttons else 20)
+    _buttons(ws, buttons)
     formula, value = _meta_line(info)
     ws.merge_range(1, 0, 1, last_col, None, meta)
     ws.write_formula(1, 0, formula, meta, value)
@@ -200,6 +204,14 @@ def _ledger_sheet(wb: Any, ws: Any, *, info: dict[str, str], policy: dict[str, A
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.hide_gridlines(1)                  # gridlines on screen only; printed lines come from borders
     ws.activate()
+
+
+def _buttons(ws: Any, buttons: list[tuple[str, str]]) -> None:
+    """Form buttons two by two over A1:B2, inside the frozen corner so they stay in view."""
+    for i, (macro, caption) in enumerate(buttons):
+        row, col = divmod(i, 2)
+        ws.insert_button(row, 0, {"macro": macro, "caption": caption, "width": BUTTON_WIDTH, "height": 30,
+                                  "x_offset": 4 + col * (BUTTON_WIDTH + 4), "y_offset": 6 if row == 0 else 3})
 
 
 def _info_sheet(wb: Any, ws: Any, *, info: dict[str, str], policy: dict[str, Any], has_codes: bool) -> None:
@@ -236,12 +248,20 @@ def _lookup_sheet(wb: Any, ws: Any, lists: dict[str, tuple[str, list[str]]]) -> 
 
 
 def build_ledger(path: str | Path, *, config: Config, window: Window | None = None,
-                 period: Period | None = None, created: datetime | None = None) -> Path:
-    """Write a ledger workbook; without a window it is the blank template a branch fills in."""
+                 period: Period | None = None, created: datetime | None = None,
+                 buttons: dict[str, list[tuple[str, str]]] | None = None,
+                 settings: dict[str, tuple[str, str]] | None = None) -> Path:
+    """Write a ledger workbook; without a window it is the blank template a branch fills in.
+
+    buttons: sheet name -> [(macro, caption)] form buttons (the macro-enabled ledger; the VBA project is
+    added afterwards); settings: extra info-sheet rows, label -> (value, input hint).
+    """
+    buttons = buttons or {}
+    settings = settings or {}
     path = Path(path)
     enterprises = config.enterprise_names()
     codes = [w.code for w in config.windows]
-    info = _info_values(window, period)
+    info = _info_values(window, period) | {label: value for label, (value, _) in settings.items()}
     wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "default_format_properties": dict(FONT)})
     properties = {"title": labels.LEDGER_TITLE, "comments": f"{labels.INFO_TEMPLATE_VERSION} {TEMPLATE_VERSION}"}
     if created is not None:
@@ -252,11 +272,18 @@ def build_ledger(path: str | Path, *, config: Config, window: Window | None = No
     def validation(column: Column) -> dict[str, Any]:
         return _validation(column, enterprises=bool(enterprises))
 
-    add_form_sheet(wb, font=FONT, validation=validation)
+    form = add_form_sheet(wb, font=FONT, validation=validation)
+    for i, (macro, caption) in enumerate(buttons.get(labels.FORM_SHEET, ())):
+        # right of the printed area, so the button never prints on the form
+        form.insert_button(1 + 2 * i, LAST_FORM_COL + 2, {"macro": macro, "caption": caption, "width": 120, "height": 36})
     info_ws = wb.add_worksheet(labels.INFO_SHEET)
     lookup = wb.add_worksheet(labels.LOOKUP_SHEET)
-    _ledger_sheet(wb, ledger, info=info, policy=config.policy, enterprises=bool(enterprises))
+    _ledger_sheet(wb, ledger, info=info, policy=config.policy, enterprises=bool(enterprises),
+                  buttons=buttons.get(labels.LEDGER_SHEET, []))
     _info_sheet(wb, info_ws, info=info, policy=config.policy, has_codes=bool(codes))
+    for label, (_, hint) in settings.items():
+        row = list(info).index(label)
+        _checked(info_ws, row, 1, row, {"validate": "any", "input_title": label, "input_message": hint})
     lists = {}
     if enterprises:
         lists[ENTERPRISE_LIST] = (BY_KEY["enterprise"].header, enterprises)
