@@ -1,5 +1,5 @@
 """Consolidation rules on in-memory sources: conservation, periods, carry-over, transfers, duplicates."""
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest

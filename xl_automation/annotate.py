@@ -205,33 +205,32 @@ class _Run:
 
     # -- findings -----------------------------------------------------------------------
     def mark_findings(self, findings: list[Finding]) -> None:
-        rows = {r.excel_row for r in self.ledger.rows}
         result_col = self.columns["check_result"]
         header_cell = self.ws.cell(self.ledger.header_row, result_col)
-        by_cell: dict[tuple[str, str], list[Finding]] = {}
-        by_row: dict[int, list[Finding]] = {}
-        for f in findings:
-            on_ledger = f.sheet in (None, self.ledger.sheet)
-            if on_ledger and f.row in rows:
-                by_row.setdefault(f.row, []).append(f)
+
+        def anchor(f: Finding):
             known = f.sheet is None or f.sheet in self.wb.sheetnames
             cell = _anchor(self.wb[f.sheet] if f.sheet else self.ws, f.cell) if f.cell and known else None
-            if cell is None:
-                cell = self.ws.cell(f.row, result_col) if on_ledger and f.row in rows else header_cell
-            by_cell.setdefault((cell.parent.title, cell.coordinate), []).append(f)
+            return (cell.parent.title, cell.coordinate) if cell is not None else None
+
+        def fallback(f: Finding, in_row: bool):
+            cell = self.ws.cell(f.row, result_col) if in_row else header_cell
+            return cell.parent.title, cell.coordinate
+
+        by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
         for row in self.ledger.rows:
             _put(self.ws.cell(row.excel_row, result_col), _summary(by_row.get(row.excel_row, [])))
         for (sheet, coord), group in by_cell.items():
-            group.sort(key=lambda f: f.severity != ERROR)
-            severity = ERROR if group[0].severity == ERROR else WARNING
-            text = "\n".join(dict.fromkeys(
-                f"【{labels.SEVERITY_ZH.get(f.severity, f.severity)}】{f.message}\n处理：{f.hint}" for f in group))
+            severity, text = note_of(group)
             self._mark(self.wb[sheet][coord], FILLS[severity], text)
-            self.cells_marked += 1
-            if severity == ERROR:
-                self.error_cells += 1
-            else:
-                self.warning_cells += 1
+            self.count(severity)
+
+    def count(self, severity: str) -> None:
+        self.cells_marked += 1
+        if severity == ERROR:
+            self.error_cells += 1
+        else:
+            self.warning_cells += 1
 
     def _mark(self, cell, rgb: str, text: str | None) -> None:
         key = (cell.parent.title, cell.coordinate)
@@ -305,6 +304,29 @@ class _Run:
 
 
 # ---- cells ------------------------------------------------------------------------------
+
+def group_findings(findings: Iterable[Finding], ledger: Ledger, anchor, fallback):
+    """Findings per marked cell and per ledger row. anchor(f) is the cell a finding names (None when it
+    names none, or none that exists); fallback(f, in_row) is its row's 校验结果 cell or the header's."""
+    rows = {r.excel_row for r in ledger.rows}
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    by_row: dict[int, list[Finding]] = {}
+    for f in findings:
+        in_row = f.sheet in (None, ledger.sheet) and f.row in rows
+        if in_row:
+            by_row.setdefault(f.row, []).append(f)
+        by_cell.setdefault(anchor(f) or fallback(f, in_row), []).append(f)
+    return by_cell, by_row
+
+
+def note_of(group: list[Finding]) -> tuple[str, str]:
+    """The severity that colours a cell (errors first) and its note: every finding and its fix."""
+    group.sort(key=lambda f: f.severity != ERROR)
+    severity = ERROR if group[0].severity == ERROR else WARNING
+    text = "\n".join(dict.fromkeys(
+        f"【{labels.SEVERITY_ZH.get(f.severity, f.severity)}】{f.message}\n处理：{f.hint}" for f in group))
+    return severity, text
+
 
 def _record_rows(rs):
     for values in rs.iter_rows(min_row=3, max_col=len(RECORD_HEADERS), values_only=True):

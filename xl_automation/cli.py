@@ -6,7 +6,6 @@ import json
 import os
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__

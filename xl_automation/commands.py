@@ -1,7 +1,6 @@
 """What each CLI command does: open, call the core, write, report (text or JSON)."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any

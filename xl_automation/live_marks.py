@@ -21,11 +21,11 @@ from openpyxl.styles.fills import Fill, PatternFill
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.xml.functions import fromstring
 
-from . import labels, schema, sla
+from . import schema, sla
 from .annotate import (FILLS, KIND_ADDED, KIND_CELL, KIND_PROGRAM, RECORD_HEADERS, RECORD_NOTE,
                        SEPARATOR, STATUS_FILLS, _box, _clean, _digest, _is_ours, _json, _minutes, _parse_ref,
-                       _ref_formula, _summary)
-from .findings import ERROR, WARNING, Finding
+                       _ref_formula, _summary, group_findings, note_of)
+from .findings import ERROR, Finding
 from .ledger import Ledger, column_letter
 
 SCRATCH_COL = 8                  # H: first scratch column (LedgerMarks.bas FIRST_COL)
@@ -321,27 +321,21 @@ class _Planner:
 
     # -- findings -----------------------------------------------------------------------
     def mark_findings(self, findings: list[Finding]) -> None:
-        rows = {r.excel_row for r in self.ledger.rows}
         result_col = self.columns["check_result"]
         header = (self.sheet, f"{column_letter(result_col)}{self.ledger.header_row}")
-        by_cell: dict[tuple[str, str], list[Finding]] = {}
-        by_row: dict[int, list[Finding]] = {}
-        for f in findings:
-            on_ledger = f.sheet in (None, self.sheet)
-            if on_ledger and f.row in rows:
-                by_row.setdefault(f.row, []).append(f)
+
+        def anchor(f: Finding):
             known = f.sheet is None or f.sheet in self.captured.sheets
-            key = self._anchor(f.sheet or self.sheet, f.cell) if f.cell and known else None
-            if key is None:
-                key = (self.sheet, f"{column_letter(result_col)}{f.row}") if on_ledger and f.row in rows else header
-            by_cell.setdefault(key, []).append(f)
+            return self._anchor(f.sheet or self.sheet, f.cell) if f.cell and known else None
+
+        def fallback(f: Finding, in_row: bool):
+            return (self.sheet, f"{column_letter(result_col)}{f.row}") if in_row else header
+
+        by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
         for row in self.ledger.rows:
             self._put(row.excel_row, result_col, _summary(by_row.get(row.excel_row, [])))
         for key, group in by_cell.items():
-            group.sort(key=lambda f: f.severity != ERROR)
-            severity = ERROR if group[0].severity == ERROR else WARNING
-            text = "\n".join(dict.fromkeys(
-                f"【{labels.SEVERITY_ZH.get(f.severity, f.severity)}】{f.message}\n处理：{f.hint}" for f in group))
+            severity, text = note_of(group)
             self._mark(key, FILLS[severity], text)
             self.cells_marked += 1
             if severity == ERROR:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError, _print_json, parse_now
+from .cli import EXIT_ERRORS, EXIT_OK, UsageError, _print_json, parse_now
 from .commands import _finding_line, check_file
 from .periods import Period
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -60,7 +60,5 @@ class Period:
         return date(self.year, self.month, min(due_day, 28 if self.month == 2 else 30 if self.month in (4, 6, 9, 11) else 31))
 
     def describe(self) -> str:
-        last = self.end.replace(hour=0)
-        from datetime import timedelta
-        last = last - timedelta(days=1)
+        last = self.end - timedelta(days=1)
         return f"{self.start:%Y-%m-%d} 至 {last:%Y-%m-%d}"
