@@ -304,3 +304,20 @@ def test_ten_thousand_rows_read_completely(big_ledger):
         assert values["phone"] == rows[i]["phone"]
     assert flat(ledger) == [("row-hidden", BIG + 3, None)]
     assert ledger.rows[-1].hidden and not ledger.rows[-2].hidden
+
+
+def test_a_decompression_bomb_is_refused_before_parsing(tmp_path):
+    """An untrusted file that would unpack to gigabytes is refused from the zip directory alone."""
+    import zipfile as zf
+    from xl_automation.ledger import LedgerError
+    bomb = tmp_path / "炸弹.xlsx"
+    with zf.ZipFile(bomb, "w", zf.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            chunk = b"0" * (1 << 20)
+            for _ in range(60):
+                f.write(chunk)
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(LedgerError) as e:
+        read_ledger(bomb)
+    assert e.value.finding.code == "file-too-large" and "炸弹.xlsx" in str(e.value)

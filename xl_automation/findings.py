@@ -16,6 +16,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file-encrypted": (ERROR, "文件设置了打开密码，程序无法读取", "在 Excel 中“文件 › 信息 › 保护工作簿 › 用密码进行加密”清空密码后保存"),
     "file-corrupt": (ERROR, "文件已损坏，无法读取：{detail}", "用 Excel 打开并修复后另存，或从备份中恢复"),
     "file-unreadable": (ERROR, "无法读取文件：{detail}", "检查文件的读取权限；网盘文件请先下载到本地"),
+    "file-too-large": (ERROR, "文件解压后有 {size}，远超任何台账，可能是恶意构造的压缩包，已拒绝读取", "确认文件来源；正常台账请在 Excel 中另存后再报送"),
     "file-locked": (ERROR, "文件正在被 Excel/WPS 打开（发现锁文件 {lock}）", "先在 Excel/WPS 中保存并关闭此文件，再运行"),
     "write-refused": (ERROR, "文件含有程序写回时会丢失的内容（{detail}），未写入", "在 Excel 中用台账里的按钮操作，或手工填写"),
     "annotate-failed": (ERROR, "无法把标注写回工作簿：{detail}", "校验结果不受影响：不写回标注再运行即可查看结果，并把此文件交给维护人员排查"),

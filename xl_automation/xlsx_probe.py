@@ -76,6 +76,7 @@ def probe(path: str | Path) -> Probe:
 def _probe_zip(path: Path) -> Probe:
     try:
         with zipfile.ZipFile(path) as z:
+            _refuse_bomb(path, z)
             names = set(z.namelist())
             book = _office_document(z, names)
             if book is None or not book.endswith(".xml"):
@@ -104,6 +105,20 @@ def _probe_zip(path: Path) -> Probe:
             if rid in rels:
                 probe_.sheet_parts[el.get("name", "")] = rels[rid]
     return probe_
+
+
+MAX_UNPACKED = 3 << 30       # a million-row ledger unpacks to about 0.6 GB
+MAX_RATIO = 250              # sheet XML packs 10-30x; a decompression bomb packs thousands of times
+
+
+def _refuse_bomb(path: Path, z: zipfile.ZipFile) -> None:
+    """Branch files are untrusted: refuse one that would unpack to more than any real ledger."""
+    infos = z.infolist()
+    total = sum(i.file_size for i in infos)
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    if total > MAX_UNPACKED or (worst is not None and worst.file_size > 50 << 20
+                                and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
+        raise LedgerError("file-too-large", path, size=f"{total / (1 << 20):,.0f} MB")
 
 
 def _office_document(z: zipfile.ZipFile, names: set[str]) -> str | None:
