@@ -120,9 +120,10 @@ def flag(args) -> int:
         print("  时限状态：" + "，".join(f"{s} {counts.get(s, 0)}" for s in sla.STATUSES))
         for s in statuses:
             if s["status"] in (*sla.OVERDUE_STATUSES, sla.NEAR):
-                over = f"，超出 {-s['margin']:g} 分钟" if s["margin"] is not None and s["margin"] < 0 else ""
+                over = (f"，超出 {sla.describe_minutes(-s['margin'])}"
+                        if s["margin"] is not None and s["margin"] < 0 else "")
                 print(f"  [{s['status']}] 第 {s['row']} 行 {s['request_id'] or '（无编号）'}："
-                      f"{s['minutes']:g} 分钟{over}")
+                      f"{s['minutes']:g} 分钟（{sla.describe_minutes(s['minutes'])}）{over}")
         if check.errors:
             print(f"  另有 {check.errors} 条错误，运行 validate 查看。")
         _print_annotation(annotation)

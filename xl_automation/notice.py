@@ -8,13 +8,8 @@ from .collect import Collected
 from .config import Config
 from .consolidate import Consolidation
 from .phones import mask_name, mask_phone
-from .sla import OVERDUE_OPEN
+from .sla import OVERDUE_OPEN, describe_minutes
 from .validate import is_organisation
-
-
-def _duration(minutes: float) -> str:
-    hours, mins = divmod(int(round(minutes)), 60)
-    return f"{hours}小时{mins}分" if hours else f"{mins}分"
 
 
 def notice_text(collected: Collected, consolidation: Consolidation, config: Config, now: datetime) -> str:
@@ -44,7 +39,7 @@ def notice_text(collected: Collected, consolidation: Consolidation, config: Conf
                 v = d.values
                 name = mask_name(v.get("applicant") or "", is_organisation(v.get("applicant") or "", config))
                 lines.append(f"  {v.get('request_id') or '（无编号）'} {name} {mask_phone(v.get('phone') or '')}"
-                             f" {v['received_at']:%m-%d %H:%M} 受理，已 {_duration(d.clock.minutes)}")
+                             f" {v['received_at']:%m-%d %H:%M} 受理，已 {describe_minutes(d.clock.minutes)}")
         lines.append("请首问责任人立即联系办事群众，并在群内回复对接情况。")
     else:
         lines.append("目前没有超过 2 小时未联系的需求。")

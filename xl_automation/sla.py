@@ -10,6 +10,16 @@ STATUSES = (ON_TIME, LATE, NEAR, WAITING, OVERDUE_OPEN)
 OVERDUE_STATUSES = (LATE, OVERDUE_OPEN)
 
 
+def describe_minutes(minutes: float) -> str:
+    """Minutes as people say them: 45分, 3小时5分, 2天4小时."""
+    total = int(round(minutes))
+    days, rest = divmod(total, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    return f"{hours}小时{mins}分" if hours else f"{mins}分"
+
+
 @dataclass(frozen=True, slots=True)
 class RowClock:
     minutes: float | None      # response minutes when replied, minutes so far while open

@@ -1,0 +1,67 @@
+"""The 2-hour clock under both policies: elapsed time, and window hours with holidays and 调休."""
+from datetime import datetime
+
+import pytest
+
+from xl_automation import config as cfg
+from xl_automation.sla import Clock, WorkCalendar, working_minutes
+from xl_automation.validate import check_ledger
+
+from rows import good_row, ledger_of
+
+BASE = cfg.load().policy
+
+
+def policy(**changes):
+    return {**BASE, "clock": "working-hours", **changes}
+
+
+def test_elapsed_clock_runs_through_nights():
+    clock = Clock(BASE, datetime(2026, 11, 20, 12))
+    assert clock.row(datetime(2026, 11, 18, 17, 0), datetime(2026, 11, 19, 8, 30)).minutes == 930
+
+
+def test_working_hours_skip_the_night_and_lunch():
+    clock = Clock(policy(), datetime(2026, 11, 20, 12))
+    # 17:00-17:30 on Wednesday, then 08:30-12:00 and 13:30-14:00 on Thursday
+    row = clock.row(datetime(2026, 11, 18, 17, 0), datetime(2026, 11, 19, 14, 0))
+    assert (row.minutes, row.status) == (30 + 210 + 30, "超时")
+
+
+def test_national_day_holiday_and_adjusted_working_saturday():
+    cal = WorkCalendar()
+    assert not cal.is_workday(datetime(2026, 10, 1).date())            # 国庆节
+    assert cal.is_workday(datetime(2026, 10, 10).date())               # 调休上班的星期六
+    assert not cal.is_workday(datetime(2026, 11, 21).date())           # an ordinary Saturday
+    assert cal.uncovered_years == set()
+
+
+def test_the_override_table_wins_over_the_calendar():
+    p = policy(calendar_overrides=[{"date": "2026-11-21", "kind": "班"}, {"date": "2026-11-20", "kind": "休"}])
+    cal = WorkCalendar.from_policy(p)
+    # Friday made a day off, Saturday made a working day: 16:00 Fri -> 09:00 Sat counts only 08:30-09:00
+    assert working_minutes(datetime(2026, 11, 20, 16), datetime(2026, 11, 21, 9), p, cal) == 30
+
+
+def test_a_year_the_calendar_does_not_cover_is_a_visible_warning_not_a_guess():
+    row = good_row(request_id="ZLS01-20270108-001", received_at=datetime(2027, 1, 8, 16, 0), posted_at=None,
+                   replied_at=datetime(2027, 1, 11, 9, 0), closed_at=datetime(2027, 1, 12, 9, 0))
+    conf = cfg.load()
+    conf.data["policy"] = policy()
+    check = check_ledger(ledger_of(row), conf, datetime(2027, 1, 20))
+    warnings = [f for f in check.findings if f.code == "calendar-uncovered"]
+    assert len(warnings) == 1 and "2027" in warnings[0].message and warnings[0].severity == "warning"
+    assert check.clocks[4].minutes == 90 + 30          # weekdays still counted, Monday 08:30-09:00
+
+
+@pytest.mark.parametrize("clock_kind", ["elapsed", "working-hours"])
+def test_exactly_the_limit_is_on_time_under_both_clocks(clock_kind):
+    clock = Clock({**BASE, "clock": clock_kind}, datetime(2026, 11, 20, 12))
+    assert clock.row(datetime(2026, 11, 19, 9, 0), datetime(2026, 11, 19, 11, 0)).status == "按时"
+    assert clock.row(datetime(2026, 11, 19, 9, 0), datetime(2026, 11, 19, 11, 1)).status == "超时"
+
+
+@pytest.mark.parametrize("minutes, text", [(45, "45分"), (125, "2小时5分"), (35788, "24天20小时"), (0.4, "0分")])
+def test_durations_read_as_people_say_them(minutes, text):
+    from xl_automation.sla import describe_minutes
+    assert describe_minutes(minutes) == text
