@@ -31,7 +31,7 @@ def parse_now(text: str | None) -> datetime:
     return value
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except LedgerError as e:
         if getattr(args, "json", False):
-            _print_json({"file": str(e.path), "error": e.finding.as_dict()})
+            print_json({"file": str(e.path), "error": e.finding.as_dict()})
         print(f"无法使用：{e}", file=sys.stderr)
         return EXIT_UNUSABLE
     except (cfg.ConfigError, UsageError, PeriodError, ReportError) as e:

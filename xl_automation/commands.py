@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from . import sla
-from .cli import EXIT_ERRORS, EXIT_OK, UsageError, _print_json, parse_now
+from .cli import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
 from .findings import Finding
 from .labels import SEVERITY_ZH
 from .periods import Period
@@ -58,7 +58,7 @@ def _summary(check, annotation) -> dict[str, Any]:
     return data
 
 
-def _finding_line(f: Finding) -> str:
+def finding_line(f: Finding) -> str:
     where = f"{f.sheet}!{f.cell}" if f.cell else (f"{f.sheet} 第 {f.row} 行" if f.row else (f.sheet or "文件"))
     column = f" {f.column}" if f.column else ""
     return f"  [{SEVERITY_ZH[f.severity]}] {where}{column}：{f.message}。处理：{f.hint}"
@@ -84,11 +84,11 @@ def validate(args) -> int:
     conf = args.config_obj
     check, annotation = check_file(Path(args.file), conf, parse_now(args.now), args.annotate)
     if args.json:
-        _print_json(_summary(check, annotation))
+        print_json(_summary(check, annotation))
     else:
         _print_head(check)
         for f in check.findings:
-            print(_finding_line(f))
+            print(finding_line(f))
         if not check.findings:
             print("  全部通过。")
         _print_annotation(annotation)
@@ -114,7 +114,7 @@ def flag(args) -> int:
         data = _summary(check, annotation)
         data["status_counts"] = {s: counts.get(s, 0) for s in sla.STATUSES}
         data["status"] = statuses
-        _print_json(data)
+        print_json(data)
     else:
         _print_head(check)
         print("  时限状态：" + "，".join(f"{s} {counts.get(s, 0)}" for s in sla.STATUSES))
@@ -139,7 +139,7 @@ def show_config(args) -> int:
                             "placeholder": w.placeholder} for w in conf.windows]
         data["areas"] = list(conf.areas)
         data["source"] = conf.source
-        _print_json(data)
+        print_json(data)
         return EXIT_OK
     p = conf.policy
     print(f"配置来源：{conf.source}")

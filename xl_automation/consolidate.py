@@ -93,7 +93,7 @@ def round_half_up(x: float, digits: int) -> float:
     return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
 
 
-def _in_force(row: LedgerRow, period: Period) -> str | None:
+def period_verdict(row: LedgerRow, period: Period) -> str | None:
     """None when the row belongs to the period, 'carried' for earlier open rows, else the exclusion reason."""
     received = row.values.get("received_at")
     if not isinstance(received, datetime):
@@ -111,7 +111,7 @@ def _in_force(row: LedgerRow, period: Period) -> str | None:
 
 def belongs_to_submission(row: LedgerRow, period: Period) -> bool:
     """Rows a submission copy keeps: the period's own, and earlier ones still open at its start."""
-    return _in_force(row, period) in (None, "carried")
+    return period_verdict(row, period) in (None, "carried")
 
 
 def consolidate(sources: list[Source], period: Period, config: Config, now: datetime) -> Consolidation:
@@ -122,7 +122,7 @@ def consolidate(sources: list[Source], period: Period, config: Config, now: date
     for src in sources:
         for row in src.rows:
             rows_in += 1
-            verdict = _in_force(row, period)
+            verdict = period_verdict(row, period)
             if verdict in (None, "carried"):
                 candidates.append((src, row, verdict == "carried"))
             else:

@@ -117,7 +117,7 @@ def _batches(rows: list[dict], plan) -> list[tuple[str, list[dict]]]:
 
 def run_demo(out: Path, config: Config) -> int:
     from .fill import fill_ledger
-    from .sample import _inject_mistakes
+    from .sample import inject_mistakes
     period = Period.parse(PERIOD, config.policy["period_start_day"])
     _prepare(out)
     ledgers, inbox, reports = out / "台账", out / "报送" / PERIOD, out / "报表"
@@ -132,7 +132,7 @@ def run_demo(out: Path, config: Config) -> int:
     draft = ledgers / f"示例-校验前草稿-{w0.name}-{PERIOD}.xlsx"
     log.run("new-ledger", "--window", w0.code, "--period", PERIOD, "--out", str(draft))
     draft_rows = sample_rows(w0, period, config, n=ROWS_PER_WINDOW, seed=7, now=FILL_NOW, mistakes=False)
-    _inject_mistakes(random.Random(3), draft_rows)
+    inject_mistakes(random.Random(3), draft_rows)
     fill_ledger(draft, draft_rows)
     code, text = log.run("validate", str(draft), "--annotate", "--now", now, "--json")
     result = json.loads(text[text.index("{"):])

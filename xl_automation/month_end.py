@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_ERRORS, EXIT_OK, UsageError, _print_json, parse_now
-from .commands import _finding_line, check_file
+from .cli import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
+from .commands import finding_line, check_file
 from .periods import Period
 
 
@@ -18,7 +18,7 @@ def submit(args) -> int:
         print(f"{check.ledger.path.name}：有 {check.errors} 条错误，不能报送。请改正后再提交：")
         for f in check.findings:
             if f.severity == "error":
-                print(_finding_line(f))
+                print(finding_line(f))
         return EXIT_ERRORS
     try:
         done = write_submission(check, Path(args.to), conf, now, args.period)
@@ -92,7 +92,7 @@ def consolidate(args) -> int:
     if data["rows_in"] != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
         raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if args.json:
-        _print_json(data)
+        print_json(data)
         return EXIT_OK
     rate = "—" if data["on_time_rate"] is None else f"{data['on_time_rate']:.1%}"
     print(f"{period.label}（{period.describe()}）汇总完成：{out}")

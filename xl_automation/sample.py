@@ -73,7 +73,7 @@ def sample_rows(window: Window, period: Period, config: Config, *, n: int = 40, 
         received = received.replace(second=0, microsecond=0, hour=rng.choice([8, 9, 9, 10, 10, 11, 13, 14, 15, 16]))
         rows.append(_row(rng, window, received, i, districts, towns, enterprises, now or period.end))
     if mistakes and len(rows) >= 10:
-        _inject_mistakes(rng, rows)
+        inject_mistakes(rng, rows)
     return rows
 
 
@@ -126,7 +126,7 @@ def _enterprise(enterprises, service_key: str, district: str) -> str:
     return (local or [name for name, _ in candidates] or [""])[0]
 
 
-def _inject_mistakes(rng: random.Random, rows: list[dict[str, Any]]) -> None:
+def inject_mistakes(rng: random.Random, rows: list[dict[str, Any]]) -> None:
     """The slips clerks really make, a handful per ledger, so validation has something to show."""
     picks = rng.sample(range(len(rows)), k=6)
     rows[picks[0]]["channel"] = "微信"

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import TEMPLATE_VERSION, __version__
 from .config import Config
-from .consolidate import _in_force, belongs_to_submission
+from .consolidate import period_verdict, belongs_to_submission
 from .labels import INFO_COMPANY, INFO_SHEET, INFO_PERIOD, INFO_PERIOD_RANGE, INFO_TEMPLATE_VERSION, INFO_WINDOW_CODE, INFO_WINDOW_NAME
 from .periods import Period
 from .validate import Check
@@ -61,7 +61,7 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
                           f"不是已配置的窗口。请填写窗口编码：{'、'.join(w.code for w in config.windows)}")
     period = submission_period(check, period_text, config)
     kept = [row for row in ledger.rows if belongs_to_submission(row, period)]
-    carried = sum(1 for row in kept if _in_force(row, period) == "carried")
+    carried = sum(1 for row in kept if period_verdict(row, period) == "carried")
     stamp = now.strftime("%Y%m%d-%H%M%S")
     folder = Path(to_dir)
     folder.mkdir(parents=True, exist_ok=True)
