@@ -225,8 +225,8 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     lines = text.split("\n")
     assert title == "校验台账" and level == "warning"
     assert lines[0] == f"台账.xlsx › {LEDGER}：共 40 行，错误 {check.errors} 条，提醒 {check.warnings} 条。"
-    from xl_automation.commands import _finding_line
-    assert lines[1:1 + len(check.findings[:12])] == [_finding_line(f).strip() for f in check.findings[:12]]
+    from xl_automation.commands import finding_line
+    assert lines[1:1 + len(check.findings[:12])] == [finding_line(f).strip() for f in check.findings[:12]]
     assert "已标出" in text
     title, text, level = press(book, conf, "flag_overdue")
     from collections import Counter

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import labels, sla
-from .commands import _finding_line, row_statuses
+from .commands import finding_line, row_statuses
 from .config import Config
 from .contact_form import FORM_CELLS, PRINT_AREA
 from .ledger import LedgerError, LedgerRow, RowValues, column_letter
@@ -56,7 +56,7 @@ def run_validate(port: SheetPort, config: Config, now: datetime) -> None:
     """校验: every finding as the CLI's validate --annotate writes it, and a summary box."""
     check, annotation = _check(port, config, now, TITLES["validate"])
     lines = [_head(check)]
-    lines += [_finding_line(f).strip() for f in check.findings[:MAX_LINES]]
+    lines += [finding_line(f).strip() for f in check.findings[:MAX_LINES]]
     lines += _more(len(check.findings), MAX_LINES, "见各单元格的批注")
     lines += _marked(annotation) or (["全部通过。"] if not check.findings else [])
     port.report(TITLES["validate"], "\n".join(lines), WARN if check.errors else INFO)
@@ -182,7 +182,7 @@ def run_submit(port: SheetPort, config: Config, now: datetime) -> None:
     if check.errors:
         errors = [f for f in check.findings if f.severity == "error"]
         lines = [f"已保存。{path.name}：有 {check.errors} 条错误，不能报送。请改正后再提交（可点“校验”标出位置）："]
-        lines += [_finding_line(f).strip() for f in errors[:MAX_LINES]] + _more(len(errors), MAX_LINES, "点“校验”查看")
+        lines += [finding_line(f).strip() for f in errors[:MAX_LINES]] + _more(len(errors), MAX_LINES, "点“校验”查看")
         port.report(title, "\n".join(lines), WARN)
         return
     target = check.ledger.info.get(labels.INFO_SUBMIT_DIR, "")
