@@ -1,12 +1,13 @@
 """What each CLI command does: open, call the core, write, report (text or JSON)."""
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from . import sla
-from .cli import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
+from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError, print_json, parse_now
 from .findings import Finding
 from .labels import SEVERITY_ZH
 from .periods import Period
@@ -177,5 +178,9 @@ def build(args) -> int:
 
 
 def demo(args) -> int:
-    from .demo import run_demo
-    return run_demo(Path(args.out), args.config_obj)
+    from .demo import DemoStepFailed, run_demo
+    try:
+        return run_demo(Path(args.out), args.config_obj)
+    except DemoStepFailed as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_UNUSABLE

@@ -25,6 +25,10 @@ SCHEDULE = {0: ["2026-11-23 16:00"], 1: ["2026-11-24 10:00"], 2: ["2026-11-20 17
             3: ["2026-11-24 09:00"], 4: ["2026-11-25 09:30"], 5: ["2026-11-24 14:00"], 6: "plain", 7: None}
 
 
+class DemoStepFailed(Exception):
+    """A demo step ended in a way the demo cannot go on from; the message is that step's own output."""
+
+
 class _Log:
     """Runs CLI commands in-process; their full output goes to a log file, a line per step to the screen."""
 
@@ -33,12 +37,22 @@ class _Log:
         path.write_text("", encoding="utf-8")
 
     def run(self, *argv: str) -> tuple[int, str]:
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli(list(argv))
         with self.path.open("a", encoding="utf-8") as f:
-            f.write(f"$ xl-automation {' '.join(argv)}\n{buf.getvalue()}(exit {code})\n\n")
-        return code, buf.getvalue()
+            f.write(f"$ xl-automation {' '.join(argv)}\n{out.getvalue()}{err.getvalue()}(exit {code})\n\n")
+        if code not in (0, 1):
+            # exit 2 (unusable) or an interrupt: say the step and its own message, never a later symptom
+            raise DemoStepFailed(f"演示步骤失败：xl-automation {' '.join(argv[:2])}（exit {code}）：{err.getvalue().strip()}")
+        return code, out.getvalue()
+
+    def run_json(self, *argv: str) -> tuple[int, dict]:
+        code, text = self.run(*argv)
+        try:
+            return code, json.loads(text)
+        except ValueError:
+            raise DemoStepFailed(f"演示步骤失败：xl-automation {' '.join(argv[:2])} 没有输出 JSON：{text.strip()[-300:]}")
 
 
 def _prepare(out: Path) -> None:
@@ -134,8 +148,7 @@ def run_demo(out: Path, config: Config) -> int:
     draft_rows = sample_rows(w0, period, config, n=ROWS_PER_WINDOW, seed=7, now=FILL_NOW, mistakes=False)
     inject_mistakes(random.Random(3), draft_rows)
     fill_ledger(draft, draft_rows)
-    code, text = log.run("validate", str(draft), "--annotate", "--now", now, "--json")
-    result = json.loads(text[text.index("{"):])
+    code, result = log.run_json("validate", str(draft), "--annotate", "--now", now, "--json")
     print(f"  校验示例 {draft.name}：错误 {result['errors']} 条、提醒 {result['warnings']} 条，已写回标注（exit {code}）")
 
     month = _month(config, period)
@@ -145,8 +158,7 @@ def run_demo(out: Path, config: Config) -> int:
         log.run("new-ledger", "--window", window.code, "--period", PERIOD, "--out", str(path))
         for when, batch in _batches(month[window.code], plan):
             fill_ledger(path, batch)
-            v_code, v_text = log.run("validate", str(path), "--now", when, "--json")
-            v = json.loads(v_text[v_text.index("{"):])
+            v_code, v = log.run_json("validate", str(path), "--now", when, "--json")
             log.run("flag", str(path), "--annotate", "--now", when)
             line = f"  {window.code} {window.name}：{v['rows']} 行，错误 {v['errors']}，提醒 {v['warnings']}"
             if plan is None:
@@ -170,11 +182,7 @@ def run_demo(out: Path, config: Config) -> int:
     from .pdf import soffice
     if soffice():
         args.append("--pdf")
-    c_code, c_text = log.run(*args)
-    if c_code:
-        print(f"汇总失败（exit {c_code}）：{c_text.strip()[-400:]}")
-        return c_code
-    summary = json.loads(c_text[c_text.index("{"):])
+    c_code, summary = log.run_json(*args)
     (reports / f"汇总结果-{PERIOD}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     n_code, notice = log.run("notice", str(inbox), "--period", PERIOD, "--now", REPORT_NOW.strftime("%Y-%m-%d %H:%M"))
     (reports / f"联络群提醒-{PERIOD}.txt").write_text(notice, encoding="utf-8")
