@@ -13,6 +13,7 @@ from . import config as cfg
 from .ledger import LedgerError
 from .periods import PeriodError
 from .report_book import ReportError
+from .archive import ArchiveError
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -77,11 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     sp.add_argument("--show-personal-info", action="store_true", help="报表中显示完整姓名和电话（默认脱敏）")
     sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 导出 PDF")
+    archive_options(sp)
     sp = command("notice", m.notice, "生成可直接粘贴到联络群的提醒文字",
                  "xl-automation notice 报送/2026-11 --period 2026-11")
     sp.add_argument("dir", help="报送目录")
     sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
+    archive_options(sp)
     sp = command("config", c.show_config, "显示正在使用的配置", "xl-automation config --json")
     sp.add_argument("--json", action="store_true", help="以 JSON 输出完整配置")
     sp = command("build-templates", c.build_templates, "重新生成 templates/ 下的模板文件",
@@ -94,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("demo", c.demo, "用合成样例数据完整运行一遍（演示）", "xl-automation demo --out demo-output")
     sp.add_argument("--out", default="demo-output", help="输出目录，默认 demo-output")
     return p
+
+
+def archive_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--archive", help="归档数据库文件，默认为报送目录上一级的 综合受理归档.sqlite（或配置 archive.path）")
+    sp.add_argument("--no-archive", action="store_true", help="不使用归档：只按本期报送数据汇总，不做跨月核对")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             print_json({"file": str(e.path), "error": e.finding.as_dict()})
         print(f"无法使用：{e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (cfg.ConfigError, UsageError, PeriodError, ReportError) as e:
+    except (cfg.ConfigError, UsageError, PeriodError, ReportError, ArchiveError) as e:
         print(str(e), file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:

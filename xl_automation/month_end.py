@@ -68,6 +68,8 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
 
 
 def consolidate(args) -> int:
+    from .collect import collect
+    from .month_archive import consolidate_period, cross_month_json, open_for
     from .report import write_report
     conf = args.config_obj
     now = parse_now(args.now)
@@ -75,12 +77,23 @@ def consolidate(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
-    collected, cons = run_consolidation(Path(args.dir), period, conf, now)
+    folder = Path(args.dir)
+    collected = collect(folder, period, conf, now)
     show = args.show_personal_info or not conf.policy["mask_personal_info"]
     out.parent.mkdir(parents=True, exist_ok=True)
-    info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
-                        show_personal_info=show)
+    archive = open_for(folder, args, conf)
+
+    def write(cons, archive_info):
+        return write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
+                            show_personal_info=show, archive=archive_info)
+    try:
+        cons, archive_info, info = consolidate_period(collected, period, conf, now, archive, write)
+    finally:
+        if archive is not None:
+            archive.close()
     data = summary_json(collected, cons, info, out, conf)
+    data.update(cross_month_json(cons, archive_info, conf))
+    data["rows_from_archive"] = cons.from_archive
     pdf_note = None
     if args.pdf:
         from .pdf import PdfUnavailable, export_pdf
@@ -89,7 +102,7 @@ def consolidate(args) -> int:
         except PdfUnavailable as e:
             pdf_note = str(e)
             data["pdf_error"] = pdf_note
-    if data["rows_in"] != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
+    if data["rows_in"] + cons.from_archive != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
         raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if args.json:
         print_json(data)
@@ -101,6 +114,9 @@ def consolidate(args) -> int:
     print(f"  行数：读入 {data['rows_in']} = 明细 {data['rows_in_details']} + 转办合并 {data['rows_merged']}"
           f" + 不计入本期 {data['rows_excluded']}")
     print(f"  超时 {data['overdue']} 件，按时率 {rate}")
+    print(f"  跨月：补报 {len(data['late_reported'])} 件，未续报 {len(data['dropped_open'])} 件；{archive_info.note}")
+    for note in archive_info.notes:
+        print(f"  {note}")
     for r in collected.rejected:
         print(f"  未能读取：{r['file']}：{r['reason']}")
     if "pdf" in data:
@@ -110,10 +126,31 @@ def consolidate(args) -> int:
     return EXIT_OK
 
 
+def _existing_archive(folder: Path, args, conf):
+    """The archive for reading only, when there is one (notice never creates it)."""
+    from .archive import open_archive, resolve_path
+    if getattr(args, "no_archive", False):
+        return None
+    path = resolve_path(folder, getattr(args, "archive", None), conf.data.get("archive", {}).get("path"))
+    return open_archive(path, create=False) if path.exists() else None
+
+
 def notice(args) -> int:
     from .notice import notice_text
     conf = args.config_obj
     now = parse_now(args.now)
-    collected, cons = run_consolidation(Path(args.dir), _period(args), conf, now)
+    folder = Path(args.dir)
+    period = _period(args)
+    collected, cons = run_consolidation(folder, period, conf, now)
+    archive = _existing_archive(folder, args, conf)
+    if archive is not None:
+        from .cross_month import apply
+        from .sla import Clock
+        try:
+            if any(p < period.label for p in archive.periods()):
+                apply(cons, collected.sources, archive.known_before(period.label), archive.values_of,
+                      Clock(conf.policy, now))
+        finally:
+            archive.close()
     print(notice_text(collected, cons, conf, now))
     return EXIT_OK

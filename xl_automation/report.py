@@ -110,7 +110,8 @@ def _summary_rows(details: list[Detail], by_window: dict[str, list[Detail]],
 
 
 def write_report(path: Path | str, *, consolidation: Consolidation, collected: Collected, config: Config,
-                 now: datetime, show_personal_info: bool = False, cached_values: bool = True) -> ReportInfo:
+                 now: datetime, show_personal_info: bool = False, cached_values: bool = True,
+                 archive: Any = None) -> ReportInfo:
     """Write the report to path (via a temporary file beside it, so a failure leaves no half workbook)."""
     path = Path(path)
     period, details = consolidation.period, consolidation.details
@@ -136,6 +137,9 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         lists.unresolved(details)
         lists.transfers(details)
         lists.submissions(statuses, collected, consolidation, due)
+        if archive is not None:
+            from .report_cross_month import write_cross_month
+            write_cross_month(lists, consolidation, archive)
         lists.assessment(statuses, scores, counts)
         lists.findings(collected)
         lists.notes(consolidation, collected, now, due)

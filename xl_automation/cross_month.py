@@ -1,0 +1,152 @@
+"""Exactly once across months: what the archive knows turns one period's consolidation into its report.
+
+Pure: the consolidation, its sources and what earlier periods reported (`known`, from the archive) are
+arguments; nothing here reads a file or the clock.
+- a request counts as received in exactly one report, the first that sees it; one of an earlier period
+  first reported now is 补报 (late_reported), counted as received here;
+- one already counted earlier is 结转 (carried) while open or closed inside this period, else excluded;
+- a 联络群转入 whose origin another window reported earlier merges with that origin (owner the first
+  window, clock from the first receipt);
+- an open request a window reported earlier and no longer reports is 未续报 (dropped_open).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Mapping, NamedTuple
+
+OPEN_RESULTS = ("办理中", "")
+TRANSFER_CHANNEL = "联络群转入"
+ARCHIVE_FILE = "（归档）"
+
+
+class Known(NamedTuple):
+    """One request as earlier periods' reports left it."""
+    window: str
+    key: str
+    request_id: str
+    first_period: str          # the period whose report counted it as received
+    last_period: str           # the last period whose report listed it
+    open: bool                 # still open in that report
+    ref: int                   # the archive's row, for its values
+
+
+@dataclass(frozen=True)
+class Dropped:
+    window: str
+    request_id: str
+    last_period: str
+    key: str
+
+
+def request_key(values: Mapping[str, Any]) -> str:
+    """受理编号; without one, the receipt minute and phone (a plain ledger may lack the id)."""
+    rid = (values.get("request_id") or "").strip() if isinstance(values.get("request_id"), str) else ""
+    if rid:
+        return rid
+    received = values.get("received_at")
+    stamp = f"{received:%Y%m%d%H%M}" if isinstance(received, datetime) else "?"
+    return f"#{stamp}#{values.get('phone') or ''}"
+
+
+def is_open(values: Mapping[str, Any]) -> bool:
+    return (values.get("result") or "") in OPEN_RESULTS
+
+
+def already_counted_reason(first_period: str) -> str:
+    return f"已在 {first_period} 期报表中计入，且在本周期开始前已办结"
+
+
+def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Callable[[Known], dict],
+          clock) -> None:
+    """Adjust a consolidation (consolidate.Consolidation) in place by what earlier periods reported."""
+    from .consolidate import EXCLUDED_EARLIER, Detail, Source, _absorb, _detail
+    from .ledger import LedgerRow
+    by_pos = {(s.window, s.path.name, r.excel_row): (s, r) for s in sources for r in s.rows}
+    ids: dict[str, list[Known]] = {}
+    for k in known.values():
+        ids.setdefault(k.request_id or k.key, []).append(k)
+
+    def lookup(window: str, values) -> Known | None:
+        """Known under this window, or under another (the same 受理编号 in two windows is a transfer: one request)."""
+        key = request_key(values)
+        return known.get((window, key)) or next((k for k in ids.get(key, ()) if k.window != window), None)
+    # 1. earlier rows excluded as closed before the period: new to the group → 补报
+    still_excluded = []
+    revived: dict[str, list] = {}
+    for ex in cons.excluded:
+        if ex.reason == EXCLUDED_EARLIER:
+            src, row = by_pos[(ex.window, ex.file, ex.source_row)]
+            k = lookup(ex.window, row.values)
+            if k is None:
+                d = _detail(src, row, False, clock)
+                d.late_reported = True
+                cons.details.append(d)
+                revived.setdefault(request_key(row.values), []).append(d)
+                continue
+            ex.reason = already_counted_reason(k.first_period)
+        still_excluded.append(ex)
+    cons.excluded = still_excluded
+    # 2. the period's own and carried rows: carried when counted earlier, 补报 when earlier and new
+    start = cons.period.start
+    for d in cons.details:
+        if d.late_reported:
+            continue
+        k = lookup(d.window, d.values)
+        received = d.values.get("received_at")
+        if k is not None:
+            d.carried = True
+        elif d.carried or (isinstance(received, datetime) and received < start):
+            d.carried, d.late_reported = False, True
+    # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin
+    present = {(d.window, request_key(d.values)) for d in cons.details}
+    keep: list[Detail] = []
+    origins: dict[tuple[str, str], Detail] = {}
+    for d in cons.details:
+        rid = request_key(d.values)
+        origin = None
+        if d.values.get("channel") == TRANSFER_CHANNEL and not d.merged_rows and (d.window, rid) not in known:
+            late = next((o for o in revived.get(rid, ()) if o.window != d.window), None)
+            if late is not None:      # its origin first reported now too: one request, owned by the acceptor
+                _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
+                        LedgerRow(d.source_row, d.values), clock)
+                cons.merged += 1
+                continue
+            origin = next((k for k in ids.get(rid, ()) if k.window != d.window), None)
+        if origin is None:
+            keep.append(d)
+            continue
+        owner = next((o for o in keep if (o.window, request_key(o.values)) == (origin.window, origin.key)), None)
+        if owner is None and (origin.window, origin.key) in present:
+            keep.append(d)            # the origin's own row comes later in the list: the normal merge saw both
+            continue
+        if owner is None:
+            owner = origins.get((origin.window, origin.key))
+        if owner is None:
+            src = Source(origin.window, Path(ARCHIVE_FILE), "", [], "archive")
+            row = LedgerRow(0, values_of(origin))
+            owner = _detail(src, row, True, clock)
+            owner.from_archive = origin.last_period
+            origins[(origin.window, origin.key)] = owner
+            keep.append(owner)
+            cons.from_archive += 1
+        src = Source(d.window, Path(d.file), d.sha256, [], "submission")
+        _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
+        owner.carried, owner.late_reported = True, False
+        cons.merged += 1
+    cons.details = keep
+    # 4. open requests reported earlier and missing now from a window that did submit
+    submitted = {s.window for s in sources}
+    seen = {(s.window, request_key(r.values)) for s in sources for r in s.rows}
+    seen_ids = {request_key(r.values) for s in sources for r in s.rows
+                if r.values.get("channel") == TRANSFER_CHANNEL}
+    cons.dropped_open = sorted(
+        (Dropped(k.window, k.request_id, k.last_period, k.key) for k in known.values()
+         if k.open and k.window in submitted and (k.window, k.key) not in seen and k.key not in seen_ids),
+        key=lambda x: (x.window, x.last_period, x.request_id))
+    cons.archive_used = True
+
+
+def role(d) -> str:
+    return "late_reported" if d.late_reported else "carried" if d.carried else "received"

@@ -1,0 +1,165 @@
+"""A period's consolidation with the archive: read what is known, apply the cross-month rules, write the
+report and record the period, all inside one archive transaction (the report is replaced only after the
+record is ready; a failure anywhere leaves both as they were)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .config import Config
+from .consolidate import Consolidation, Detail, on_time_rate
+from .cross_month import Dropped, apply, is_open, request_key, role
+from .periods import Period
+from .phones import check_phone
+
+NO_ARCHIVE_NOTE = "未使用归档：按本期报送数据单独汇总（往期已报、补报、未续报无法识别）"
+FIRST_RUN_NOTE = "归档中还没有更早的统计周期：本期按本期报送数据汇总，从本期起跨月核对"
+
+
+@dataclass
+class ArchiveInfo:
+    path: Path | None
+    used: bool                     # the cross-month rules were applied
+    note: str
+    notes: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    runs_of_period: int = 0        # this run included
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)   # code → the previous period's figures
+    year_to_date: dict[str, int] = field(default_factory=dict)          # code → received in this year before
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": str(self.path) if self.path else None, "used": self.used, "note": self.note,
+                "notes": self.notes, "run": self.run_id, "runs_of_period": self.runs_of_period}
+
+
+def open_for(folder: Path, args, conf: Config):
+    """The Archive the arguments ask for, or None (--no-archive)."""
+    from .archive import open_archive, resolve_path
+    if getattr(args, "no_archive", False):
+        return None
+    setting = conf.data.get("archive", {})
+    path = resolve_path(folder, getattr(args, "archive", None), setting.get("path"))
+    return open_archive(path, busy_seconds=float(setting.get("busy_timeout_seconds", 120)))
+
+
+def consolidate_period(collected, period: Period, conf: Config, now: datetime, archive,
+                       write: Callable[[Consolidation, ArchiveInfo], Any]):
+    """Consolidate collected sources; `write(cons, info)` writes the report and returns ReportInfo."""
+    from .consolidate import consolidate
+    from .sla import Clock
+    if archive is None:
+        cons = consolidate(collected.sources, period, conf, now)
+        info = ArchiveInfo(None, False, NO_ARCHIVE_NOTE)
+        return cons, info, write(cons, info)
+    with archive.transaction():
+        earlier = [p for p in archive.periods() if p < period.label]
+        cons = consolidate(collected.sources, period, conf, now)
+        info = ArchiveInfo(archive.path, bool(earlier), "" if earlier else FIRST_RUN_NOTE, list(archive.notes))
+        if earlier:
+            apply(cons, collected.sources, archive.known_before(period.label), archive.values_of, Clock(conf.policy, now))
+            info.note = f"已按归档跨月核对（归档中最近的更早周期：{earlier[-1]}）"
+            info.previous = archive.figures_of(earlier[-1])
+            info.year_to_date = archive.received_in_year(period.label)
+        report = write(cons, info)
+        info.run_id = record(archive, cons, collected, report, conf, now)
+        info.runs_of_period = archive.run_count(period.label)
+    return cons, info, report
+
+
+def record(archive, cons: Consolidation, collected, report, conf: Config, now: datetime) -> int:
+    from .archive import dump_values
+    label = cons.period.label
+    inputs = [{"window": s.window, "file": s.path.name, "sha256": s.sha256, "kind": s.kind,
+               "submitted_at": s.submitted_at.isoformat(sep=" ") if s.submitted_at else None,
+               "state": state} for s, state in [(s, "in_force") for s in collected.sources]
+              + [(s, "superseded") for s in collected.superseded]]
+    run_id = archive.begin_run(label, now, inputs, __version__)
+    known = archive.known_before(label) if cons.archive_used else {}
+
+    def first_period(d: Detail) -> str:
+        if role(d) != "carried":
+            return label
+        k = known.get((d.window, request_key(d.values)))
+        received = d.values.get("received_at")
+        return k.first_period if k else Period.containing(received, cons.period.start_day).label \
+            if isinstance(received, datetime) else label
+
+    archive.add_requests(run_id, (
+        (d.window, request_key(d.values), d.values.get("request_id") or "", role(d), first_period(d),
+         int(is_open(d.values)), _iso(d.values.get("received_at")), _digits(d.values.get("phone")),
+         dump_values(d.values), d.file, d.sha256, d.source_row) for d in cons.details))
+    archive.add_dropped(run_id, ((x.window, x.key, x.request_id, x.last_period) for x in cons.dropped_open))
+    archive.add_figures(run_id, figure_rows(cons, report, conf))
+    return run_id
+
+
+def _iso(v: Any) -> str | None:
+    return v.isoformat(sep=" ") if isinstance(v, datetime) else None
+
+
+def _digits(phone: Any) -> str:
+    if not isinstance(phone, str) or not phone:
+        return ""
+    return check_phone(phone).digits or phone
+
+
+def window_counts(details: list[Detail], dropped: list[Dropped]) -> dict[str, Any]:
+    """The period's headline figures over some details (one window, a company, the group)."""
+    handled = len(details)
+    late = sum(1 for d in details if d.late_reported)
+    carried = sum(1 for d in details if d.carried)
+    closed = sum(1 for d in details if d.values.get("result") == "已办结")
+    return {"received": handled - carried, "late_reported": late, "carried_over": carried,
+            "dropped_open": len(dropped), "handled": handled,
+            "on_time": sum(1 for d in details if d.clock.status == "按时"),
+            "overdue": sum(1 for d in details if d.clock.overdue),
+            "on_time_rate": on_time_rate(d.clock for d in details),
+            "closed": closed, "closure_rate": round(closed / handled, 4) if handled else None}
+
+
+def figure_rows(cons: Consolidation, report, conf: Config) -> list[dict[str, Any]]:
+    by_window: dict[str, list[Detail]] = {}
+    for d in cons.details:
+        by_window.setdefault(d.window, []).append(d)
+    dropped: dict[str, list[Dropped]] = {}
+    for x in cons.dropped_open:
+        dropped.setdefault(x.window, []).append(x)
+    scores = getattr(report, "scores", {}) or {}
+    rows = []
+    for w in conf.windows:
+        s = scores.get(w.code)
+        rows.append(dict(window_counts(by_window.get(w.code, []), dropped.get(w.code, [])),
+                         scope="window", code=w.code, name=w.name, score=s.total if s else None))
+    for c in conf.data["companies"]:
+        codes = [w.code for w in conf.windows if w.company == c["code"]]
+        rows.append(dict(window_counts([d for k in codes for d in by_window.get(k, [])],
+                                       [x for k in codes for x in dropped.get(k, [])]),
+                         scope="company", code=c["code"], name=c["name"], score=None))
+    group = conf.data.get("group", {}).get("name", "")
+    rows.append(dict(window_counts(cons.details, cons.dropped_open), scope="group", code="GROUP", name=group,
+                     score=None))
+    return rows
+
+
+def cross_month_json(cons: Consolidation, info: ArchiveInfo, conf: Config) -> dict[str, Any]:
+    """consolidate --json's additions: per window counts, the 补报 and 未续报 lists, the archive."""
+    late = [d for d in cons.details if d.late_reported]
+    per_window = {w.code: {"late_reported": 0, "dropped_open": 0} for w in conf.windows}
+    for d in late:
+        per_window.setdefault(d.window, {"late_reported": 0, "dropped_open": 0})["late_reported"] += 1
+    for x in cons.dropped_open:
+        per_window.setdefault(x.window, {"late_reported": 0, "dropped_open": 0})["dropped_open"] += 1
+    return {
+        "archive": info.as_json(),
+        "late_reported": [{"window": d.window, "request_id": d.values.get("request_id") or "",
+                           "received_at": _iso(d.values.get("received_at")),
+                           "period": Period.containing(d.values["received_at"], cons.period.start_day).label
+                           if isinstance(d.values.get("received_at"), datetime) else None}
+                          for d in sorted(late, key=lambda d: (d.window, request_key(d.values)))],
+        "dropped_open": [{"window": x.window, "request_id": x.request_id, "last_period": x.last_period}
+                         for x in cons.dropped_open],
+        "cross_month_by_window": per_window,
+    }

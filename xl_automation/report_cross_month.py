@@ -1,0 +1,76 @@
+"""The report's 跨月核对 sheet: per window new, 补报, 结转 and 未续报, against the previous period, and the lists."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .consolidate import Consolidation, Detail
+from .cross_month import request_key
+from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
+from .month_archive import ArchiveInfo, window_counts
+from .periods import Period
+from .schema import BY_KEY
+
+CROSS_MONTH_SHEET = "跨月核对"
+LATE_HEADER, CARRIED_HEADER, DROPPED_HEADER = "补报", "往期结转", "未续报"
+DROPPED_HINT = "往期报送时仍在办理中，本期报送中没有这条：请窗口说明办理结果，或在台账中继续结转"
+H = {k: BY_KEY[k].header for k in BY_KEY}
+
+
+def change(now: Any, before: Any) -> float | None:
+    """环比: the relative change, None when there is nothing to compare with."""
+    if now is None or before in (None, 0):
+        return None
+    return round((now - before) / before, 4)
+
+
+def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo) -> None:
+    book = lists.book
+    ws = book.sheet(CROSS_MONTH_SHEET, [10, 16, 12, 10, 10, 10, 10, 12, 12, 10, 12, 12, 10])
+    ws.write_string(0, 0, f"跨月核对 {cons.period.label}", book.title)
+    ws.write_string(1, 0, info.note or "", book.subtitle)
+    by_window: dict[str, list[Detail]] = {}
+    for d in cons.details:
+        by_window.setdefault(d.window, []).append(d)
+    dropped: dict[str, list] = {}
+    for x in cons.dropped_open:
+        dropped.setdefault(x.window, []).append(x)
+    headers = [WINDOW, WINDOW_NAME, "本期受理", f"其中{LATE_HEADER}", CARRIED_HEADER, DROPPED_HEADER, "经手合计",
+               "上期受理", "受理环比", "本年累计受理", "按时率", "上期按时率", "按时率变化"]
+    rows = []
+    scopes = [(w.code, w.name, by_window.get(w.code, []), dropped.get(w.code, [])) for w in lists.config.windows]
+    scopes.append(("GROUP", "全集团", cons.details, cons.dropped_open))
+    for code, name, details, gone in scopes:
+        f = window_counts(details, gone)
+        prev = info.previous.get(code, {})
+        rate_change = None if f["on_time_rate"] is None or prev.get("on_time_rate") is None \
+            else round(f["on_time_rate"] - prev["on_time_rate"], 4)
+        rows.append([code, name, f["received"], f["late_reported"], f["carried_over"], f["dropped_open"],
+                     f["handled"], prev.get("received"), change(f["received"], prev.get("received")),
+                     info.year_to_date.get(code, 0) + f["received"], f["on_time_rate"], prev.get("on_time_rate"),
+                     rate_change])
+    book.headers(ws, 3, headers)
+    ws.set_row(3, 30)
+    for r, values in enumerate(rows, start=4):
+        book.row(ws, r, values[:8])
+        for c in (8, 10, 11, 12):
+            if values[c] is not None:
+                ws.write_number(r, c, values[c], book.pct)
+        book.value(ws, r, 9, values[9])
+    r = 4 + len(rows) + 1
+    ws.write_string(r, 0, f"{LATE_HEADER}清单（往期受理、本期首次报送，计入本期受理）", book.section)
+    late = sorted((d for d in cons.details if d.late_reported), key=lambda d: (lists.order.get(d.window, 99),
+                                                                             request_key(d.values)))
+    r = lists.table(ws, r + 1, [WINDOW, WINDOW_NAME, H["request_id"], H["received_at"], "所属周期", H["result"],
+                                H["applicant"], H["phone"], "文件", "行"], (
+        [d.window, lists.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
+         _period_of(d, cons.period), d.values.get("result"), *lists.personal(d), d.file, d.source_row]
+        for d in late))
+    ws.write_string(r + 1, 0, f"{DROPPED_HEADER}清单（{DROPPED_HINT}）", book.section)
+    lists.table(ws, r + 2, [WINDOW, WINDOW_NAME, H["request_id"], "最后报送周期"], (
+        [x.window, lists.name_of(x.window), x.request_id, x.last_period] for x in cons.dropped_open))
+
+
+def _period_of(d: Detail, period: Period) -> str:
+    received = d.values.get("received_at")
+    return Period.containing(received, period.start_day).label if isinstance(received, datetime) else ""
