@@ -1,0 +1,316 @@
+"""The archive as users meet it: two months consolidated by the CLI, read back with the sqlite3 tool,
+two consolidations at once, a crash mid-transaction, newer / foreign / damaged files refused."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from archive_world import row_values
+from xl_automation import labels
+from xl_automation.archive import APPLICATION_ID, DEFAULT_NAME, SCHEMA_VERSION, ArchiveError, is_network_path, \
+    open_archive
+from xl_automation.values_ledger import write_values_ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = "2026-12-26 09:00"
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "xl_automation", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600, **kw)
+
+
+def ledger(folder: Path, code: str, period: str, rows, at: datetime) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{code}_{period}.xlsx"
+    write_values_ledger(path, rows, {labels.INFO_WINDOW_CODE: code, labels.INFO_PERIOD: period})
+    os.utime(path, (at.timestamp(), at.timestamp()))
+    return path
+
+
+def two_months(root: Path) -> Path:
+    """November and December for three windows, with one case of each cross-month rule.
+    ZLS01: A1 open (carried), A2 closed in Nov, A3 received on the 24th evening after the on-time submission
+    (补报 in December), A4 new in December. ZLS02: B1 open in November, left out in December (未续报);
+    B2 received 11-24 16:00. ZLS03: B2 registered as 联络群转入 at 11-25 00:10 (merged with its origin)."""
+    inbox = root / "报送"
+    nov_sub, dec_sub = datetime(2026, 11, 24, 17), datetime(2026, 12, 24, 10)
+    r = lambda rid, got, closed, at, ch="窗口现场", n=0: row_values(rid[:5], rid, got, closed, at, ch, n)  # noqa
+    a1 = ("ZLS01-20261110-001", datetime(2026, 11, 10, 9), None)
+    a2 = ("ZLS01-20261112-002", datetime(2026, 11, 12, 9), datetime(2026, 11, 13, 9))
+    a3 = ("ZLS01-20261124-003", datetime(2026, 11, 24, 20), datetime(2026, 11, 24, 22))
+    a4 = ("ZLS01-20261201-004", datetime(2026, 12, 1, 9), None)
+    b1 = ("ZLS02-20261105-001", datetime(2026, 11, 5, 9), None)
+    b2 = ("ZLS02-20261124-002", datetime(2026, 11, 24, 16), datetime(2026, 11, 24, 18))
+    ledger(inbox / "2026-11", "ZLS01", "2026-11", [r(*a1, nov_sub, n=1), r(*a2, nov_sub, n=2)], nov_sub)
+    ledger(inbox / "2026-11", "ZLS02", "2026-11", [r(*b1, nov_sub, n=3), r(*b2, nov_sub, n=4)], nov_sub)
+    ledger(inbox / "2026-11", "ZLS03", "2026-11", [], nov_sub)
+    ledger(inbox / "2026-12", "ZLS01", "2026-12", [r(*a, dec_sub, n=i) for i, a in enumerate((a1, a2, a3, a4), 1)],
+           dec_sub)
+    ledger(inbox / "2026-12", "ZLS02", "2026-12", [r(*b2, dec_sub, n=4)], dec_sub)
+    moved = (b2[0], datetime(2026, 11, 25, 0, 10), b2[2])
+    ledger(inbox / "2026-12", "ZLS03", "2026-12", [r(*moved, dec_sub, ch="联络群转入", n=5)], dec_sub)
+    return inbox
+
+
+def consolidate(inbox: Path, period: str, *extra):
+    done = run("consolidate", inbox / period, "--period", period, "--out", inbox.parent / f"月报-{period}.xlsx",
+               "--json", "--now", NOW, *extra)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def sqlite_cli(db: Path, sql: str) -> list[list[str]]:
+    out = subprocess.run(["sqlite3", "-readonly", "-separator", "|", str(db), sql], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    return [line.split("|") for line in out.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory):
+    inbox = two_months(tmp_path_factory.mktemp("archive"))
+    return inbox, consolidate(inbox, "2026-11"), consolidate(inbox, "2026-12")
+
+
+def test_first_month_uses_todays_rules_and_says_so(months):
+    inbox, nov, _ = months
+    assert nov["archive"]["path"] == str(inbox / DEFAULT_NAME) and not nov["archive"]["used"]
+    assert "还没有更早的统计周期" in nov["archive"]["note"]
+    assert nov["late_reported"] == [] and nov["dropped_open"] == []
+
+
+def test_second_month_late_reported_dropped_open_and_late_transfer(months):
+    inbox, _, dec = months
+    assert dec["archive"]["used"]
+    assert [(x["window"], x["request_id"], x["period"]) for x in dec["late_reported"]] == [
+        ("ZLS01", "ZLS01-20261124-003", "2026-11")]
+    assert dec["dropped_open"] == [{"window": "ZLS02", "request_id": "ZLS02-20261105-001", "last_period": "2026-11"}]
+    assert dec["cross_month_by_window"]["ZLS01"] == {"late_reported": 1, "dropped_open": 0}
+    assert dec["cross_month_by_window"]["ZLS02"] == {"late_reported": 0, "dropped_open": 1}
+    # B2's transfer row is folded into B2 as the archive knows it (owner ZLS02), not received again by ZLS03
+    assert dec["rows_from_archive"] == 1 and dec["rows_merged"] == 1
+    book = openpyxl.load_workbook(inbox.parent / "月报-2026-12.xlsx", read_only=True)
+    text = [str(c) for row in book["跨月核对"].iter_rows(values_only=True) for c in row if c is not None]
+    assert "ZLS01-20261124-003" in text and "ZLS02-20261105-001" in text
+    notice = run("notice", inbox / "2026-12", "--period", "2026-12", "--now", NOW)
+    assert notice.returncode == 0 and "未续报" in notice.stdout and "ZLS02-20261105-001" in notice.stdout
+
+
+def test_sqlite3_tool_sees_tables_and_counts_that_match_the_reports(months):
+    inbox, nov, dec = months
+    db = inbox / DEFAULT_NAME
+    tables = {r[0] for r in sqlite_cli(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"runs", "requests", "dropped_open", "figures", "file_cache"} <= tables
+    assert sqlite_cli(db, "PRAGMA user_version") == [[str(SCHEMA_VERSION)]]
+    assert sqlite_cli(db, "PRAGMA journal_mode") == [["wal"]]
+    for data in (nov, dec):
+        rows = sqlite_cli(db, "SELECT q.role, count(*) FROM requests q JOIN runs r ON r.id = q.run_id "
+                              f"WHERE r.current = 1 AND r.period = '{data['period']}' GROUP BY q.role")
+        roles = {k: int(n) for k, n in rows}
+        assert sum(roles.values()) == data["rows_in_details"]
+        assert roles.get("late_reported", 0) == len(data["late_reported"])
+        dropped = sqlite_cli(db, "SELECT d.window, d.request_id, d.last_period FROM dropped_open d JOIN runs r "
+                                 f"ON r.id = d.run_id WHERE r.current = 1 AND r.period = '{data['period']}'")
+        assert dropped == [[x["window"], x["request_id"], x["last_period"]] for x in data["dropped_open"]]
+        group = sqlite_cli(db, "SELECT f.late_reported, f.dropped_open, f.handled, f.overdue FROM figures f "
+                               f"JOIN runs r ON r.id = f.run_id WHERE r.current = 1 AND r.period = '{data['period']}'"
+                               " AND f.scope = 'group'")
+        assert group == [[str(len(data["late_reported"])), str(len(data["dropped_open"])),
+                          str(data["rows_in_details"]), str(data["overdue"])]]
+
+
+def test_reconsolidating_a_period_replaces_its_result_and_keeps_the_run_as_history(months, tmp_path):
+    inbox, _, dec = months
+    copy = tmp_path / "报送"
+    shutil.copytree(inbox, copy)
+    again = consolidate(copy, "2026-12", "--now", "2026-12-27 10:00")
+    assert again["late_reported"] == dec["late_reported"] and again["archive"]["runs_of_period"] == 2
+    db = copy / DEFAULT_NAME
+    assert sqlite_cli(db, "SELECT period, current, run_at FROM runs ORDER BY id") == [
+        ["2026-11", "1", "2026-12-26 09:00:00"], ["2026-12", "0", "2026-12-26 09:00:00"],
+        ["2026-12", "1", "2026-12-27 10:00:00"]]
+    inputs = json.loads(sqlite_cli(db, "SELECT inputs FROM runs WHERE id = 3")[0][0])
+    assert {i["window"] for i in inputs} == {"ZLS01", "ZLS02", "ZLS03"} and all(len(i["sha256"]) == 64 for i in inputs)
+
+
+def test_no_archive_creates_nothing_and_says_so(tmp_path):
+    inbox = two_months(tmp_path)
+    data = consolidate(inbox, "2026-12", "--no-archive")
+    assert not (inbox / DEFAULT_NAME).exists()
+    assert data["archive"]["used"] is False and "未使用归档" in data["archive"]["note"]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["newer", "foreign", "damaged"])
+def test_newer_foreign_or_damaged_archive_is_refused_and_left_alone(tmp_path, kind):
+    inbox = two_months(tmp_path)
+    db = inbox / DEFAULT_NAME
+    if kind == "damaged":
+        db.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
+    else:
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE t(x)")
+        if kind == "newer":
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        conn.commit()
+        conn.close()
+    before = _sha(db)
+    done = run("consolidate", inbox / "2026-11", "--period", "2026-11", "--out", tmp_path / "m.xlsx", "--now", NOW)
+    assert done.returncode == 2
+    expected = {"newer": "比本程序支持的", "foreign": "不是综合受理归档", "damaged": "已损坏"}[kind]
+    assert expected in done.stderr and str(db) in done.stderr and "不会" in done.stderr
+    assert _sha(db) == before and not (tmp_path / "m.xlsx").exists()
+
+
+def test_two_consolidations_at_once_serialise_and_equal_a_serial_run(tmp_path):
+    inbox = two_months(tmp_path / "a")
+    serial = two_months(tmp_path / "b")
+    consolidate(inbox, "2026-11")
+    consolidate(serial, "2026-11")
+    args = lambda box, name: [sys.executable, "-m", "xl_automation", "consolidate", box / "2026-12", "--period",  # noqa
+                              "2026-12", "--out", box.parent / name, "--json", "--now", NOW]
+    procs = [subprocess.Popen(args(inbox, f"m{i}.xlsx"), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    alone = consolidate(serial, "2026-12")
+    for out, _ in outs:
+        data = json.loads(out)
+        for key in ("late_reported", "dropped_open", "rows_in_details", "rows_merged", "overdue"):
+            assert data[key] == alone[key]
+    db = inbox / DEFAULT_NAME
+    assert sqlite_cli(db, "PRAGMA integrity_check") == [["ok"]]
+    assert sqlite_cli(db, "SELECT period, current FROM runs ORDER BY id") == [["2026-11", "1"], ["2026-12", "0"],
+                                                                            ["2026-12", "1"]]
+    figures = "SELECT f.scope, f.code, f.received, f.late_reported, f.carried_over, f.dropped_open, f.handled " \
+              "FROM figures f JOIN runs r ON r.id = f.run_id WHERE r.current = 1 ORDER BY r.period, f.scope, f.code"
+    assert sqlite_cli(db, figures) == sqlite_cli(serial / DEFAULT_NAME, figures)
+
+
+def test_a_second_consolidation_that_cannot_wait_stops_with_a_message(tmp_path):
+    db = tmp_path / DEFAULT_NAME
+    holder = open_archive(db)
+    holder.conn.execute("BEGIN IMMEDIATE")
+    try:
+        other = open_archive(db, busy_seconds=0.2)
+        with pytest.raises(ArchiveError, match="正被另一次汇总使用"):
+            with other.transaction():
+                pass
+        other.close()
+    finally:
+        holder.conn.rollback()
+        holder.close()
+
+
+CRASH = """
+import sys, time
+from datetime import datetime
+from pathlib import Path
+from xl_automation import config as cfg
+from xl_automation.archive import open_archive
+from xl_automation.collect import collect
+from xl_automation.month_archive import consolidate_period, record
+from xl_automation.periods import Period
+folder, db = Path(sys.argv[1]), Path(sys.argv[2])
+conf, period, now = cfg.load(), Period.parse("2026-12"), datetime(2026, 12, 26, 9)
+archive = open_archive(db)
+def write(cons, info):
+    from types import SimpleNamespace
+    record(archive, cons, collect(folder, period, conf, now), SimpleNamespace(scores={}), conf, now)
+    print("recorded", flush=True)
+    time.sleep(600)
+consolidate_period(collect(folder, period, conf, now), period, conf, now, archive, write)
+"""
+
+
+def _dump(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def test_a_process_killed_mid_transaction_leaves_the_archive_as_it_was(tmp_path):
+    inbox = two_months(tmp_path)
+    consolidate(inbox, "2026-11")
+    db = inbox / DEFAULT_NAME
+    before = _dump(db)
+    child = subprocess.Popen([sys.executable, "-c", CRASH, str(inbox / "2026-12"), str(db)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "recorded", child.stderr.read()
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert _dump(db) == before
+    assert sqlite_cli(db, "PRAGMA integrity_check") == [["ok"]]
+    data = consolidate(inbox, "2026-12")       # and the archive works on
+    assert data["archive"]["runs_of_period"] == 1
+
+
+def test_an_exception_mid_run_rolls_back_and_leaves_no_report(tmp_path):
+    from xl_automation import config as cfg
+    from xl_automation.collect import collect
+    from xl_automation.month_archive import consolidate_period
+    from xl_automation.periods import Period
+    inbox = two_months(tmp_path)
+    consolidate(inbox, "2026-11")
+    db = inbox / DEFAULT_NAME
+    before = _dump(db)
+    conf, period, now = cfg.load(), Period.parse("2026-12"), datetime(2026, 12, 26, 9)
+    archive = open_archive(db)
+
+    def write(cons, info):
+        archive.conn.execute("UPDATE runs SET current = 0")
+        raise OSError("disk full")
+    with pytest.raises(OSError):
+        consolidate_period(collect(inbox / "2026-12", period, conf, now), period, conf, now, archive, write)
+    archive.close()
+    assert _dump(db) == before
+
+
+def test_a_network_share_uses_rollback_journal_with_an_exclusive_lock_and_says_so(tmp_path, monkeypatch):
+    assert is_network_path(Path(r"\\fileserver\营销\综合受理归档.sqlite"))
+    assert is_network_path(Path("//fileserver/share/a.sqlite"))
+    assert not is_network_path(tmp_path / "a.sqlite")
+    monkeypatch.setattr("xl_automation.archive.is_network_path", lambda p: True)
+    archive = open_archive(tmp_path / "a.sqlite")
+    try:
+        assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert archive.conn.execute("PRAGMA locking_mode").fetchone()[0] == "exclusive"
+        assert any("网络共享" in n for n in archive.notes)
+    finally:
+        archive.close()
+
+
+def test_migrations_run_from_an_older_schema_and_keep_its_data(tmp_path):
+    from xl_automation.archive import MIGRATIONS
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("INSERT INTO runs(period, run_at, recorded_at, tool_version, inputs) VALUES "
+                 "('2026-10', 'x', 'y', '0', '[]')")
+    conn.commit()
+    conn.close()
+    archive = open_archive(db)
+    try:
+        assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert archive.periods() == ["2026-10"]
+        assert archive.conn.execute("SELECT count(*) FROM file_cache").fetchone()[0] == 0
+    finally:
+        archive.close()
