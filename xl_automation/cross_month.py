@@ -83,6 +83,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, False, clock)
                 d.late_reported = True
                 cons.details.append(d)
+                _move(cons, ex.window, "excluded", "details")
                 revived.setdefault(request_key(row.values), []).append(d)
                 continue
             ex.reason = already_counted_reason(k.first_period)
@@ -112,6 +113,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
                         LedgerRow(d.source_row, d.values), clock)
                 cons.merged += 1
+                _move(cons, d.window, "details", "merged")
                 continue
             origin = next((k for k in ids.get(rid, ()) if k.window != d.window), None)
         if origin is None:
@@ -135,6 +137,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
         owner.carried, owner.late_reported = True, False
         cons.merged += 1
+        _move(cons, d.window, "details", "merged")
     cons.details = keep
     # 4. open requests reported earlier and missing now from a window that did submit
     submitted = {s.window for s in sources}
@@ -146,6 +149,14 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
          if k.open and k.window in submitted and (k.window, k.key) not in seen and k.key not in seen_ids),
         key=lambda x: (x.window, x.last_period, x.request_id))
     cons.archive_used = True
+
+
+def _move(cons, window: str, away: str, to: str) -> None:
+    """Keep the per-window row reconciliation (read = details + merged + excluded) true."""
+    fate = getattr(cons, "fate", {}).get(window)
+    if fate is not None:
+        fate[away] -= 1
+        fate[to] += 1
 
 
 def role(d) -> str:
