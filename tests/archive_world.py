@@ -107,7 +107,7 @@ def submission_rows(world: World, w: int, k: int, at: datetime) -> list[dict[str
         if r.transfer_to == w:
             moved = r.received + timedelta(minutes=r.transfer_delay)
             if moved < at:
-                rows.append(row_values(WINDOWS[w], r.rid, moved, r.closed, at, "联络群转入", n + 1000))
+                rows.append(row_values(WINDOWS[w], r.rid, moved, r.closed, at, "联络群转入", n))
     return rows
 
 

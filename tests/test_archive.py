@@ -59,7 +59,7 @@ def two_months(root: Path) -> Path:
            dec_sub)
     ledger(inbox / "2026-12", "ZLS02", "2026-12", [r(*b2, dec_sub, n=4)], dec_sub)
     moved = (b2[0], datetime(2026, 11, 25, 0, 10), b2[2])
-    ledger(inbox / "2026-12", "ZLS03", "2026-12", [r(*moved, dec_sub, ch="联络群转入", n=5)], dec_sub)
+    ledger(inbox / "2026-12", "ZLS03", "2026-12", [r(*moved, dec_sub, ch="联络群转入", n=4)], dec_sub)
     return inbox
 
 

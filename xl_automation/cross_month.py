@@ -59,19 +59,29 @@ def already_counted_reason(first_period: str) -> str:
 
 
 def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Callable[[Known], dict],
-          clock) -> None:
-    """Adjust a consolidation (consolidate.Consolidation) in place by what earlier periods reported."""
-    from .consolidate import EXCLUDED_EARLIER, Detail, Source, _absorb, _detail
+          clock, names: Mapping[str, tuple[str, str]] | None = None) -> None:
+    """Adjust a consolidation (consolidate.Consolidation) in place by what earlier periods reported.
+    `names`: window code → (code, name), to recognise a 已转办 naming the receiving window."""
+    from .consolidate import EXCLUDED_EARLIER, Detail, Source, _absorb, _detail, _plausible
     from .ledger import LedgerRow
     by_pos = {(s.window, s.path.name, r.excel_row): (s, r) for s in sources for r in s.rows}
     ids: dict[str, list[Known]] = {}
     for k in known.values():
         ids.setdefault(k.request_id or k.key, []).append(k)
 
+    names = names or {}
+
+    def same_request(origin_window: str, origin_values, window: str, values) -> bool:
+        """The same 受理编号 in two windows is one request when plausibly the same applicant's (as within a month)."""
+        return _plausible((Source(origin_window, Path(ARCHIVE_FILE), "", [], "archive"), LedgerRow(0, origin_values),
+                           False), (Source(window, Path(""), "", [], "submission"), LedgerRow(0, values), False), names)
+
     def lookup(window: str, values) -> Known | None:
-        """Known under this window, or under another (the same 受理编号 in two windows is a transfer: one request)."""
+        """Known under this window, or under another when it is plausibly the same request (a transfer)."""
         key = request_key(values)
-        return known.get((window, key)) or next((k for k in ids.get(key, ()) if k.window != window), None)
+        return known.get((window, key)) or next(
+            (k for k in ids.get(key, ()) if k.window != window and same_request(k.window, values_of(k), window, values)),
+            None)
     # 1. earlier rows excluded as closed before the period: new to the group → 补报
     still_excluded = []
     revived: dict[str, list] = {}
@@ -108,14 +118,15 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         rid = request_key(d.values)
         origin = None
         if d.values.get("channel") == TRANSFER_CHANNEL and not d.merged_rows and (d.window, rid) not in known:
-            late = next((o for o in revived.get(rid, ()) if o.window != d.window), None)
+            late = next((o for o in revived.get(rid, ()) if o.window != d.window
+                         and same_request(o.window, o.values, d.window, d.values)), None)
             if late is not None:      # its origin first reported now too: one request, owned by the acceptor
                 _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
                         LedgerRow(d.source_row, d.values), clock)
                 cons.merged += 1
                 _move(cons, d.window, "details", "merged")
                 continue
-            origin = next((k for k in ids.get(rid, ()) if k.window != d.window), None)
+            origin = lookup(d.window, d.values)
         if origin is None:
             keep.append(d)
             continue

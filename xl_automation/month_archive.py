@@ -59,7 +59,8 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
         cons = consolidate(collected.sources, period, conf, now)
         info = ArchiveInfo(archive.path, bool(earlier), "" if earlier else FIRST_RUN_NOTE, list(archive.notes))
         if earlier:
-            apply(cons, collected.sources, archive.known_before(period.label), archive.values_of, Clock(conf.policy, now))
+            apply(cons, collected.sources, archive.known_before(period.label), archive.values_of, Clock(conf.policy, now),
+                  {w.code: (w.code, w.name) for w in conf.windows})
             info.note = f"已按归档跨月核对（归档中最近的更早周期：{earlier[-1]}）"
             info.previous = archive.figures_of(earlier[-1])
             info.year_to_date = archive.received_in_year(period.label)

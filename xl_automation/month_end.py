@@ -149,7 +149,7 @@ def notice(args) -> int:
         try:
             if any(p < period.label for p in archive.periods()):
                 apply(cons, collected.sources, archive.known_before(period.label), archive.values_of,
-                      Clock(conf.policy, now))
+                      Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
         finally:
             archive.close()
     print(notice_text(collected, cons, conf, now))
