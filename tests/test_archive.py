@@ -122,11 +122,25 @@ def test_sqlite3_tool_sees_tables_and_counts_that_match_the_reports(months):
         dropped = sqlite_cli(db, "SELECT d.window, d.request_id, d.last_period FROM dropped_open d JOIN runs r "
                                  f"ON r.id = d.run_id WHERE r.current = 1 AND r.period = '{data['period']}'")
         assert dropped == [[x["window"], x["request_id"], x["last_period"]] for x in data["dropped_open"]]
-        group = sqlite_cli(db, "SELECT f.late_reported, f.dropped_open, f.handled, f.overdue FROM figures f "
-                               f"JOIN runs r ON r.id = f.run_id WHERE r.current = 1 AND r.period = '{data['period']}'"
-                               " AND f.scope = 'group'")
-        assert group == [[str(len(data["late_reported"])), str(len(data["dropped_open"])),
-                          str(data["rows_in_details"]), str(data["overdue"])]]
+        figures = sqlite_cli(db, "SELECT f.code, f.received, f.late_reported, f.carried_over, f.dropped_open, f.handled"
+                                 " FROM figures f JOIN runs r ON r.id = f.run_id WHERE r.current = 1 AND r.period ="
+                                 f" '{data['period']}' AND f.scope != 'company'")
+        assert sorted(figures) == sorted(_cross_month_rows(Path(data["report"])))
+        assert [int(x) for x in dict((f[0], f[1:]) for f in figures)["GROUP"][1:5:3]] == [
+            len(data["late_reported"]), data["rows_in_details"]]
+
+
+def _cross_month_rows(report: Path) -> list[list[str]]:
+    """Code, 本期受理, 补报, 结转, 未续报, 经手合计 of every window and the group, as the report shows them."""
+    sheet = openpyxl.load_workbook(report, read_only=True)["跨月核对"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows.index(next(r for r in rows if r and r[0] == labels.INFO_WINDOW_CODE))
+    out = []
+    for r in rows[header + 1:]:
+        if not r or r[0] is None:
+            break
+        out.append([str(r[0])] + [str(int(r[c] or 0)) for c in range(2, 7)])
+    return out
 
 
 def test_reconsolidating_a_period_replaces_its_result_and_keeps_the_run_as_history(months, tmp_path):
@@ -190,7 +204,7 @@ def test_two_consolidations_at_once_serialise_and_equal_a_serial_run(tmp_path):
     alone = consolidate(serial, "2026-12")
     for out, _ in outs:
         data = json.loads(out)
-        for key in ("late_reported", "dropped_open", "rows_in_details", "rows_merged", "overdue"):
+        for key in ("late_reported", "dropped_open", "rows_in_details", "rows_merged", "rows_excluded", "overdue"):
             assert data[key] == alone[key]
     db = inbox / DEFAULT_NAME
     assert sqlite_cli(db, "PRAGMA integrity_check") == [["ok"]]
@@ -314,3 +328,16 @@ def test_migrations_run_from_an_older_schema_and_keep_its_data(tmp_path):
         assert archive.conn.execute("SELECT count(*) FROM file_cache").fetchone()[0] == 0
     finally:
         archive.close()
+
+
+def test_the_archive_path_comes_from_the_configuration_when_not_given(tmp_path):
+    inbox = two_months(tmp_path)
+    db = tmp_path / "集团" / "归档.sqlite"
+    db.parent.mkdir()
+    conf = tmp_path / "conf.json"
+    conf.write_text(json.dumps({"archive": {"path": str(db)}}), encoding="utf-8")
+    done = run("--config", conf, "consolidate", inbox / "2026-11", "--period", "2026-11", "--out",
+               tmp_path / "m.xlsx", "--json", "--now", NOW)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["archive"]["path"] == str(db) and db.exists()
+    assert not (inbox / DEFAULT_NAME).exists()

@@ -10,10 +10,11 @@ from typing import Any, Callable
 
 from . import __version__
 from .config import Config
-from .consolidate import Consolidation, Detail, on_time_rate
+from .consolidate import Consolidation, Detail, on_time_rate, round_half_up
 from .cross_month import Dropped, apply, is_open, request_key, role
 from .periods import Period
 from .phones import check_phone
+from .sla import ON_TIME
 
 NO_ARCHIVE_NOTE = "未使用归档：按本期报送数据单独汇总（往期已报、补报、未续报无法识别）"
 FIRST_RUN_NOTE = "归档中还没有更早的统计周期：本期按本期报送数据汇总，从本期起跨月核对"
@@ -108,17 +109,17 @@ def _digits(phone: Any) -> str:
 
 
 def window_counts(details: list[Detail], dropped: list[Dropped]) -> dict[str, Any]:
-    """The period's headline figures over some details (one window, a company, the group)."""
+    """The period's headline figures over some details (one window, a company, the group), by issue 7's
+    rules: timeliness over this period's receipts only; closure over every request handled, carried included."""
     handled = len(details)
-    late = sum(1 for d in details if d.late_reported)
-    carried = sum(1 for d in details if d.carried)
-    closed = sum(1 for d in details if d.values.get("result") == "已办结")
-    return {"received": handled - carried, "late_reported": late, "carried_over": carried,
-            "dropped_open": len(dropped), "handled": handled,
-            "on_time": sum(1 for d in details if d.clock.status == "按时"),
-            "overdue": sum(1 for d in details if d.clock.overdue),
-            "on_time_rate": on_time_rate(d.clock for d in details),
-            "closed": closed, "closure_rate": round(closed / handled, 4) if handled else None}
+    own = [d for d in details if not d.carried]
+    closed = sum(1 for d in details if (d.values.get("result") or "办理中") != "办理中")
+    return {"received": len(own), "late_reported": sum(1 for d in own if d.late_reported),
+            "carried_over": handled - len(own), "dropped_open": len(dropped), "handled": handled,
+            "on_time": sum(1 for d in own if d.clock.status == ON_TIME),
+            "overdue": sum(1 for d in own if d.clock.overdue),
+            "on_time_rate": on_time_rate(d.clock for d in own),
+            "closed": closed, "closure_rate": round_half_up(closed / handled, 4) if handled else None}
 
 
 def figure_rows(cons: Consolidation, report, conf: Config) -> list[dict[str, Any]]:
