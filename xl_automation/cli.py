@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     archive_options(sp)
+    from . import history as h
+    sp = command("history", h.history, "历史：归档中各窗口各期的数据（受理、按时率、办结率、考核），导出与重复来件",
+                 "xl-automation history 报送 --export 历史.xlsx")
+    sp.add_argument("place", nargs="?", help="存放各期报送目录的文件夹（其中有 综合受理归档.sqlite），或归档文件本身")
+    sp.add_argument("--archive", help="归档数据库文件")
+    sp.add_argument("--periods", type=int, default=12, help="最近多少个统计周期，默认 12")
+    sp.add_argument("--period", help="截至哪个统计周期 YYYY-MM，默认最新")
+    sp.add_argument("--window", action="append", help="只看这个窗口（可重复）")
+    sp.add_argument("--export", help="导出到 .xlsx 或 .csv（CSV 另写一个 -重复来件.csv）")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sp.add_argument("--show-personal-info", action="store_true", help="显示完整联系电话（默认脱敏）")
     sp = command("config", c.show_config, "显示正在使用的配置", "xl-automation config --json")
     sp.add_argument("--json", action="store_true", help="以 JSON 输出完整配置")
     sp = command("build-templates", c.build_templates, "重新生成 templates/ 下的模板文件",

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 OPEN_RESULTS = ("办理中", "")
 TRANSFER_CHANNEL = "联络群转入"
 ARCHIVE_FILE = "（归档）"
+GROUP_CODE = "GROUP"                      # the group as a scope in the archive's figures
 
 
 class Known(NamedTuple):

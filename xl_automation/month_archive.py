@@ -15,6 +15,7 @@ from .cross_month import Dropped, apply, is_open, request_key, role
 from .periods import Period
 from .phones import check_phone
 from .sla import ON_TIME
+from .cross_month import GROUP_CODE
 
 NO_ARCHIVE_NOTE = "未使用归档：按本期报送数据单独汇总（往期已报、补报、未续报无法识别）"
 FIRST_RUN_NOTE = "归档中还没有更早的统计周期：本期按本期报送数据汇总，从本期起跨月核对"
@@ -29,6 +30,7 @@ class ArchiveInfo:
     run_id: int | None = None
     runs_of_period: int = 0        # this run included
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)   # code → the previous period's figures
+    history: Any = None                                                 # pandas frame: earlier periods' figures
     year_to_date: dict[str, int] = field(default_factory=dict)          # code → received in this year before
 
     def as_json(self) -> dict[str, Any]:
@@ -65,6 +67,9 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
             info.note = f"已按归档跨月核对（归档中最近的更早周期：{earlier[-1]}）"
             info.previous = archive.figures_of(earlier[-1])
             info.year_to_date = archive.received_in_year(period.label)
+        if archive.periods():
+            from .trends import figures_frame
+            info.history = figures_frame(archive.conn, before=period.label, last=11)
         report = write(cons, info)
         info.run_id = record(archive, cons, collected, report, conf, now)
         info.runs_of_period = archive.run_count(period.label)
@@ -130,19 +135,24 @@ def figure_rows(cons: Consolidation, report, conf: Config) -> list[dict[str, Any
     for x in cons.dropped_open:
         dropped.setdefault(x.window, []).append(x)
     scores = getattr(report, "scores", {}) or {}
+    window_score = {w.code: scores[w.code].total for w in conf.windows if w.code in scores}
+
+    def mean_score(codes: list[str]) -> float | None:
+        """A company's or the group's score: the mean of its windows' (a window that did not submit scores 0)."""
+        values = [window_score[c] for c in codes if c in window_score]
+        return round_half_up(sum(values) / len(values), 2) if values else None
     rows = []
     for w in conf.windows:
-        s = scores.get(w.code)
         rows.append(dict(window_counts(by_window.get(w.code, []), dropped.get(w.code, [])),
-                         scope="window", code=w.code, name=w.name, score=s.total if s else None))
+                         scope="window", code=w.code, name=w.name, score=window_score.get(w.code)))
     for c in conf.data["companies"]:
         codes = [w.code for w in conf.windows if w.company == c["code"]]
         rows.append(dict(window_counts([d for k in codes for d in by_window.get(k, [])],
                                        [x for k in codes for x in dropped.get(k, [])]),
-                         scope="company", code=c["code"], name=c["name"], score=None))
+                         scope="company", code=c["code"], name=c["name"], score=mean_score(codes)))
     group = conf.data.get("group", {}).get("name", "")
-    rows.append(dict(window_counts(cons.details, cons.dropped_open), scope="group", code="GROUP", name=group,
-                     score=None))
+    rows.append(dict(window_counts(cons.details, cons.dropped_open), scope="group", code=GROUP_CODE, name=group,
+                     score=mean_score([w.code for w in conf.windows])))
     return rows
 
 

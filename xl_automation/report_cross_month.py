@@ -5,13 +5,14 @@ from datetime import datetime
 from typing import Any
 
 from .consolidate import Consolidation, Detail
-from .cross_month import request_key
+from .cross_month import GROUP_CODE, request_key
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
 from .month_archive import ArchiveInfo, window_counts
 from .periods import Period
 from .schema import BY_KEY
 
 CROSS_MONTH_SHEET = "跨月核对"
+GROUP_LABEL = "全集团"
 LATE_HEADER, CARRIED_HEADER, DROPPED_HEADER = "补报", "往期结转", "未续报"
 DROPPED_HINT = "往期报送时仍在办理中，本期报送中没有这条：请窗口说明办理结果，或在台账中继续结转"
 H = {k: BY_KEY[k].header for k in BY_KEY}
@@ -39,7 +40,7 @@ def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo) -> None:
                "上期受理", "受理环比", "本年累计受理", "按时率", "上期按时率", "按时率变化"]
     rows = []
     scopes = [(w.code, w.name, by_window.get(w.code, []), dropped.get(w.code, [])) for w in lists.config.windows]
-    scopes.append(("GROUP", "全集团", cons.details, cons.dropped_open))
+    scopes.append((GROUP_CODE, GROUP_LABEL, cons.details, cons.dropped_open))
     for code, name, details, gone in scopes:
         f = window_counts(details, gone)
         prev = info.previous.get(code, {})
