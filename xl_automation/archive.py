@@ -13,11 +13,12 @@ import sqlite3
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .cross_month import Known
+from .row_cache import decode, encode
 
 DEFAULT_NAME = "综合受理归档.sqlite"
 APPLICATION_ID = 0x5A425357          # "ZBSW": tells our archive from any other SQLite file
@@ -98,31 +99,13 @@ def is_network_path(path: Path) -> bool:
     return fstype in NETWORK_FS
 
 
-def encode_value(v: Any) -> Any:
-    if isinstance(v, datetime):
-        return {"$dt": v.isoformat()}
-    if isinstance(v, date):
-        return {"$d": v.isoformat()}
-    if v is None or isinstance(v, (str, int, float, bool)):
-        return v
-    return str(v)
-
-
-def decode_value(v: Any) -> Any:
-    if isinstance(v, dict):
-        if "$dt" in v:
-            return datetime.fromisoformat(v["$dt"])
-        if "$d" in v:
-            return date.fromisoformat(v["$d"])
-    return v
-
-
 def dump_values(values) -> str:
-    return json.dumps({k: encode_value(v) for k, v in values.items() if v is not None}, ensure_ascii=False)
+    """A row's values as JSON (row_cache's encoding: datetimes, dates without time and unreadable cells kept)."""
+    return json.dumps({k: encode(v) for k, v in values.items() if v is not None}, ensure_ascii=False)
 
 
 def load_values(text: str) -> dict[str, Any]:
-    return {k: decode_value(v) for k, v in json.loads(text).items()}
+    return {k: decode(v) for k, v in json.loads(text).items()}
 
 
 @dataclass
@@ -171,9 +154,9 @@ class Archive:
                        (period_label[:4] + "-01", period_label))
         return {code: int(n) for code, n in rows}
 
-    def cached_rows(self, sha256: str) -> list[dict[str, Any]] | None:
+    def cached_text(self, sha256: str) -> str | None:
         row = self._q("SELECT rows_json FROM file_cache WHERE sha256 = ?", (sha256,))
-        return None if not row else [{k: decode_value(v) for k, v in r.items()} for r in json.loads(row[0][0])]
+        return row[0][0] if row else None
 
     def _q(self, sql: str, params: tuple = ()) -> list[tuple]:
         try:
@@ -233,9 +216,7 @@ class Archive:
             " :name, :received, :late_reported, :carried_over, :dropped_open, :handled, :on_time, :overdue,"
             " :on_time_rate, :closed, :closure_rate, :score)", (dict(r, run_id=run_id) for r in rows))
 
-    def cache_rows(self, sha256: str, rows: list[dict[str, Any]], when: datetime) -> None:
-        text = json.dumps([{k: encode_value(v) for k, v in r.items() if v is not None} for r in rows],
-                          ensure_ascii=False)
+    def cache_text(self, sha256: str, text: str, when: datetime) -> None:
         self.conn.execute("INSERT OR REPLACE INTO file_cache(sha256, rows_json, used_at) VALUES (?,?,?)",
                           (sha256, text, when.isoformat(sep=" ")))
 

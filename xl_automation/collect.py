@@ -57,7 +57,8 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
-def collect(folder: Path, period: Period, config: Config, now: datetime) -> Collected:
+def collect(folder: Path, period: Period, config: Config, now: datetime, rows_cache=None) -> Collected:
+    """rows_cache (row_cache.RowCache): submission copies already parsed, by sha256."""
     from .reader import read_ledger
     from .validate import check_ledger
     folder = Path(folder)
@@ -68,7 +69,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime) -> Coll
     candidates: list[Source] = []
     claimed: set[Path] = set()
     for manifest in (p for p in files if p.name.endswith(MANIFEST_SUFFIX)):
-        source = _from_manifest(manifest, period, config, result, read_ledger)
+        source = _from_manifest(manifest, period, config, result, read_ledger, rows_cache)
         claimed.add(manifest)
         if source is not None:
             claimed.add(source.path)
@@ -134,7 +135,8 @@ def _window_from_name(path: Path, config: Config) -> str:
     return ""
 
 
-def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected, read_ledger) -> Source | None:
+def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected, read_ledger,
+                   rows_cache=None) -> Source | None:
     folder_name = manifest.name
     try:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
@@ -160,7 +162,11 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
         result.rejected.append({"file": copy.name, "reason": "报送文件的 sha256 与清单不符：报送后被修改过，请重新报送"})
         return None
     try:
-        ledger = read_ledger(copy, config=config)
+        rows = rows_cache.get(digest) if rows_cache is not None else None
+        if rows is None:
+            rows = read_ledger(copy, config=config).rows
+            if rows_cache is not None:
+                rows_cache.put(digest, rows)
         submitted = datetime.fromisoformat(data["submitted_at"])
     except LedgerError as e:
         result.rejected.append({"file": copy.name, "reason": f"{e.finding.message}。{e.finding.hint}"})
@@ -171,5 +177,5 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
     from .findings import Finding
     findings = [Finding(**{k: f.get(k) for k in Finding.__dataclass_fields__})
                 for f in data.get("findings", []) if isinstance(f, dict) and f.get("code")]
-    return Source(data["window"], copy, digest, ledger.rows, "submission", submitted,
+    return Source(data["window"], copy, digest, rows, "submission", submitted,
                   int(data.get("errors", 0)), int(data.get("warnings", 0)), findings, data)

@@ -32,10 +32,11 @@ class ArchiveInfo:
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)   # code → the previous period's figures
     history: Any = None                                                 # pandas frame: earlier periods' figures
     year_to_date: dict[str, int] = field(default_factory=dict)          # code → received in this year before
+    cache: dict[str, int] = field(default_factory=dict)                 # submission copies from cache / read
 
     def as_json(self) -> dict[str, Any]:
         return {"path": str(self.path) if self.path else None, "used": self.used, "note": self.note,
-                "notes": self.notes, "run": self.run_id, "runs_of_period": self.runs_of_period}
+                "notes": self.notes, "run": self.run_id, "runs_of_period": self.runs_of_period, **self.cache}
 
 
 def open_for(folder: Path, args, conf: Config):
@@ -49,7 +50,7 @@ def open_for(folder: Path, args, conf: Config):
 
 
 def consolidate_period(collected, period: Period, conf: Config, now: datetime, archive,
-                       write: Callable[[Consolidation, ArchiveInfo], Any]):
+                       write: Callable[[Consolidation, ArchiveInfo], Any], rows_cache=None):
     """Consolidate collected sources; `write(cons, info)` writes the report and returns ReportInfo."""
     from .consolidate import consolidate
     from .sla import Clock
@@ -72,6 +73,9 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
             info.history = figures_frame(archive.conn, before=period.label, last=11)
         report = write(cons, info)
         info.run_id = record(archive, cons, collected, report, conf, now)
+        if rows_cache is not None:
+            rows_cache.flush(now)
+            info.cache = {"files_from_cache": rows_cache.hits, "files_read": rows_cache.misses}
         info.runs_of_period = archive.run_count(period.label)
     return cons, info, report
 

@@ -70,6 +70,7 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
 def consolidate(args) -> int:
     from .collect import collect
     from .month_archive import consolidate_period, cross_month_json, open_for
+    from .row_cache import RowCache
     from .report import write_report
     conf = args.config_obj
     now = parse_now(args.now)
@@ -78,16 +79,22 @@ def consolidate(args) -> int:
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
     folder = Path(args.dir)
-    collected = collect(folder, period, conf, now)
+    archive = open_for(folder, args, conf)
+    cache = RowCache(archive) if archive is not None else None
+    try:
+        collected = collect(folder, period, conf, now, rows_cache=cache)
+    except BaseException:
+        if archive is not None:
+            archive.close()
+        raise
     show = args.show_personal_info or not conf.policy["mask_personal_info"]
     out.parent.mkdir(parents=True, exist_ok=True)
-    archive = open_for(folder, args, conf)
 
     def write(cons, archive_info):
         return write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
                             show_personal_info=show, archive=archive_info)
     try:
-        cons, archive_info, info = consolidate_period(collected, period, conf, now, archive, write)
+        cons, archive_info, info = consolidate_period(collected, period, conf, now, archive, write, cache)
     finally:
         if archive is not None:
             archive.close()
