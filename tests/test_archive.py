@@ -95,8 +95,11 @@ def test_second_month_late_reported_dropped_open_and_late_transfer(months):
     assert [(x["window"], x["request_id"], x["period"]) for x in dec["late_reported"]] == [
         ("ZLS01", "ZLS01-20261124-003", "2026-11")]
     assert dec["dropped_open"] == [{"window": "ZLS02", "request_id": "ZLS02-20261105-001", "last_period": "2026-11"}]
-    assert dec["cross_month_by_window"]["ZLS01"] == {"late_reported": 1, "dropped_open": 0}
-    assert dec["cross_month_by_window"]["ZLS02"] == {"late_reported": 0, "dropped_open": 1}
+    windows = {w["code"]: w for w in dec["windows"]}
+    assert (windows["ZLS01"]["late_reported"], windows["ZLS01"]["dropped_open"]) == (1, 0)
+    assert (windows["ZLS02"]["late_reported"], windows["ZLS02"]["dropped_open"]) == (0, 1)
+    # ZLS01 received A3 (补报) and A4; A1 is carried, not received again
+    assert (windows["ZLS01"]["received"], windows["ZLS01"]["carried_over"]) == (2, 1)
     # B2's transfer row is folded into B2 as the archive knows it (owner ZLS02), not received again by ZLS03
     assert dec["rows_from_archive"] == 1 and dec["rows_merged"] == 1
     book = openpyxl.load_workbook(inbox.parent / "月报-2026-12.xlsx", read_only=True)

@@ -160,22 +160,18 @@ def figure_rows(cons: Consolidation, report, conf: Config) -> list[dict[str, Any
     return rows
 
 
-def cross_month_json(cons: Consolidation, info: ArchiveInfo, conf: Config) -> dict[str, Any]:
-    """consolidate --json's additions: per window counts, the 补报 and 未续报 lists, the archive."""
+def add_cross_month(data: dict[str, Any], cons: Consolidation, info: ArchiveInfo) -> None:
+    """consolidate --json's additions: per window 补报 and 未续报 counts in data["windows"], the lists, the archive."""
     late = [d for d in cons.details if d.late_reported]
-    per_window = {w.code: {"late_reported": 0, "dropped_open": 0} for w in conf.windows}
-    for d in late:
-        per_window.setdefault(d.window, {"late_reported": 0, "dropped_open": 0})["late_reported"] += 1
-    for x in cons.dropped_open:
-        per_window.setdefault(x.window, {"late_reported": 0, "dropped_open": 0})["dropped_open"] += 1
-    return {
-        "archive": info.as_json(),
-        "late_reported": [{"window": d.window, "request_id": d.values.get("request_id") or "",
-                           "received_at": _iso(d.values.get("received_at")),
-                           "period": Period.containing(d.values["received_at"], cons.period.start_day).label
-                           if isinstance(d.values.get("received_at"), datetime) else None}
-                          for d in sorted(late, key=lambda d: (d.window, request_key(d.values)))],
-        "dropped_open": [{"window": x.window, "request_id": x.request_id, "last_period": x.last_period}
-                         for x in cons.dropped_open],
-        "cross_month_by_window": per_window,
-    }
+    for entry in data.get("windows", []):
+        entry["late_reported"] = sum(1 for d in late if d.window == entry["code"])
+        entry["dropped_open"] = sum(1 for x in cons.dropped_open if x.window == entry["code"])
+    data["archive"] = info.as_json()
+    data["late_reported"] = [
+        {"window": d.window, "request_id": d.values.get("request_id") or "", "received_at": _iso(d.values.get("received_at")),
+         "period": Period.containing(d.values["received_at"], cons.period.start_day).label
+         if isinstance(d.values.get("received_at"), datetime) else None}
+        for d in sorted(late, key=lambda d: (d.window, request_key(d.values)))]
+    data["dropped_open"] = [{"window": x.window, "request_id": x.request_id, "last_period": x.last_period}
+                            for x in cons.dropped_open]
+    data["rows_from_archive"] = cons.from_archive

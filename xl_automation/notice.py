@@ -44,6 +44,7 @@ def notice_text(collected: Collected, consolidation: Consolidation, config: Conf
     else:
         lines.append("目前没有超过 2 小时未联系的需求。")
     lines += dropped_open_lines(consolidation, config)
+    lines += [f"提醒：{w}" for w in consolidation.warnings]
     return "\n".join(lines)
 
 
