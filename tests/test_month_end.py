@@ -55,14 +55,15 @@ def test_submission_copy_is_values_only_with_manifest_and_resubmission_keeps_the
     manifests = sorted(inbox.glob("*.manifest.json"))
     assert len(manifests) == 2
     m = json.loads(manifests[0].read_text(encoding="utf-8"))
-    assert (m["window"], m["period"], m["rows"], m["rows_carried"]) == ("ZLS02", "2026-11", 21, 1)
+    assert (m["window"], m["period"], m["rows"], m["rows_carried"], m["rows_earlier_closed"]) == (
+        "ZLS02", "2026-11", 22, 1, 1)
     assert {"source_sha256", "copy_sha256", "submitted_at", "template_version", "tool_version"} <= set(m)
     copy = inbox / m["copy_file"]
     with zipfile.ZipFile(copy) as z:
         assert not any("<f>" in z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
         assert not any("vbaProject" in n for n in z.namelist())
     ids = [r[0] for r in openpyxl.load_workbook(copy)["受理台账"].iter_rows(min_row=4, values_only=True)]
-    assert "ZLS02-20261001-001" in ids and "ZLS02-20261002-001" not in ids
+    assert "ZLS02-20261001-001" in ids and "ZLS02-20261002-001" in ids      # issue 9: earlier closed rows too
 
 
 @pytest.fixture(scope="module")

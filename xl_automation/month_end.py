@@ -35,10 +35,14 @@ def submit(args) -> int:
     if args.json:
         print_json({"window": done.window, "period": done.period, "rows_in_ledger": done.rows_in_ledger,
                     "rows_submitted": done.rows, "rows_period": done.rows_period, "rows_carried": done.rows_carried,
+                    "rows_earlier_closed": done.rows_earlier, "rows_by_period": dict(done.rows_by_period),
                     "left_out": list(done.left_out), "copy": str(done.copy), "manifest": str(done.manifest)})
         return EXIT_OK
     print(f"已报送 {done.window} {done.period}：台账 {done.rows_in_ledger} 行，报送 {done.rows} 行（本期 {done.rows_period}，"
-          f"往期未办结结转 {done.rows_carried}），未报送 {len(done.left_out)} 行，提醒 {check.warnings} 条")
+          f"往期未办结结转 {done.rows_carried}，往期已办结 {done.rows_earlier}），未报送 {len(done.left_out)} 行，"
+          f"提醒 {check.warnings} 条")
+    if done.rows_earlier:
+        print(f"  往期已办结的 {done.rows_earlier} 行一并报送：集团归档会识别哪些已报过、哪些是补报")
     for x in done.left_out:
         print(f"  未报送：第 {x['row']} 行 {x['request_id'] or '（无受理编号）'}：{x['reason']}")
     print(f"  报送文件：{done.copy}")
