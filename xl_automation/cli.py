@@ -52,9 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = command("new-ledger", c.new_ledger, "为窗口生成某统计周期的空白台账",
                  "xl-automation new-ledger --window ZLS02 --period 2026-11 --out 张店分公司-2026-11.xlsx")
-    sp.add_argument("--window", required=True, help="窗口编码（见 config 命令）")
-    sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
+    sp.add_argument("--window", help="窗口编码（见 config 命令）；有 --from 时默认沿用上期台账的")
+    sp.add_argument("--period", help="统计周期 YYYY-MM；有 --from 时默认为上期的下一个周期")
     sp.add_argument("--out", required=True, help="输出文件 .xlsx")
+    sp.add_argument("--from", dest="from_ledger", help="上期台账：带入其中未办结的需求和最后一天及以后登记的全部行")
+    sp.add_argument("--since", help="与 --from 一起：从这个时刻起登记的行都带入（如上期的报送时间），默认上期最后一天 0 点")
     for name, func, text in (("validate", c.validate, "校验台账：列出每个错误和提醒"),
                              ("flag", c.flag, "标记超时：计算每条需求的响应用时和时限状态")):
         sp = command(name, func, text, f"xl-automation {name} 台账.xlsx --annotate --now '2026-11-20 12:00'")
