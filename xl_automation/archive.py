@@ -50,9 +50,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, scope, code));
     CREATE VIEW current_runs AS SELECT * FROM runs WHERE current = 1;
     """,
-    # 2: parsed rows of input files by sha256, so a re-run reads only the files that changed
+    # 2: parsed rows of input files by sha256, so a re-run reads only the files that changed; phones indexed
     """
     CREATE TABLE file_cache(sha256 TEXT PRIMARY KEY, rows_json TEXT NOT NULL, used_at TEXT NOT NULL);
+    CREATE INDEX requests_phone ON requests(phone, run_id, role);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

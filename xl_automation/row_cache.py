@@ -2,7 +2,7 @@
 resubmits reads only the file that changed. A copy is immutable (its sha256 is in the manifest), so
 the same hash always means the same rows.
 
-Rows are stored as JSON arrays in schema order; a value JSON cannot carry is a string starting with
+Rows are stored column by column in schema order; a value JSON cannot carry is a string starting with
 NUL (never present in a workbook: XML cannot hold it) and a tag: D datetime, O DateOnly, I Invalid, S text.
 """
 from __future__ import annotations
@@ -13,9 +13,12 @@ from typing import Any
 
 from .ledger import _KEYS, LedgerRow, RowValues
 from .normalize import DateOnly, Invalid
+from .schema import DATETIME_KEYS
 
 MARK = "\x00"
-FORMAT = 1
+FORMAT = 2
+_DT_COLUMNS = [i for i, k in enumerate(_KEYS) if k in DATETIME_KEYS]
+_DT_SET = frozenset(_DT_COLUMNS)
 
 
 def encode(v: Any) -> Any:
@@ -49,17 +52,42 @@ def decode(v: Any) -> Any:
 
 
 def dumps(rows: list[LedgerRow]) -> str:
-    return json.dumps({"format": FORMAT, "keys": list(_KEYS), "rows": [
-        [r.excel_row, int(r.hidden), [encode(v) for v in tuple.__iter__(r.values)]] for r in rows]},
-        ensure_ascii=False, separators=(",", ":"))
+    """Column-wise: a datetime column is ISO strings (decoded by one C call each), other plain values as they
+    are; anything else (a date without time, an unreadable cell, NUL-led text) listed apart by position."""
+    columns = list(zip(*(tuple.__iter__(r.values) for r in rows))) if rows else [() for _ in _KEYS]
+    out, special = [], []
+    for c, column in enumerate(columns):
+        is_dt = c in _DT_SET
+        encoded = []
+        for r, v in enumerate(column):
+            t = type(v)
+            if v is None:
+                encoded.append(None)
+            elif is_dt and t is datetime:
+                encoded.append(v.isoformat())
+            elif not is_dt and (t is bool or t is int or t is float or (t is str and not v.startswith(MARK))):
+                encoded.append(v)
+            else:
+                encoded.append(None)
+                special.append([r, c, encode(v)])
+        out.append(encoded)
+    return json.dumps({"format": FORMAT, "keys": list(_KEYS), "excel_rows": [r.excel_row for r in rows],
+                       "hidden": [int(r.hidden) for r in rows], "columns": out, "special": special},
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(text: str) -> list[LedgerRow] | None:
     data = json.loads(text)
     if data.get("format") != FORMAT or data.get("keys") != list(_KEYS):
         return None           # another version's columns: read the file again
-    return [LedgerRow(excel_row, RowValues(decode(v) for v in values), bool(hidden))
-            for excel_row, hidden, values in data["rows"]]
+    columns = data["columns"]
+    parse = datetime.fromisoformat
+    for c in _DT_COLUMNS:
+        columns[c] = [None if v is None else parse(v) for v in columns[c]]
+    for r, c, v in data["special"]:
+        columns[c][r] = decode(v)
+    return [LedgerRow(excel_row, RowValues(values), bool(hidden))
+            for excel_row, hidden, values in zip(data["excel_rows"], data["hidden"], zip(*columns))]
 
 
 class RowCache:
