@@ -160,6 +160,20 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     cjk = [line for line in fonts.splitlines() if any(k in line for k in ("WenQuanYi", "Noto", "CJK", "Zen"))]
     assert cjk and all(" yes " in line for line in cjk), fonts
     assert "报表：" in done.stdout
+    # the second month (issue 9): 补报 of the request typed in after November's submission, 未续报 of the
+    # window that started December blank, 结转, and 上期 figures from the archive
+    dec = json.loads((tmp_path / "demo" / "报表" / "汇总结果-2026-12.json").read_text(encoding="utf-8"))
+    assert dec["archive"]["used"] and "ZLS02-20261124-960" in {x["request_id"] for x in dec["late_reported"]}
+    assert dec["dropped_open"] and {x["window"] for x in dec["dropped_open"]} == {"JY01"}
+    assert sum(w["carried_over"] for w in dec["windows"]) > 0
+    book = openpyxl.load_workbook(tmp_path / "demo" / "报表" / "综合受理月报-2026-12.xlsx", read_only=True)
+    cross = [r for r in book["跨月核对"].iter_rows(values_only=True)]
+    header = next(r for r in cross if r and r[0] == "窗口编码")
+    group = next(r for r in cross if r and r[0] == "GROUP")
+    assert group[header.index("上期受理")] == summary["rows_in_details"] - sum(
+        w["carried_over"] for w in summary["windows"])
+    trend = [r[0] for r in book["趋势"].iter_rows(values_only=True)]
+    assert "2026-11" in trend and "2026-12" in trend
 
 
 @pytest.mark.libreoffice
