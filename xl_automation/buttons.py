@@ -220,8 +220,7 @@ def _setting_period(value: Any, now: datetime, config: Config) -> Period:
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
-    from .month_end import run_consolidation, summary_json
-    from .report import write_report
+    from .month_end import consolidate_folder
     title = TITLES["consolidate"]
     port.status(f"{title}：正在读取设置……")
     try:
@@ -242,11 +241,7 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
         return
     show = G.is_yes(settings.get(G.SHOW_PERSONAL)) or not config.policy["mask_personal_info"]
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
-    collected, cons = run_consolidation(folder, period, config, now)
-    port.status(f"{title}：正在生成报表……")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = write_report(out, consolidation=cons, collected=collected, config=config, now=now, show_personal_info=show)
-    data = summary_json(collected, cons, info, out, config)
+    data = consolidate_folder(folder, period, config, now, out, show_personal_info=show)   # with the archive
     if G.is_yes(settings.get(G.EXPORT_PDF)):
         from .pdf import PdfUnavailable, export_pdf
         port.status(f"{title}：正在导出 PDF……")

@@ -39,13 +39,13 @@ class ArchiveInfo:
                 "notes": self.notes, "run": self.run_id, "runs_of_period": self.runs_of_period, **self.cache}
 
 
-def open_for(folder: Path, args, conf: Config):
-    """The Archive the arguments ask for, or None (--no-archive)."""
+def open_for(folder: Path, conf: Config, option: str | None = None, no_archive: bool = False):
+    """The archive asked for (--archive, else the configuration, else beside the period folders), or None."""
     from .archive import open_archive, resolve_path
-    if getattr(args, "no_archive", False):
+    if no_archive:
         return None
     setting = conf.data.get("archive", {})
-    path = resolve_path(folder, getattr(args, "archive", None), setting.get("path"))
+    path = resolve_path(folder, option, setting.get("path"))
     return open_archive(path, busy_seconds=float(setting.get("busy_timeout_seconds", 120)))
 
 

@@ -79,8 +79,10 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "rows_in_details": len(cons.details),
         "rows_merged": cons.merged,
         "rows_excluded": len(cons.excluded),
-        "overdue": cons.overdue,
-        "on_time_rate": cons.on_time_rate,
+        "received": info.figures["group"]["received"],
+        "carried_over": info.figures["group"]["carried_over"],
+        "overdue": info.figures["group"]["overdue"],
+        "on_time_rate": info.figures["group"]["on_time_rate"],
         "windows": window_rows(info, conf),
         "excluded": [{"window": x.window, "file": x.file, "row": x.source_row, "request_id": x.request_id,
                       "reason": x.reason} for x in cons.excluded],
@@ -109,74 +111,57 @@ def window_rows(info, conf) -> list[dict[str, Any]]:
     return out
 
 
-def consolidate(args) -> int:
+def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
+                       archive: str | None = None, no_archive: bool = False) -> dict[str, Any]:
+    """Collect, consolidate with the archive, write the report, record the period; the JSON summary.
+    The command and the 汇总 button both run this."""
     from .collect import collect
     from .month_archive import add_cross_month, consolidate_period, open_for
-    from .row_cache import RowCache
     from .report import write_report
+    from .row_cache import RowCache
+    store = open_for(folder, conf, archive, no_archive)
+    try:
+        cache = RowCache(store) if store is not None else None
+        collected = collect(folder, period, conf, now, rows_cache=cache)
+        out.parent.mkdir(parents=True, exist_ok=True)
+
+        def write(cons, archive_info):
+            return write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
+                                show_personal_info=show_personal_info, archive=archive_info)
+        cons, archive_info, info = consolidate_period(collected, period, conf, now, store, write, cache)
+    finally:
+        if store is not None:
+            store.close()
+    data = summary_json(collected, cons, info, out, conf)
+    add_cross_month(data, cons, archive_info)
+    if data["rows_in"] + cons.from_archive != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
+        raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
+    return data
+
+
+def consolidate(args) -> int:
     conf = args.config_obj
     now = parse_now(args.now)
     period = _period(args)
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
-    folder = Path(args.dir)
-    archive = open_for(folder, args, conf)
-    cache = RowCache(archive) if archive is not None else None
-    try:
-        collected = collect(folder, period, conf, now, rows_cache=cache)
-    except BaseException:
-        if archive is not None:
-            archive.close()
-        raise
-    show = args.show_personal_info or not conf.policy["mask_personal_info"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(cons, archive_info):
-        return write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
-                            show_personal_info=show, archive=archive_info)
-    try:
-        cons, archive_info, info = consolidate_period(collected, period, conf, now, archive, write, cache)
-    finally:
-        if archive is not None:
-            archive.close()
-    data = summary_json(collected, cons, info, out, conf)
-    add_cross_month(data, cons, archive_info)
-    pdf_note = None
+    data = consolidate_folder(Path(args.dir), period, conf, now, out,
+                              show_personal_info=args.show_personal_info or not conf.policy["mask_personal_info"],
+                              archive=args.archive, no_archive=args.no_archive)
     if args.pdf:
         from .pdf import PdfUnavailable, export_pdf
         try:
             data["pdf"] = str(export_pdf(out))
         except PdfUnavailable as e:
-            pdf_note = str(e)
-            data["pdf_error"] = pdf_note
-    if data["rows_in"] + cons.from_archive != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
-        raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
+            data["pdf_error"] = str(e)
     if args.json:
         print_json(data)
         return EXIT_OK
-    rate = "—" if data["on_time_rate"] is None else f"{data['on_time_rate']:.1%}"
+    from .group_workbook import summary_body
     print(f"{period.label}（{period.describe()}）汇总完成：{out}")
-    print(f"  窗口：应报 {len(data['windows_expected'])}，已报 {len(data['windows_submitted'])}，"
-          f"未报 {len(data['windows_missing'])}，逾期 {len(data['windows_late'])}，重新报送 {len(data['windows_resubmitted'])}")
-    print(f"  行数：读入 {data['rows_in']} = 明细 {data['rows_in_details']} + 转办合并 {data['rows_merged']}"
-          f" + 不计入本期 {data['rows_excluded']}")
-    print(f"  超时 {data['overdue']} 件，按时率 {rate}")
-    print(f"  跨月：补报 {len(data['late_reported'])} 件，未续报 {len(data['dropped_open'])} 件；{archive_info.note}")
-    for note in archive_info.notes:
-        print(f"  {note}")
-    for r in collected.rejected:
-        print(f"  未能读取：{r['file']}：{r['reason']}")
-    if data["excluded"]:
-        print(f"  未计入本期 {len(data['excluded'])} 行（逐行见报表“未计入本期”表）")
-    if data["likely_duplicates"]:
-        print(f"  疑似重复或受理编号冲突 {len(data['likely_duplicates'])} 对（见报表“疑似重复”表）")
-    for w in data["warnings"]:
-        print(f"  提醒：{w}")
-    if "pdf" in data:
-        print(f"  PDF：{data['pdf']}")
-    if pdf_note:
-        print(f"  {pdf_note}")
+    for line in summary_body(data):
+        print(f"  {line}")
     return EXIT_OK
 
 
