@@ -167,11 +167,12 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     assert dec["dropped_open"] and {x["window"] for x in dec["dropped_open"]} == {"JY01"}
     assert sum(w["carried_over"] for w in dec["windows"]) > 0
     book = openpyxl.load_workbook(tmp_path / "demo" / "报表" / "综合受理月报-2026-12.xlsx", read_only=True)
-    cross = [r for r in book["跨月核对"].iter_rows(values_only=True)]
-    header = next(r for r in cross if r and r[0] == "窗口编码")
-    group = next(r for r in cross if r and r[0] == "GROUP")
-    assert group[header.index("上期受理")] == summary["rows_in_details"] - sum(
-        w["carried_over"] for w in summary["windows"])
+    rows = [r for r in book["汇总"].iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r[0] and str(r[0]).startswith("与上期比较"))
+    header = rows[start + 1]
+    group = next(r for r in rows[start:] if r[0] == "GROUP")
+    assert group[header.index("上期受理")] == summary["received"]
+    assert group[header.index("本年累计受理")] == summary["received"] + dec["received"]
     trend = [r[0] for r in book["趋势"].iter_rows(values_only=True)]
     assert "2026-11" in trend and "2026-12" in trend
 

@@ -110,6 +110,11 @@ def _summary_rows(details: list[Detail], by_window: dict[str, list[Detail]],
     return rows, {"windows": per_window, "companies": per_company, "group": group}
 
 
+def _comparison(book: Book, config: Config, consolidation: Consolidation, archive):
+    from .report_cross_month import write_comparison
+    return lambda ws, row: write_comparison(book, ws, row, config, consolidation, archive)
+
+
 def write_report(path: Path | str, *, consolidation: Consolidation, collected: Collected, config: Config,
                  now: datetime, show_personal_info: bool = False, cached_values: bool = True,
                  archive: Any = None) -> ReportInfo:
@@ -130,7 +135,8 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
     book = Book(partial, config, show_personal_info, created=now)
     try:
         write_summary(book, summary_rows, period=period, config=config, detail_rows=len(details),
-                      cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings)
+                      cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings,
+                      below=None if archive is None else _comparison(book, config, consolidation, archive))
         write_detail(book, details, config)
         lists = Lists(book, config)
         lists.overdue(details)

@@ -14,6 +14,7 @@ from .schema import BY_KEY
 CROSS_MONTH_SHEET = "跨月核对"
 GROUP_LABEL = "全集团"
 LATE_HEADER, CARRIED_HEADER, DROPPED_HEADER = "补报", "往期结转", "未续报"
+NO_PREVIOUS = "归档中没有上期数据"
 DROPPED_HINT = "往期报送时仍在办理中，本期报送中没有这条：请窗口说明办理结果，或在台账中继续结转"
 H = {k: BY_KEY[k].header for k in BY_KEY}
 
@@ -25,39 +26,57 @@ def change(now: Any, before: Any) -> float | None:
     return round((now - before) / before, 4)
 
 
-def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo) -> None:
-    book = lists.book
-    ws = book.sheet(CROSS_MONTH_SHEET, [10, 16, 12, 10, 10, 10, 10, 12, 12, 10, 12, 12, 10])
-    ws.write_string(0, 0, f"跨月核对 {cons.period.label}", book.title)
-    ws.write_string(1, 0, info.note or "", book.subtitle)
+def _scopes(config, cons: Consolidation) -> list[tuple[str, str, dict[str, Any]]]:
+    """(code, name, this period's counts) for every window and the group."""
     by_window: dict[str, list[Detail]] = {}
     for d in cons.details:
         by_window.setdefault(d.window, []).append(d)
     dropped: dict[str, list] = {}
     for x in cons.dropped_open:
         dropped.setdefault(x.window, []).append(x)
-    headers = [WINDOW, WINDOW_NAME, "本期受理", f"其中{LATE_HEADER}", CARRIED_HEADER, DROPPED_HEADER, "经手合计",
-               "上期受理", "受理环比", "本年累计受理", "按时率", "上期按时率", "按时率变化"]
-    rows = []
-    scopes = [(w.code, w.name, by_window.get(w.code, []), dropped.get(w.code, [])) for w in lists.config.windows]
-    scopes.append((GROUP_CODE, GROUP_LABEL, cons.details, cons.dropped_open))
-    for code, name, details, gone in scopes:
-        f = window_counts(details, gone)
+    out = [(w.code, w.name, window_counts(by_window.get(w.code, []), dropped.get(w.code, []))) for w in config.windows]
+    out.append((GROUP_CODE, GROUP_LABEL, window_counts(cons.details, cons.dropped_open)))
+    return out
+
+
+COMPARISON = [("本期受理", "received", None), ("上期受理", "received", "prev"), ("受理环比", "received", "change"),
+              ("本年累计受理", "received", "year"), ("按时率", "on_time_rate", None),
+              ("上期按时率", "on_time_rate", "prev"), ("按时率变化（百分点）", "on_time_rate", "diff"),
+              ("办结率", "closure_rate", None), ("上期办结率", "closure_rate", "prev"), ("超时", "overdue", None),
+              ("上期超时", "overdue", "prev")]
+PERCENT_KEYS = ("on_time_rate", "closure_rate")
+
+
+def write_comparison(book, ws, row: int, config, cons: Consolidation, info: ArchiveInfo) -> None:
+    """汇总's block against the previous period (上期, 环比) and the year so far (本年累计), from the archive."""
+    ws.write_string(row, 0, "与上期比较（上期数据取自归档）" if info.previous else f"与上期比较：{info.note or NO_PREVIOUS}",
+                    book.section)
+    book.headers(ws, row + 1, ["编码", "名称"] + [label for label, _, _ in COMPARISON])
+    for r, (code, name, f) in enumerate(_scopes(config, cons), start=row + 2):
         prev = info.previous.get(code, {})
-        rate_change = None if f["on_time_rate"] is None or prev.get("on_time_rate") is None \
-            else round(f["on_time_rate"] - prev["on_time_rate"], 4)
-        rows.append([code, name, f["received"], f["late_reported"], f["carried_over"], f["dropped_open"],
-                     f["handled"], prev.get("received"), change(f["received"], prev.get("received")),
-                     info.year_to_date.get(code, 0) + f["received"], f["on_time_rate"], prev.get("on_time_rate"),
-                     rate_change])
+        book.text(ws, r, 0, code)
+        book.text(ws, r, 1, name)
+        for c, (_, key, how) in enumerate(COMPARISON, start=2):
+            now = f.get(key)
+            value = {None: now, "prev": prev.get(key), "change": change(now, prev.get(key)),
+                     "year": info.year_to_date.get(code, 0) + (now or 0),
+                     "diff": None if now is None or prev.get(key) is None else round(now - prev[key], 4)}[how]
+            if value is not None:
+                ws.write_number(r, c, value, book.pct if key in PERCENT_KEYS or how == "change" else None)
+
+
+def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo) -> None:
+    book = lists.book
+    ws = book.sheet(CROSS_MONTH_SHEET, [10, 16, 12, 10, 10, 10, 10])
+    ws.write_string(0, 0, f"跨月核对 {cons.period.label}", book.title)
+    ws.write_string(1, 0, info.note or "", book.subtitle)
+    headers = [WINDOW, WINDOW_NAME, "本期受理", f"其中{LATE_HEADER}", CARRIED_HEADER, DROPPED_HEADER, "经手合计"]
+    rows = [[code, name, f["received"], f["late_reported"], f["carried_over"], f["dropped_open"], f["handled"]]
+            for code, name, f in _scopes(lists.config, cons)]
     book.headers(ws, 3, headers)
     ws.set_row(3, 30)
     for r, values in enumerate(rows, start=4):
-        book.row(ws, r, values[:8])
-        for c in (8, 10, 11, 12):
-            if values[c] is not None:
-                ws.write_number(r, c, values[c], book.pct)
-        book.value(ws, r, 9, values[9])
+        book.row(ws, r, values)
     r = 4 + len(rows) + 1
     ws.write_string(r, 0, f"{LATE_HEADER}清单（往期受理、本期首次报送，计入本期受理）", book.section)
     late = sorted((d for d in cons.details if d.late_reported), key=lambda d: (lists.order.get(d.window, 99),
