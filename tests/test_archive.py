@@ -344,3 +344,11 @@ def test_the_archive_path_comes_from_the_configuration_when_not_given(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["archive"]["path"] == str(db) and db.exists()
     assert not (inbox / DEFAULT_NAME).exists()
+
+
+def test_reconsolidating_an_earlier_period_says_which_later_ones_rest_on_it(months, tmp_path):
+    inbox, _, _ = months
+    copy = tmp_path / "报送"
+    shutil.copytree(inbox, copy)
+    again = consolidate(copy, "2026-11")
+    assert any("2026-12" in n and "重新汇总" in n for n in again["archive"]["notes"])

@@ -58,3 +58,25 @@ def test_rerun_after_one_resubmission_reads_only_the_changed_file(tmp_path):
     # the two unchanged copies and the superseded one from the cache, the new copy read
     assert (again["archive"]["files_from_cache"], again["archive"]["files_read"]) == (3, 1)
     assert again["rows_in"] == cold["rows_in"] + 1 and again["windows_resubmitted"] == ["ZLS02"]
+
+
+def test_entries_unused_for_long_are_dropped_and_used_ones_kept(tmp_path):
+    from datetime import timedelta
+    from xl_automation.archive import open_archive
+    from xl_automation.row_cache import KEEP_DAYS, RowCache
+    archive = open_archive(tmp_path / "a.sqlite")
+    rows = [LedgerRow(4, RowValues([None] * len(_KEYS)))]
+    start = datetime(2025, 1, 1)
+    with archive.transaction():
+        cache = RowCache(archive)
+        cache.put("old", rows)
+        cache.put("kept", rows)
+        cache.flush(start)
+    later = start + timedelta(days=KEEP_DAYS + 1)
+    with archive.transaction():
+        cache = RowCache(archive)
+        assert cache.get("kept") is not None and cache.get("missing") is None
+        cache.flush(later)
+    assert archive.cached_text("old") is None and archive.cached_text("kept") is not None
+    assert (cache.hits, cache.misses) == (1, 1)
+    archive.close()

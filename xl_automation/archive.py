@@ -221,6 +221,11 @@ class Archive:
         self.conn.execute("INSERT OR REPLACE INTO file_cache(sha256, rows_json, used_at) VALUES (?,?,?)",
                           (sha256, text, when.isoformat(sep=" ")))
 
+    def touch_cache(self, used: list[str], when: datetime, older_than: datetime) -> None:
+        stamp = when.isoformat(sep=" ")
+        self.conn.executemany("UPDATE file_cache SET used_at = ? WHERE sha256 = ?", ((stamp, s) for s in used))
+        self.conn.execute("DELETE FROM file_cache WHERE used_at < ?", (older_than.isoformat(sep=" "),))
+
     def close(self) -> None:
         self.conn.close()
 

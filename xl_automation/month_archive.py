@@ -59,9 +59,14 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
         info = ArchiveInfo(None, False, NO_ARCHIVE_NOTE)
         return cons, info, write(cons, info)
     with archive.transaction():
-        earlier = [p for p in archive.periods() if p < period.label]
+        periods = archive.periods()
+        earlier = [p for p in periods if p < period.label]
+        later = [p for p in periods if p > period.label]
         cons = consolidate(collected.sources, period, conf, now)
         info = ArchiveInfo(archive.path, bool(earlier), "" if earlier else FIRST_RUN_NOTE, list(archive.notes))
+        if later:
+            info.notes.append(f"归档中已有更晚的统计周期 {'、'.join(later)}：它们的跨月核对用的是本期此前的结果；"
+                              f"如需一致，请在本期之后按顺序重新汇总这些周期")
         if earlier:
             apply(cons, collected.sources, archive.known_before(period.label), archive.values_of, Clock(conf.policy, now),
                   {w.code: (w.code, w.name) for w in conf.windows})

@@ -8,7 +8,7 @@ NUL (never present in a workbook: XML cannot hold it) and a tag: D datetime, O D
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .ledger import _KEYS, LedgerRow, RowValues
@@ -17,6 +17,7 @@ from .schema import DATETIME_KEYS
 
 MARK = "\x00"
 FORMAT = 2
+KEEP_DAYS = 400           # a year of periods and some: a resubmission of any of them still hits
 _DT_COLUMNS = [i for i, k in enumerate(_KEYS) if k in DATETIME_KEYS]
 _DT_SET = frozenset(_DT_COLUMNS)
 
@@ -96,6 +97,7 @@ class RowCache:
     def __init__(self, archive):
         self.archive = archive
         self.pending: dict[str, list[LedgerRow]] = {}
+        self.used: list[str] = []
         self.hits = 0
         self.misses = 0
 
@@ -106,12 +108,15 @@ class RowCache:
             self.misses += 1
         else:
             self.hits += 1
+            self.used.append(sha256)
         return rows
 
     def put(self, sha256: str, rows: list[LedgerRow]) -> None:
         self.pending[sha256] = rows
 
     def flush(self, when: datetime) -> None:
+        """Write new entries, mark the ones used, drop those unused for KEEP_DAYS (their files are long gone)."""
         for sha256, rows in self.pending.items():
             self.archive.cache_text(sha256, dumps(rows), when)
         self.pending.clear()
+        self.archive.touch_cache(self.used, when, when - timedelta(days=KEEP_DAYS))
