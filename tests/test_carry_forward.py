@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 from archive_world import row_values
 from test_month_end import run
 from xl_automation import config as cfg
-from xl_automation.carry_forward import default_since, rows_to_carry
+from xl_automation.cross_month import default_since, rows_to_carry
 from xl_automation.fill import fill_ledger
 from xl_automation.labels import INFO_PERIOD, INFO_WINDOW_CODE
 from xl_automation.ledger import LedgerRow

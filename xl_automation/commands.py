@@ -51,7 +51,7 @@ def new_ledger(args) -> int:
 
 def _last_ledger(args, conf):
     """(window code, the period after the last one, the rows to carry) from --from LAST.xlsx."""
-    from .carry_forward import default_since, next_period, rows_to_carry
+    from .cross_month import default_since, next_period, rows_to_carry
     from .labels import INFO_PERIOD, INFO_WINDOW_CODE
     from .reader import read_ledger
     ledger = read_ledger(Path(args.from_ledger), config=conf)

@@ -1,7 +1,7 @@
 """Exactly once across months: what the archive knows turns one period's consolidation into its report.
 
 Pure: the consolidation, its sources and what earlier periods reported (`known`, from the archive) are
-arguments; nothing here reads a file or the clock.
+arguments; nothing here reads a file or the clock. Also what `new-ledger --from` carries into a new ledger.
 - a request counts as received in exactly one report, the first that sees it; one of an earlier period
   first reported now is 补报 (late_reported), counted as received here;
 - one already counted earlier is 结转 (carried) while open or closed inside this period, else excluded;
@@ -12,9 +12,11 @@ arguments; nothing here reads a file or the clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
+
+from .periods import Period
 
 OPEN_RESULTS = ("办理中", "")
 TRANSFER_CHANNEL = "联络群转入"
@@ -171,5 +173,51 @@ def _move(cons, window: str, away: str, to: str) -> None:
         fate[to] += 1
 
 
+def _moment(value: Any) -> datetime | None:
+    from .consolidate import moment
+    return moment(value)
+
+
 def role(d) -> str:
     return "late_reported" if d.late_reported else "carried" if d.carried else "received"
+
+
+# --- new-ledger --from: what the next period's ledger starts with ------------------------------------
+# Every request still open (any period), every row received on the last day of the last period or later
+# (entered around or after its submission: the archive tells 补报 from known), and every row whose receipt
+# time cannot be read (never dropped silently). `since` overrides the cut-off, e.g. with the submission time.
+
+
+@dataclass(frozen=True)
+class Carried:
+    rows: list                 # ledger.LedgerRow
+    open: int
+    recent: int
+    no_time: int
+    since: datetime
+
+
+def next_period(period: Period) -> Period:
+    y, m = (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
+    return Period(y, m, period.start_day)
+
+
+def default_since(last: Period) -> datetime:
+    """00:00 of the last period's final day (the 24th): submissions are made on it or before."""
+    return last.end - timedelta(days=1)
+
+
+def rows_to_carry(rows: list, since: datetime) -> Carried:
+    kept, n_open, n_recent, n_none = [], 0, 0, 0
+    for row in rows:
+        received = _moment(row.values.get("received_at"))
+        if received is None:
+            n_none += 1
+        elif is_open(row.values):
+            n_open += 1
+        elif received >= since:
+            n_recent += 1
+        else:
+            continue
+        kept.append(row)
+    return Carried(kept, n_open, n_recent, n_none, since)

@@ -149,7 +149,7 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
             from .report_cross_month import write_cross_month
             write_cross_month(lists, consolidation, archive)
             from .month_archive import figure_rows
-            from .report_trends import write_trends
+            from .report_cross_month import write_trends
             write_trends(lists, period.label, archive.history,
                          figure_rows(consolidation, ReportInfo(path, figs, statuses, scores), config))
         lists.assessment(statuses, scores, figs["windows"])
