@@ -7,7 +7,6 @@ from typing import Iterable
 
 import pandas as pd
 
-from .cross_month import GROUP_CODE
 MEASURES = {"received": "受理数", "on_time_rate": "按时率", "closure_rate": "办结率", "score": "考核得分"}
 RATES = ("on_time_rate", "closure_rate")
 COLUMNS = {"period": "统计周期", "scope": "范围", "code": "编码", "name": "名称", "received": "受理数",
