@@ -247,5 +247,5 @@ def _next_month(out: Path, config: Config, log: _Log, ledgers: Path, reports: Pa
     print(f"汇总 {NEXT_PERIOD}：本期受理 {received} 件（其中补报 {len(summary['late_reported'])} 件："
           f"{'、'.join(x['request_id'] for x in summary['late_reported']) or '无'}），往期结转 {carried} 件，"
           f"未续报 {len(summary['dropped_open'])} 件；归档：{summary['archive']['path']}")
-    print("  跨月核对、上期与环比、本年累计见报表“跨月核对”表，最近各期走势见“趋势”表")
+    print("  上期、环比与本年累计见“汇总”表下方；补报、结转、未续报见“跨月核对”表；最近各期走势见“趋势”表")
     print(f"报表：{report.resolve()}")
