@@ -157,6 +157,11 @@ def test_reconsolidating_a_period_replaces_its_result_and_keeps_the_run_as_histo
         ["2026-12", "1", "2026-12-27 10:00:00"]]
     inputs = json.loads(sqlite_cli(db, "SELECT inputs FROM runs WHERE id = 3")[0][0])
     assert {i["window"] for i in inputs} == {"ZLS01", "ZLS02", "ZLS03"} and all(len(i["sha256"]) == 64 for i in inputs)
+    history = run("history", copy)
+    assert history.returncode == 0 and "2026-12（2 次）" in history.stdout
+    runs = json.loads(run("history", copy, "--json").stdout)["runs"]
+    assert {(r["period"], r["run"], r["current"]) for r in runs if r["window"] == "ZLS01"} == {
+        ("2026-11", 1, "是"), ("2026-12", 2, "否（已被替换）"), ("2026-12", 3, "是")}
 
 
 def test_no_archive_creates_nothing_and_says_so(tmp_path):

@@ -61,7 +61,7 @@ def test_history_prints_exports_xlsx_and_masks_repeat_phones(archive, tmp_path):
     assert "2026-11" in done.stdout and "2026-12" in done.stdout and "139****0077" in done.stdout
     assert "13900000077" not in done.stdout
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["各期数据", "受理数", "按时率", "办结率", "考核得分", "重复来件"]
+    assert book.sheetnames == ["各期数据", "受理数", "按时率", "办结率", "考核得分", "重复来件", "汇总记录"]
     repeats = list(book["重复来件"].iter_rows(values_only=True))
     phones = {r[0] for r in repeats[1:]}
     assert "139****0077" in phones and not any("13900000077" in str(p) for p in phones)
@@ -72,6 +72,8 @@ def test_history_prints_exports_xlsx_and_masks_repeat_phones(archive, tmp_path):
     group = {r["period"]: r for r in data["figures"] if r["code"] == "GROUP"}
     assert group["2026-12"]["previous_received"] == group["2026-11"]["received"]
     assert group["2026-12"]["received_year"] == group["2026-11"]["received"] + group["2026-12"]["received"]
+    assert {(r["period"], r["window"], r["state"]) for r in data["runs"]} >= {("2026-11", "ZLS01", "采用"),
+                                                                              ("2026-12", "ZLS04", "采用")}
     shown = json.loads(run("history", inbox, "--json", "--show-personal-info").stdout)
     assert "13900000077" in {r["phone"] for r in shown["repeats"]}
 

@@ -11,11 +11,12 @@ from .archive import DEFAULT_NAME, ArchiveError, open_archive
 from .cli import EXIT_OK, UsageError, print_json
 from .cross_month import GROUP_CODE
 from .phones import mask_phone
-from .trends import COLUMNS, MEASURES, RATES, figures_frame, pivot, repeat_requests, with_changes
+from .trends import COLUMNS, MEASURES, RATES, RUN_COLUMNS, figures_frame, pivot, repeat_requests, runs_frame, \
+    with_changes
 
 REPEAT_COLUMNS = {"phone": "联系电话", "requests": "件数", "periods": "涉及周期数", "period_list": "统计周期",
                   "windows": "窗口", "request_ids": "受理编号"}
-FIGURE_SHEET, REPEAT_SHEET = "各期数据", "重复来件"
+FIGURE_SHEET, REPEAT_SHEET, RUN_SHEET = "各期数据", "重复来件", "汇总记录"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -54,6 +55,7 @@ def history(args) -> int:
         frame = with_changes(figures_frame(archive.conn, upto=args.period, last=args.periods,
                                            codes=args.window or None))
         repeats = repeat_requests(archive.conn, min_periods=2, last=args.periods)
+        runs = runs_frame(archive.conn, last=args.periods)
     finally:
         archive.close()
     show = args.show_personal_info or not conf.policy["mask_personal_info"]
@@ -63,10 +65,11 @@ def history(args) -> int:
         raise ArchiveError(f"归档数据库 {path} 中还没有汇总过的统计周期：请先运行 consolidate")
     order = [w.code for w in conf.windows] + [GROUP_CODE]
     if args.export:
-        export(Path(args.export), frame, repeats, order)
+        export(Path(args.export), frame, repeats, runs, order)
     if args.json:
         print_json({"archive": str(path), "periods": sorted(frame["period"].unique()),
-                    "figures": _records(frame), "repeats": _records(repeats), "export": args.export})
+                    "figures": _records(frame), "repeats": _records(repeats), "runs": _records(runs),
+                    "export": args.export})
         return EXIT_OK
     shown = frame[frame["scope"] != "company"]
     print(f"归档：{path}；统计周期 {shown['period'].min()} 至 {shown['period'].max()}")
@@ -78,6 +81,10 @@ def history(args) -> int:
             table = table.map(lambda v: "" if v != v else f"{int(v)}")
         print(f"\n{MEASURES[measure]}（行：统计周期；列：窗口编码，{GROUP_CODE} 为全集团）")
         print(table.to_string())
+    reruns = runs.groupby("period")["run"].nunique()
+    again = [f"{p}（{n} 次）" for p, n in reruns.items() if n > 1]
+    if again:
+        print(f"\n重新汇总过的统计周期：{'、'.join(again)}（每次读入的文件见导出的“{RUN_SHEET}”表）")
     print(f"\n重复来件（同一联系电话在 2 个及以上统计周期来件）：{len(repeats)} 个号码"
           + ("" if show else "（已脱敏，--show-personal-info 显示完整号码）"))
     for row in repeats.head(20).itertuples(index=False):
@@ -92,14 +99,15 @@ def _records(frame) -> list[dict[str, Any]]:
             for r in frame.to_dict("records")]
 
 
-def export(path: Path, frame, repeats, order: list[str]) -> None:
+def export(path: Path, frame, repeats, runs, order: list[str]) -> None:
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         _csv(path, frame.rename(columns=COLUMNS))
         _csv(path.with_name(f"{path.stem}-{REPEAT_SHEET}.csv"), repeats.rename(columns=REPEAT_COLUMNS))
+        _csv(path.with_name(f"{path.stem}-{RUN_SHEET}.csv"), runs.rename(columns=RUN_COLUMNS))
     elif suffix == ".xlsx":
-        _xlsx(path, frame, repeats, order)
+        _xlsx(path, frame, repeats, runs, order)
     else:
         raise UsageError(f"导出文件 {path.name} 应以 .xlsx 或 .csv 结尾")
 
@@ -114,7 +122,7 @@ def _csv(path: Path, frame) -> None:
     tmp.replace(path)
 
 
-def _xlsx(path: Path, frame, repeats, order: list[str]) -> None:
+def _xlsx(path: Path, frame, repeats, runs, order: list[str]) -> None:
     from .xlsx_safe import new_workbook, write_text
     tmp = path.with_name(f".~{path.stem}.part.xlsx")
     wb = new_workbook(tmp)
@@ -141,6 +149,7 @@ def _xlsx(path: Path, frame, repeats, order: list[str]) -> None:
             sheet(title, pivot(frame[frame["scope"] != "company"], measure, order).reset_index().rename(
                 columns={"period": COLUMNS["period"]}), rates=set(order) if measure in RATES else ())
         sheet(REPEAT_SHEET, repeats.rename(columns=REPEAT_COLUMNS), widths=18)
+        sheet(RUN_SHEET, runs.rename(columns=RUN_COLUMNS), widths=16)
         wb.close()
         tmp.replace(path)
     except BaseException:

@@ -77,3 +77,23 @@ def repeat_requests(conn: sqlite3.Connection, *, min_periods: int = 2, last: int
     for column in ("period_list", "windows"):        # period labels and window codes hold no comma
         frame[column] = frame[column].str.replace(",", "、", regex=False)
     return frame.sort_values(["periods", "requests", "phone"], ascending=[False, False, True]).reset_index(drop=True)
+
+
+RUN_COLUMNS = {"period": "统计周期", "run": "汇总序号", "run_at": "汇总时间", "current": "现行结果", "window": "窗口",
+               "file": "文件", "kind": "类型", "submitted_at": "报送时间", "state": "状态", "sha256": "sha256"}
+
+
+def runs_frame(conn: sqlite3.Connection, *, last: int = 12) -> pd.DataFrame:
+    """Every consolidation run of the last periods with the files it read: how a resubmission changed a
+    period can be traced (the current run and the earlier ones it replaced)."""
+    import json
+    runs = pd.read_sql_query("SELECT id, period, run_at, current, inputs FROM runs ORDER BY period, id", conn)
+    keep = sorted(runs["period"].unique())[-last:] if last else None
+    if keep is not None:
+        runs = runs[runs["period"].isin(keep)]
+    rows = [{"period": r.period, "run": r.id, "run_at": r.run_at, "current": "是" if r.current else "否（已被替换）",
+             "window": i.get("window"), "file": i.get("file"), "kind": i.get("kind"),
+             "submitted_at": i.get("submitted_at"), "state": {"in_force": "采用", "superseded": "已被重新报送替换"}.get(
+                 i.get("state"), i.get("state")), "sha256": i.get("sha256")}
+            for r in runs.itertuples() for i in (json.loads(r.inputs) or [{}])]
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
