@@ -104,6 +104,14 @@ def test_second_month_late_reported_dropped_open_and_late_transfer(months):
     book = openpyxl.load_workbook(inbox.parent / "月报-2026-12.xlsx", read_only=True)
     text = [str(c) for row in book["跨月核对"].iter_rows(values_only=True) for c in row if c is not None]
     assert "ZLS01-20261124-003" in text and "ZLS02-20261105-001" in text
+    detail = list(book["明细"].iter_rows(values_only=True))
+    col = {h: i for i, h in enumerate(detail[0])}
+    by_id = {r[col["受理编号"]]: r for r in detail[1:]}
+    assert by_id["ZLS01-20261124-003"][col["补报"]] == "是" and by_id["ZLS01-20261124-003"][col["结转"]] is None
+    assert by_id["ZLS01-20261110-001"][col["结转"]] == "是" and by_id["ZLS01-20261110-001"][col["补报"]] is None
+    moved = by_id["ZLS02-20261124-002"]        # owner the first window, clock from its receipt on the 24th
+    assert moved[col["窗口编码"]] == "ZLS02" and moved[col["结转"]] == "是" and "ZLS03" in moved[col["合并行"]]
+    assert moved[col["受理时间"]] == datetime(2026, 11, 24, 16)
     notice = run("notice", inbox / "2026-12", "--period", "2026-12", "--now", NOW)
     assert notice.returncode == 0 and "未续报" in notice.stdout and "ZLS02-20261105-001" in notice.stdout
 

@@ -10,11 +10,12 @@ from .cross_month import GROUP_CODE, request_key
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
 from .month_archive import ArchiveInfo, window_counts
 from .periods import Period
+from .report_detail import LATE_REPORTED as LATE_HEADER
 from .schema import BY_KEY
 
 CROSS_MONTH_SHEET = "跨月核对"
 GROUP_LABEL = "全集团"
-LATE_HEADER, CARRIED_HEADER, DROPPED_HEADER = "补报", "往期结转", "未续报"
+CARRIED_HEADER, DROPPED_HEADER = "往期结转", "未续报"
 NO_PREVIOUS = "归档中没有上期数据"
 DROPPED_HINT = "往期报送时仍在办理中，本期报送中没有这条：请窗口说明办理结果，或在台账中继续结转"
 H = {k: BY_KEY[k].header for k in BY_KEY}
