@@ -81,10 +81,7 @@ def _col_order(ledger: Ledger, f: F.Finding) -> int:
 
 
 def _clock(clock: Clock, row: LedgerRow) -> RowClock:
-    received, replied = row.values.get("received_at"), row.values.get("replied_at")
-    if not isinstance(received, datetime) or not (replied is None or isinstance(replied, datetime)):
-        return RowClock(None, None, None)
-    return clock.row(received, replied)
+    return clock.row(row.values.get("received_at"), row.values.get("replied_at"))
 
 
 def _check_row(rows: _Rows, row: LedgerRow, present: set[str], config: Config, now: datetime) -> None:
@@ -130,6 +127,7 @@ def _check_services(rows: _Rows, row: LedgerRow, present: set[str]) -> None:
 def _check_times(rows: _Rows, row: LedgerRow, present: set[str], now: datetime) -> None:
     v = row.values
     received = _moment(v.get("received_at"))
+    received_day_only = isinstance(v.get("received_at"), DateOnly)
     for key in DATETIME_KEYS:
         value = v.get(key)
         if isinstance(value, Invalid):
@@ -143,8 +141,15 @@ def _check_times(rows: _Rows, row: LedgerRow, present: set[str], now: datetime) 
             continue
         if moment > now:
             rows.add("time-in-future", row, key, _fmt(moment), now=_fmt(now))
-        elif received and key != "received_at" and moment < received and not isinstance(value, DateOnly):
+        elif received and key != "received_at" and _before(moment, received,
+                                                           received_day_only or isinstance(value, DateOnly)):
+            # a reply before its receipt is an error and has no clock status (sla.Clock.row)
             rows.add("time-before-received", row, key, _fmt(moment), received=_fmt(received))
+
+
+def _before(moment: datetime, received: datetime, day_only: bool) -> bool:
+    """Earlier than the receipt; compared by day when either holds a date only."""
+    return moment.date() < received.date() if day_only else moment < received
 
 
 def _moment(value: Any) -> datetime | None:
