@@ -1,11 +1,14 @@
 """Row rules: each finding code, its cell and its Chinese message, on in-memory ledgers."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import jsonschema
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from xl_automation import config as cfg
+from xl_automation.consolidate import belongs_to_submission
 from xl_automation.normalize import DateOnly, Invalid
+from xl_automation.periods import Period
 from xl_automation.schema import SCHEMA
 from xl_automation.validate import check_ledger, row_as_json
 
@@ -98,3 +101,59 @@ def test_hot_path_agrees_with_jsonschema():
         schema_ok = not list(validator.iter_errors(row_as_json(values)))
         errors = [f for f in check_ledger(ledger_of(values), CONFIG, NOW).findings if f.severity == "error"]
         assert schema_ok == (not errors), (values, errors)
+
+
+def _in_period(*rows, period="2026-11", now=datetime(2027, 3, 1)):
+    ledger = ledger_of(*rows)
+    ledger.info["统计周期"] = period
+    return check_ledger(ledger, CONFIG, now)
+
+
+def test_every_row_outside_the_period_is_warned_with_row_id_and_why():
+    closed_before = good_row(request_id="A-1", received_at=datetime(2026, 10, 20, 9), posted_at=None,
+                             replied_at=datetime(2026, 10, 20, 10), closed_at=datetime(2026, 10, 22, 9))
+    still_open = good_row(request_id="A-2", received_at=datetime(2026, 10, 24, 23, 59), posted_at=None,
+                          replied_at=None, result="办理中", closed_at=None)
+    closed_inside = good_row(request_id="A-3", received_at=datetime(2026, 10, 20, 9), posted_at=None,
+                             replied_at=datetime(2026, 10, 20, 10), closed_at=datetime(2026, 10, 25, 0, 0))
+    at_end = good_row(request_id="A-4", received_at=datetime(2026, 11, 25, 0, 0), posted_at=None,
+                      replied_at=datetime(2026, 11, 25, 1), closed_at=datetime(2026, 11, 26))
+    months_later = good_row(request_id="A-5", received_at=datetime(2027, 1, 3, 9), posted_at=None,
+                            replied_at=datetime(2027, 1, 3, 10), closed_at=datetime(2027, 1, 4))
+    check = _in_period(good_row(), closed_before, still_open, closed_inside, at_end, months_later)
+    found = [(f.row, f.cell, f.code) for f in check.findings if f.code.startswith("row-")]
+    assert found == [(5, "B5", "row-before-period"), (8, "B8", "row-after-period"), (9, "B9", "row-after-period")]
+    before, after, later = [f for f in check.findings if f.code.startswith("row-")]
+    assert "A-1" in before.message and "2026-10-20 09:00" in before.message and "2026-10-25 至 2026-11-24" in before.message
+    assert all(f.severity == "warning" for f in (before, after, later))
+    assert "2026-12" in after.message and "A-4" in after.message
+    assert "2027-01" in later.message and "2027-01" in later.hint
+    assert check.errors == 0
+
+
+def test_a_period_that_cannot_be_read_is_said_once():
+    check = _in_period(good_row(), period="十一月")
+    assert [(f.code, f.sheet, f.value) for f in check.findings] == [("period-invalid", "台账信息", "十一月")]
+
+
+@given(st.lists(st.tuples(st.datetimes(datetime(2026, 9, 1), datetime(2027, 1, 31)),
+                          st.sampled_from(["办理中", "已办结", "无法办理", "已转办"]),
+                          st.integers(0, 60 * 24 * 40)), min_size=1, max_size=12),
+       st.integers(1, 28))
+@settings(max_examples=150, deadline=None)
+def test_validate_warns_exactly_the_rows_a_submission_leaves_out(specs, start_day):
+    """For every ledger and every period start day, the rows warned as outside the period are exactly
+    those consolidate.period_verdict leaves out of the submission."""
+    rows = [good_row(request_id=f"R-{i}", received_at=received, posted_at=None, replied_at=None, result=result,
+                     closed_at=received + timedelta(minutes=after) if result == "已办结" else None,
+                     unresolved_reason="客户取消" if result == "无法办理" else "",
+                     transferred_to="张店分公司" if result == "已转办" else "")
+            for i, (received, result, after) in enumerate(specs)]
+    conf = cfg.load()
+    conf.data["policy"]["period_start_day"] = start_day
+    ledger = ledger_of(*rows)
+    ledger.info["统计周期"] = "2026-11"
+    check = check_ledger(ledger, conf, datetime(2027, 6, 1))
+    period = Period.parse("2026-11", start_day)
+    warned = {f.row for f in check.findings if f.code in ("row-before-period", "row-after-period")}
+    assert warned == {r.excel_row for r in ledger.rows if not belongs_to_submission(r, period)}

@@ -125,6 +125,14 @@ def flag(args) -> int:
                         if s["margin"] is not None and s["margin"] < 0 else "")
                 print(f"  [{s['status']}] 第 {s['row']} 行 {s['request_id'] or '（无编号）'}："
                       f"{s['minutes']:g} 分钟（{sla.describe_minutes(s['minutes'])}）{over}")
+        from .validate import CLOCK_WARNINGS
+        for f in check.findings:
+            if f.code in CLOCK_WARNINGS:
+                print(finding_line(f))
+        unclocked = sum(1 for s in statuses if s["status"] is None)
+        if unclocked:
+            print(f"  {unclocked} 行没有时限状态（受理时间缺失或只有日期、回复时间只有日期或早于受理时间），"
+                  "不计入按时率；运行 validate 查看。")
         if check.errors:
             print(f"  另有 {check.errors} 条错误，运行 validate 查看。")
         _print_annotation(annotation)

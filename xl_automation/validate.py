@@ -9,8 +9,11 @@ from typing import Any, Iterable
 
 from . import findings as F
 from .config import Config
+from .consolidate import EXCLUDED_EARLIER, EXCLUDED_LATER, period_verdict
+from .labels import INFO_PERIOD, INFO_SHEET
 from .ledger import Ledger, LedgerRow
 from .normalize import DateOnly, Invalid
+from .periods import Period, PeriodError
 from .phones import INVALID, SHORT, check_phone
 from .places import locate, mismatch_in
 from .schema import BY_KEY, COLUMNS, DATETIME_KEYS, RESULT_REQUIRES, SERVICE_COLUMNS
@@ -19,6 +22,7 @@ from .sla import Clock, RowClock
 RESULT_FINDING = {"closed_at": "closed-without-time", "unresolved_reason": "unable-without-reason",
                   "transferred_to": "transfer-without-target"}
 VISIT_TYPES = ("工业", "商业")
+CLOCK_WARNINGS = ("calendar-uncovered",)    # shown by flag too: they qualify every status it prints
 _REQUIRED = tuple(c for c in COLUMNS if c.required and c.key != "request_id")
 _ENUMS = tuple((c, frozenset(c.enum)) for c in COLUMNS if c.enum and not c.program_written)
 _ID_RE = re.compile(r"^(?P<window>[A-Za-z0-9]+)-(?P<day>\d{8})-(?P<seq>\d{3,})$")
@@ -64,6 +68,7 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
         _check_row(rows, row, present, config, now)
     proposals = _check_ids(rows, ledger.rows, window, now) if "request_id" in present else {}
     _check_duplicates(rows, ledger.rows)
+    _check_period(rows, ledger, config)
     clocks = {row.excel_row: _clock(clock, row) for row in ledger.rows}
     structural = list(ledger.findings)
     if clock.calendar.uncovered_years:
@@ -71,6 +76,27 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
             structural.append(F.make("calendar-uncovered", sheet=ledger.sheet, year=year))
     ordered = sorted(rows.out, key=lambda f: (f.row or 0, _col_order(ledger, f)))
     return Check(ledger, structural + ordered, clocks, proposals)
+
+
+def _check_period(rows: _Rows, ledger: Ledger, config: Config) -> None:
+    """A warning for every row the period's submission will leave out (consolidate.period_verdict
+    decides, so validate and the group agree); carried-over open requests are not warned."""
+    text = ledger.info.get(INFO_PERIOD, "")
+    if not text:
+        return
+    try:
+        period = Period.parse(text, config.policy["period_start_day"])
+    except PeriodError:
+        rows.out.append(F.make("period-invalid", sheet=INFO_SHEET, value=text))
+        return
+    codes = {EXCLUDED_EARLIER: "row-before-period", EXCLUDED_LATER: "row-after-period"}
+    for row in ledger.rows:
+        verdict = period_verdict(row, period)
+        if verdict in codes:
+            received = row.values["received_at"]
+            rows.add(codes[verdict], row, "received_at", _fmt(received), period=period.label,
+                     request_id=row.values.get("request_id") or "（无编号）", range=period.describe(),
+                     reason=verdict, next=Period.containing(received, period.start_day).label)
 
 
 def _col_order(ledger: Ledger, f: F.Finding) -> int:
