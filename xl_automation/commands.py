@@ -10,7 +10,7 @@ from . import sla
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError, print_json, parse_now
 from .findings import Finding
 from .labels import SEVERITY_ZH
-from .periods import Period
+from .periods import Period, due_day
 
 
 def _window(conf, code: str):
@@ -157,7 +157,7 @@ def show_config(args) -> int:
         print(f"  {w.code}  {w.name}  （{w.company_name}；考核单位：{w.supervisor}）{'  [名称待确认]' if w.placeholder else ''}")
     clock = "自然时间" if p["clock"] == "elapsed" else "工作时间（" + "、".join("-".join(h) for h in p["working_hours"]) + "，按法定节假日和调休）"
     print(f"时限：{p['sla_minutes']} 分钟内联系对接，{p['warn_minutes']} 分钟起提醒；计时方式：{clock}")
-    print(f"统计周期：每月 {p['period_start_day']} 日起；报送截止：每月 {p.get('submission_due_day', 25)} 日前")
+    print(f"统计周期：每月 {p['period_start_day']} 日起；报送截止：每月 {due_day(p)} 日前（周期结束后的第一个该日）")
     print(f"个人信息脱敏：{'开启' if p['mask_personal_info'] else '关闭'}")
     ent = conf.data.get("enterprises", {})
     print(f"服务企业名录：{len(ent.get('items', []))} 家（{'草稿，待确认' if ent.get('status') == 'draft' else '已确认'}）")

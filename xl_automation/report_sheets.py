@@ -12,6 +12,7 @@ from .config import Config, Window
 from .consolidate import Consolidation, Detail
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, SEVERITY_ZH
 from .report_book import PERSONAL_HEADERS, Book
+from .periods import due_day
 from .report_summary import clock_line
 from .schema import BY_KEY
 
@@ -209,7 +210,7 @@ class Lists:
             items.append(("工作时间", "、".join(f"{a}–{b}" for a, b in p.get("working_hours", []))))
         items += [
             ("统计周期起始日", f"每月 {p.get('period_start_day', 25)} 日"),
-            ("报送截止", f"每月 {p.get('submission_due_day', 25)} 日之前（本期 {due:%Y-%m-%d %H:%M} 前）"),
+            ("报送截止", f"每月 {due_day(p)} 日之前（本期 {due:%Y-%m-%d %H:%M} 前）"),
             ("个人信息", "完整显示（按要求未脱敏）" if self.book.show_personal_info else "已脱敏：姓名、联系方式（单位名称不脱敏）"),
             ("生成时间", now), ("程序版本", f"xl_automation {__version__}"), ("配置", self.config.source),
         ]
