@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from xl_automation import config as cfg
+from xl_automation.assessment import explained
 from xl_automation.consolidate import belongs_to_submission
+from xl_automation.reasons import is_placeholder, is_refusal
 from xl_automation.normalize import DateOnly, Invalid
 from xl_automation.periods import Period
 from xl_automation.schema import SCHEMA
@@ -126,7 +128,7 @@ def test_every_row_outside_the_period_is_warned_with_row_id_and_why():
     before, after, later = [f for f in check.findings if f.code.startswith("row-")]
     assert "A-1" in before.message and "2026-10-20 09:00" in before.message and "2026-10-25 至 2026-11-24" in before.message
     assert all(f.severity == "warning" for f in (before, after, later))
-    assert "2026-12" in after.message and "A-4" in after.message
+    assert "2026-12" in after.hint and "A-4" in after.message and "晚于" in after.message
     assert "2027-01" in later.message and "2027-01" in later.hint
     assert check.errors == 0
 
@@ -157,3 +159,46 @@ def test_validate_warns_exactly_the_rows_a_submission_leaves_out(specs, start_da
     period = Period.parse("2026-11", start_day)
     warned = {f.row for f in check.findings if f.code in ("row-before-period", "row-after-period")}
     assert warned == {r.excel_row for r in ledger.rows if not belongs_to_submission(r, period)}
+
+
+REFUSALS = ["不属于本单位业务", "不属我司业务", "非我司业务", "非本辖区", "不归我们管", "不归自来水公司管理",
+            "不在我们的受理范围内", "不在业务范围", "请用户自行到燃气公司办理", "让客户自己去电力营业厅办理",
+            "建议其自行联系燃气公司", "我司不受理", "不是我们的业务", "超出服务范围", "请到华润燃气营业厅办理",
+            "不属于供水业务", "非本单位", "不 属 于 本 单 位", "不属于本单位业务。"]
+REASONS = ["客户取消申请", "资料不全，待补充", "现场不具备安装条件", "管网改造中，预计下月通水", "等待联合踏勘",
+           "客户联系不上", "用户要求暂缓", "已转燃气公司，由其上门", "产权不清，需业主委员会确认", "见备注",
+           "用户房屋不属于合法建筑，待核实"]
+PLACEHOLDERS = ["无", "/", "—", "-", "暂无", "。", "N/A", "…", "无。", "——", "  /  ", "\\", "没有", "略"]
+
+
+@pytest.mark.parametrize("reason", REFUSALS)
+def test_refusals_recognised_by_pattern(reason):
+    row = good_row(result="无法办理", closed_at=None, unresolved_reason=reason)
+    assert (4, "W4", "refusal-not-allowed") in flat(row)
+    assert not explained(reason, ())
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_real_reasons_are_not_refusals(reason):
+    assert flat(good_row(result="无法办理", closed_at=None, unresolved_reason=reason)) == []
+    assert explained(reason, ())
+
+
+@pytest.mark.parametrize("text", PLACEHOLDERS)
+def test_a_placeholder_is_no_reason_and_no_target(text):
+    assert (4, "W4", "unable-without-reason") in flat(good_row(result="无法办理", closed_at=None, unresolved_reason=text))
+    assert (4, "X4", "transfer-without-target") in flat(good_row(result="已转办", closed_at=None, transferred_to=text))
+    assert not explained(text, ())
+
+
+@given(st.sampled_from(["请", "让", "建议", "告知"]), st.sampled_from(["", "其", "客户", "用户", "申请人"]),
+       st.sampled_from(["到", "去", "自行到", "自行前往", "自己去"]),
+       st.sampled_from(["燃气公司", "华润燃气营业厅", "供电公司", "联通公司", "有线电视网络公司"]),
+       st.sampled_from(["办理", "咨询", "申请"]), st.sampled_from(["", "。", "！", "，谢谢"]))
+def test_sending_the_applicant_elsewhere_is_always_a_refusal(ask, who, go, where, act, tail):
+    assert is_refusal(f"{ask}{who}{go}{where}{act}{tail}")
+
+
+@given(st.text(st.characters(categories=["P", "S", "Zs"]), max_size=8), st.sampled_from(["", "无", "暂无", "没有"]))
+def test_punctuation_around_a_stand_in_word_is_always_a_placeholder(noise, word):
+    assert is_placeholder(noise[:len(noise) // 2] + word + noise[len(noise) // 2:])

@@ -15,6 +15,7 @@ from .ledger import Ledger, LedgerRow
 from .normalize import DateOnly, Invalid
 from .periods import Period, PeriodError
 from .phones import INVALID, SHORT, check_phone
+from .reasons import is_placeholder, is_refusal
 from .places import locate, mismatch_in
 from .schema import BY_KEY, COLUMNS, DATETIME_KEYS, RESULT_REQUIRES, SERVICE_COLUMNS
 from .sla import Clock, RowClock
@@ -192,12 +193,14 @@ def _check_result(rows: _Rows, row: LedgerRow, present: set[str], config: Config
     v = row.values
     result = v.get("result")
     needed = RESULT_REQUIRES.get(result)
-    if needed and needed in present and _blank(v.get(needed)):
-        rows.add(RESULT_FINDING[needed], row, needed)
+    value = v.get(needed) if needed else None
+    # where a reason or a target is required, 无 / — 。 say nothing: the same as blank
+    if needed and needed in present and (_blank(value) or (isinstance(value, str) and is_placeholder(value))):
+        rows.add(RESULT_FINDING[needed], row, needed, value or None)
     if result == "办理中" and isinstance(v.get("closed_at"), datetime):
         rows.add("closed-time-without-closed", row, "result", result)
     reason = v.get("unresolved_reason") or ""
-    if reason and any(p in reason for p in config.policy.get("refusal_phrases", ())):
+    if is_refusal(reason, config.policy.get("refusal_phrases", ())):
         rows.add("refusal-not-allowed", row, "unresolved_reason", reason)
 
 
