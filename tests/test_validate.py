@@ -202,3 +202,34 @@ def test_sending_the_applicant_elsewhere_is_always_a_refusal(ask, who, go, where
 @given(st.text(st.characters(categories=["P", "S", "Zs"]), max_size=8), st.sampled_from(["", "无", "暂无", "没有"]))
 def test_punctuation_around_a_stand_in_word_is_always_a_placeholder(noise, word):
     assert is_placeholder(noise[:len(noise) // 2] + word + noise[len(noise) // 2:])
+
+
+COUNTIES = ("张店区", "淄川区", "博山区", "临淄区", "周村区", "桓台县", "高青县", "沂源县")
+ZONES = ("高新区", "经济开发区", "文昌湖区")
+filler = st.text(st.sampled_from("幸福小区路号楼单元东西南北中心花园3 7-"), max_size=10)
+
+
+@given(st.sampled_from(COUNTIES), st.sampled_from(COUNTIES), filler, filler)
+@settings(max_examples=200)
+def test_an_address_naming_another_county_is_a_warning(written, filed, before, after):
+    found = flat(good_row(district=filed, address=f"{before}{written}{after}"))
+    expected = [(4, "N4", "district-named-mismatch")] if written != filed else []
+    assert found == expected
+
+
+@pytest.mark.parametrize("address, filed", [
+    ("张店路18号", "桓台县"),                         # a short form names streets too
+    ("淄博市临淄区人民路1号（张店区客户）", "张店区"),   # the filed district is named as well
+    ("张店区柳泉路111号", "高新区"),                   # functional zones lie inside counties
+    ("高新区柳泉路111号", "张店区"),
+    ("文昌湖区商家镇", "周村区"),
+])
+def test_short_forms_zones_and_addresses_naming_the_filed_area_are_not_mismatches(address, filed):
+    assert "district-named-mismatch" not in [c for _, _, c in flat(good_row(district=filed, address=address))]
+
+
+def test_a_named_mismatch_says_both_areas():
+    check = check_ledger(ledger_of(good_row(district="张店区", address="桓台县城区金城小区5号楼")), CONFIG, NOW)
+    (f,) = check.findings
+    assert (f.code, f.severity) == ("district-named-mismatch", "warning")
+    assert "桓台县" in f.message and "张店区" in f.message

@@ -53,6 +53,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "refusal-not-allowed": (WARNING, "未办结原因“{value}”属于以业务范围推脱，违反无差别受理要求", "市域内水电气暖信有线电视报装须无差别受理：记录需求并发送联络群，由对应企业办理"),
     "visit-required": (WARNING, "企事业单位报装需求（{reason}）未安排上门服务", "按要求为企事业单位提供上门服务，并在“上门服务”填“是”"),
     "district-mismatch": (WARNING, "地址中的“{town}”属于{town_district}，与所属区县“{district}”不一致", "核对所属区县或详细地址"),
+    "district-named-mismatch": (WARNING, "地址中写的是“{named}”，与所属区县“{district}”不一致", "核对所属区县或详细地址"),
     "address-no-district": (WARNING, "详细地址中没有区县或镇街名称", "按“**区**镇（街道）**路交叉口，或门牌号”填写"),
     "likely-duplicate": (WARNING, "与第 {other_row} 行疑似重复（同一电话、同一服务、同一天）", "确认是否重复登记；重复的删除其中一行"),
 }

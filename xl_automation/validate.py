@@ -16,7 +16,7 @@ from .normalize import DateOnly, Invalid
 from .periods import Period, PeriodError
 from .phones import INVALID, SHORT, check_phone
 from .reasons import is_placeholder, is_refusal
-from .places import locate, mismatch_in
+from .places import locate, mismatch_in, other_county_written
 from .schema import BY_KEY, COLUMNS, DATETIME_KEYS, RESULT_REQUIRES, SERVICE_COLUMNS
 from .sla import Clock, RowClock
 
@@ -228,8 +228,11 @@ def _check_place(rows: _Rows, row: LedgerRow, present: set[str], config: Config)
         return
     place = locate(address, config)
     hit = mismatch_in(place, district, config) if district in config.areas else None
+    other = other_county_written(place, district, config) if not hit else None
     if hit:
         rows.add("district-mismatch", row, "address", address, town=hit[0], town_district=hit[1], district=district)
+    elif other:
+        rows.add("district-named-mismatch", row, "address", address, named=other, district=district)
     elif not place.towns and not place.areas_named:
         rows.add("address-no-district", row, "address", address)
 
