@@ -8,9 +8,9 @@ from .collect import Collected
 from .config import Config
 from .consolidate import Consolidation
 from .periods import due_day
-from .phones import mask_name, mask_phone
+from .masking import is_organisation, mask_name
+from .phones import mask_phone
 from .sla import OVERDUE_OPEN, describe_minutes
-from .validate import is_organisation
 
 
 def notice_text(collected: Collected, consolidation: Consolidation, config: Config, now: datetime) -> str:

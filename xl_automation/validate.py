@@ -12,6 +12,7 @@ from .config import Config
 from .consolidate import EXCLUDED_EARLIER, EXCLUDED_LATER, period_verdict
 from .labels import INFO_PERIOD, INFO_SHEET
 from .ledger import Ledger, LedgerRow
+from .masking import is_organisation
 from .normalize import DateOnly, Invalid
 from .periods import Period, PeriodError
 from .phones import INVALID, SHORT, check_phone
@@ -202,10 +203,6 @@ def _check_result(rows: _Rows, row: LedgerRow, present: set[str], config: Config
     reason = v.get("unresolved_reason") or ""
     if is_refusal(reason, config.policy.get("refusal_phrases", ())):
         rows.add("refusal-not-allowed", row, "unresolved_reason", reason)
-
-
-def is_organisation(name: str, config: Config) -> bool:
-    return any(word in name for word in config.policy.get("organisation_words", ())) if name else False
 
 
 def _check_visit(rows: _Rows, row: LedgerRow, present: set[str], config: Config) -> None:
