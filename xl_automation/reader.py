@@ -228,6 +228,8 @@ class _Reader:
         for k, key in enumerate(_ALL_KEYS):
             if key in columns and BY_KEY[key].kind == "datetime":
                 letter, values = column_letter(columns[key]), raw[columns[key] - 1]
+                if date not in set(map(type, values)):
+                    continue        # the usual column: one C-level pass, no Python loop per cell
                 for i, v in enumerate(values):
                     if type(v) is date:
                         dates[(start + 1 + i, letter)] = (converted[k], i, v)
