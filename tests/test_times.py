@@ -147,3 +147,14 @@ def test_midnight_in_xls_decided_by_its_column(tmp_path):
     ledger = read_ledger(convert_with_soffice(xlsx, "xls", tmp_path))
     assert ledger.rows[0].values["received_at"] == datetime(2026, 11, 3, 0, 0)
     assert isinstance(ledger.rows[0].values["received_at"], datetime)
+
+
+def test_formats_found_across_chunk_boundaries(tmp_path, monkeypatch):
+    """The sheet is searched in chunks: a cell reference split between two chunks is still found."""
+    import xl_automation.number_formats as nf
+    monkeypatch.setattr(nf, "_CHUNK", 97)
+    midnight, day = datetime(2026, 11, 3, 0, 0), datetime(2026, 11, 4)
+    rows = [sample_row(i) | {"received_at": Formatted(midnight if i % 2 else day, "yyyy-mm-dd hh:mm" if i % 2
+                                                      else "yyyy-mm-dd")} for i in range(40)]
+    read = read_ledger(write_ledger(tmp_path / "t.xlsx", rows)).rows
+    assert [r.values["received_at"] for r in read] == [midnight if i % 2 else DateOnly(day) for i in range(40)]

@@ -15,7 +15,6 @@ _CHUNK = 1 << 20
 _BUILTIN_TIME = frozenset({18, 19, 20, 21, 22, 32, 33, 34, 35, 45, 46, 47, 55, 56})
 # quoted text, escaped characters, [$-804] locales and [Red] colours (but not [h] elapsed hours)
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[(?![hms]+\])[^\]]*\]|_.|\*.', re.I)
-_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s+r="([A-Z]{1,3})(\d+)"([^>]*)>')
 _STYLE = re.compile(rb'\ss="(\d+)"')
 
 
@@ -48,25 +47,35 @@ def time_styles(z: zipfile.ZipFile, styles_part: str) -> set[int]:
 
 
 def cells_showing_time(z: zipfile.ZipFile, sheet_part: str, styles_part: str,
-                       cells: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """The (row, column letters) of `cells` whose style shows a time, scanning the sheet chunk by chunk."""
+                       cells: set[tuple[int, str]]) -> set[tuple[int, str]] | None:
+    """The (row, column letters) of `cells` whose style shows a time; None when a cell cannot be found
+    (a sheet written without cell references). Excel writes cells in row and column order, so the
+    wanted references are looked for in that order with C-level searches, chunk by chunk: one pass
+    over the sheet, and no Python work for the cells in between."""
     timed = time_styles(z, styles_part)
     if not timed or not cells:
         return set()
-    columns = {c.encode() for _, c in cells}
+    wanted = sorted(cells, key=lambda c: (c[0], len(c[1]), c[1]))
+    needles = [f' r="{letters}{row}"'.encode() for row, letters in wanted]
     out: set[tuple[int, str]] = set()
-    tail = b""
+    k, tail = 0, b""
     with z.open(sheet_part) as f:
-        while True:
+        while k < len(needles):
             chunk = f.read(_CHUNK)
             buf = tail + chunk
             cut = len(buf) if not chunk else max(buf.rfind(b"<"), 0)
-            for m in _CELL.finditer(buf, 0, cut):
-                if m.group(1) in columns:
-                    key = (int(m.group(2)), m.group(1).decode())
-                    style = _STYLE.search(m.group(3))
-                    if key in cells and style and int(style.group(1)) in timed:
-                        out.add(key)
+            pos = 0
+            while k < len(needles):
+                at = buf.find(needles[k], pos, cut)
+                if at < 0:
+                    break
+                end = buf.find(b">", at, cut)
+                end = cut if end < 0 else end
+                style = _STYLE.search(buf, at, end)
+                if style and int(style.group(1)) in timed:
+                    out.add(wanted[k])
+                pos, k = end, k + 1
             if not chunk:
-                return out
+                break
             tail = buf[cut:]
+    return out if k == len(needles) else None
