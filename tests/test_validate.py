@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from xl_automation import config as cfg
 from xl_automation.assessment import explained
-from xl_automation.consolidate import belongs_to_submission
+from xl_automation.consolidate import period_verdict
 from xl_automation.reasons import is_placeholder, is_refusal
 from xl_automation.normalize import DateOnly, Invalid
 from xl_automation.periods import Period
@@ -158,7 +158,7 @@ def test_validate_warns_exactly_the_rows_a_submission_leaves_out(specs, start_da
     check = check_ledger(ledger, conf, datetime(2027, 6, 1))
     period = Period.parse("2026-11", start_day)
     warned = {f.row for f in check.findings if f.code in ("row-before-period", "row-after-period")}
-    assert warned == {r.excel_row for r in ledger.rows if not belongs_to_submission(r, period)}
+    assert warned == {r.excel_row for r in ledger.rows if period_verdict(r, period) not in (None, "carried")}
 
 
 REFUSALS = ["不属于本单位业务", "不属我司业务", "非我司业务", "非本辖区", "不归我们管", "不归自来水公司管理",
@@ -233,3 +233,12 @@ def test_a_named_mismatch_says_both_areas():
     (f,) = check.findings
     assert (f.code, f.severity) == ("district-named-mismatch", "warning")
     assert "桓台县" in f.message and "张店区" in f.message
+
+
+def test_a_date_only_receipt_outside_the_period_is_warned_by_its_date():
+    row = good_row(request_id="D-1", received_at=DateOnly(datetime(2026, 11, 26)), posted_at=None,
+                   replied_at=None, result="办理中", closed_at=None)
+    check = _in_period(row)
+    [f] = [f for f in check.findings if f.code == "row-after-period"]
+    assert "2026-11-26" in f.message and "2026-12" in f.hint
+    assert "datetime-no-time" in [f.code for f in check.findings]

@@ -95,8 +95,10 @@ def _check_period(rows: _Rows, ledger: Ledger, config: Config) -> None:
     for row in ledger.rows:
         verdict = period_verdict(row, period)
         if verdict in codes:
-            received = row.values["received_at"]
-            rows.add(codes[verdict], row, "received_at", _fmt(received), period=period.label,
+            value = row.values["received_at"]
+            received = _moment(value)
+            shown = f"{received:%Y-%m-%d}" if isinstance(value, DateOnly) else _fmt(received)
+            rows.add(codes[verdict], row, "received_at", shown, period=period.label,
                      request_id=row.values.get("request_id") or "（无编号）", range=period.describe(),
                      reason=verdict, next=Period.containing(received, period.start_day).label)
 
