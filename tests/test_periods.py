@@ -67,7 +67,7 @@ def test_lateness_and_the_notice_agree_with_the_due_date(start, due, month, frac
     assert deadline == datetime.combine(period.due_date(due_day(conf.policy)), time.min)
     assert deadline >= period.end
     if when == "during":
-        now = period.start + (period.end - period.start) * fraction
+        now = period.start + timedelta(seconds=int((period.end - period.start).total_seconds() * fraction))
     else:
         now = deadline + timedelta(days=fraction * 20) - timedelta(days=10)
     text = notice_text(Collected([]), Consolidation(period, [], [], 0, 0), conf, now)
