@@ -41,6 +41,8 @@ DATE_FORMS = {
     "iso": lambda d: f"{d:%Y-%m-%d}", "chinese": lambda d: f"{d.year}年{d.month}月{d.day}日",
     "slash": lambda d: f"{d.year}/{d.month}/{d.day}", "dots": lambda d: f"{d.year}.{d.month}.{d.day}",
     "compact": lambda d: f"{d:%Y%m%d}", "hao": lambda d: f"{d.year}年{d.month}月{d.day}号",
+    "all-characters": lambda d: "".join(_CN[int(c)] for c in str(d.year)).replace("零", "〇")
+    + f"年{_cn(d.month)}月{_cn(d.day)}日",
 }
 TIME_FORMS = {
     "hh:mm": lambda d: f"{d:%H:%M}", "h:mm": lambda d: f"{d.hour}:{d.minute:02d}",
@@ -48,7 +50,23 @@ TIME_FORMS = {
     "shang-xia-wu": lambda d: _twelve(d, "上午", "下午"), "am-pm": lambda d: f"{d.hour % 12 or 12}:{d.minute:02d} "
     + ("AM" if d.hour < 12 else "PM"), "night": _night,
     "afternoon-24h": lambda d: f"下午{d:%H:%M}" if d.hour >= 12 else f"{d:%H:%M}",
+    "chinese-numerals": lambda d: _chinese_numerals(d),
 }
+_CN = "零一二三四五六七八九"
+
+
+def _cn(n: int) -> str:
+    """12 as 十二, 20 as 二十, 5 as 五: the way clerks write hours and minutes in characters."""
+    tens, ones = divmod(n, 10)
+    return (("" if tens == 1 else _CN[tens]) + "十" + (_CN[ones] if ones else "")) if tens else _CN[ones]
+
+
+def _chinese_numerals(d: datetime) -> str:
+    word = "上午" if d.hour < 12 else "下午"
+    hour = d.hour % 12 or 12
+    minute = {0: "", 30: "半", 15: "一刻", 45: "三刻"}.get(d.minute, f"零{_CN[d.minute]}" if d.minute < 10
+                                                        else _cn(d.minute) + "分")
+    return f"{word}{_cn(hour)}点{minute}"
 
 moments = st.one_of(
     st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31)).map(lambda d: d.replace(microsecond=0)),

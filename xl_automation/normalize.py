@@ -22,6 +22,8 @@ _TIME_ONLY_RE = re.compile(rf"^{_TIME_PART}$", re.I)
 _QUARTERS = {"半": 30, "一刻": 15, "1刻": 15, "三刻": 45, "3刻": 45}
 _MORNING = frozenset({"上午", "早上", "早晨", "凌晨", "am"})
 _EVENING = frozenset({"下午", "傍晚", "晚上", "夜里", "pm"})
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile("[零〇一二两三四五六七八九十]+")
 _NIGHT = frozenset({"晚上", "夜里"})      # 晚上12点 / 晚上2点: midnight or noon? asked, never guessed
 
 
@@ -103,6 +105,8 @@ def parse_datetime(value: Any, date1904: bool = False) -> datetime | DateOnly | 
     text = clean_text(value)
     if not text:
         return None
+    if _CN_NUMBER.search(text):
+        text = _CN_NUMBER.sub(_arabic, text)      # 二〇二六年十一月三日 下午三点半
     m = _DATE_RE.match(text)
     if m:
         return _from_match(m.groups(), value)
@@ -113,6 +117,18 @@ def parse_datetime(value: Any, date1904: bool = False) -> datetime | DateOnly | 
     except ValueError:
         return Invalid(value)
     return parse_datetime(number, date1904)
+
+
+def _arabic(m: re.Match) -> str:
+    """Chinese numerals as clerks write them in dates and times: 二〇二六 (digit by digit), 十一, 二十三,
+    零五; 一刻 / 三刻 become 1刻 / 3刻, which the time pattern reads as quarters."""
+    text = m.group(0)
+    if "十" not in text:
+        return "".join(str(_CN_DIGITS[ch]) for ch in text)
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return text
+    return str(_CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0))
 
 
 def clock_hour(word: str | None, hour: int) -> int | None:
