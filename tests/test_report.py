@@ -31,7 +31,8 @@ from rows import good_row
 CONFIG = cfg.load()
 PERIOD = Period(2026, 11)
 NOW = datetime(2026, 11, 26, 9, 0)
-SHEETS = ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "报送情况", "考核", "校验问题", "说明"]
+SHEETS = ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "业务分类", "报送情况", "考核",
+          "考核-自来水营销服务中心", "考核-津源供水营销管理处", "校验问题", "说明"]
 NAME, PHONE, BAD_PHONE = "欧阳娜娜", "13953387654", "1395338765"
 INJECTED_NAME, INJECTED_REMARK, RAW_XML = '=HYPERLINK("http://x","y")', "@SUM(1)", "<r><t>x</t></r></is><f>1+1</f>"
 MERGED_ID = "ZLS01-20261109-008"

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .assessment import Score, score_window
+from .breakdown import Breakdown, breakdown
 from .collect import Collected
 from .config import Config
 from .consolidate import Consolidation, Detail
 from .periods import Period
 from .report_book import MAX_ROWS, Book, ReportError
+from .report_breakdown import write_breakdown, write_unit_assessments
 from .report_detail import write_detail
 from .report_sheets import Lists
 from .report_summary import GROUP_TOTAL, SUBTOTAL, SummaryRow, write_summary
@@ -64,6 +66,7 @@ class ReportInfo:
     figures: dict[str, Any]             # {"windows": {code: figs}, "companies": {code: figs}, "group": figs}
     statuses: list[WindowStatus]        # every configured window, in configuration order
     scores: dict[str, Score] = field(default_factory=dict)
+    breakdown: Breakdown | None = None  # the notice's 三.5 figures, as the 业务分类 sheet shows them
 
 
 def due_at(period: Period, config: Config) -> datetime:
@@ -125,6 +128,7 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
     scores = {s.code: score_window(by_window.get(s.code, []), s.submitted, s.late, config.data) for s in statuses}
     counts = {code: len(ds) for code, ds in by_window.items()}
     due = due_at(period, config)
+    split = breakdown(details, [(w.code, w.name) for w in config.windows], reason_rules(config))
     partial = path.with_name(f".~{path.stem}.partial.xlsx")
     book = Book(partial, config, show_personal_info, created=now)
     try:
@@ -135,8 +139,10 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         lists.overdue(details)
         lists.unresolved(details)
         lists.transfers(details)
+        write_breakdown(lists, split)
         lists.submissions(statuses, collected, consolidation, due)
         lists.assessment(statuses, scores, counts)
+        write_unit_assessments(lists, statuses, scores, counts)
         lists.findings(collected)
         lists.notes(consolidation, collected, now, due)
         book.close()
@@ -148,4 +154,8 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         book.discard()
         partial.unlink(missing_ok=True)
         raise
-    return ReportInfo(path, figs, statuses, scores)
+    return ReportInfo(path, figs, statuses, scores, split)
+
+
+def reason_rules(config: Config) -> list[dict[str, Any]]:
+    return config.data.get("reason_categories", {}).get("rules", [])
