@@ -25,6 +25,11 @@ def band_for(total: float, bands: list[list[Any]]) -> str:
     return bands[-1][1]
 
 
+def closed_count(details) -> int:
+    """Requests with an outcome (已办结, 无法办理, 已转办): not left 办理中 or blank."""
+    return sum(1 for d in details if (d.values.get("result") or "办理中") != "办理中")
+
+
 def score_window(details: list[Detail], submitted: bool, late: bool, config_data: dict[str, Any]) -> Score:
     """Timeliness (2-hour contact), closure (not left 办理中), reasons for 无法办理, submission on time."""
     a = config_data["assessment"]
@@ -33,7 +38,7 @@ def score_window(details: list[Detail], submitted: bool, late: bool, config_data
         return Score(0, 0, 0, 0, 0, band_for(0, a["bands"]), {"note": "未报送"})
     rate = on_time_rate(d.clock for d in details)
     total = len(details)
-    closed = sum(1 for d in details if (d.values.get("result") or "办理中") != "办理中")
+    closed = closed_count(details)
     unable = [d for d in details if d.values.get("result") == "无法办理"]
     refusals = tuple(config_data["policy"].get("refusal_phrases", ()))
     explained = sum(1 for d in unable if (r := d.values.get("unresolved_reason") or "")

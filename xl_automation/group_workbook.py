@@ -61,8 +61,11 @@ def summary_lines(data: dict[str, Any], period: Period, now: datetime) -> list[s
               f" + 不计入本期 {data['rows_excluded']}",
               f"超时 {data['overdue']} 件，按时率 {rate}"]
     lines += [f"未能读取：{r['file']}：{r['reason']}" for r in data["files_rejected"]]
+    if "bulletin" in data:
+        lines.append(f"通报：{data['bulletin']}")
+    lines += data.get("bulletin_notes", [])
     if "pdf" in data:
-        lines.append(f"PDF：{data['pdf']}")
+        lines.append(f"通报 PDF：{data['pdf']}")
     if "pdf_error" in data:
         lines.append(data["pdf_error"])
     return lines

@@ -67,8 +67,34 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
     }
 
 
-def consolidate(args) -> int:
+def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: bool, pdf: bool,
+                  status=lambda text: None) -> dict[str, Any]:
+    """The report workbook, the 通报 beside it and, when asked, the 通报 as PDF: the one path that both
+    `consolidate` and the 汇总 button take. Returns the JSON summary (with the 通报's figures)."""
+    from .bulletin import bulletin_path, write_bulletin
     from .report import write_report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
+                        show_personal_info=show_personal_info)
+    data = summary_json(collected, cons, info, out, conf)
+    status("正在生成通报……")
+    bulletin = write_bulletin(bulletin_path(out), consolidation=cons, info=info, config=conf, now=now,
+                              rejected=collected.rejected)
+    data["bulletin"] = str(bulletin.path)
+    data["bulletin_figures"] = bulletin.figures
+    if bulletin.notes:
+        data["bulletin_notes"] = bulletin.notes
+    if pdf:
+        from .pdf import PdfUnavailable, export_pdf
+        status("正在把通报导出为 PDF……")
+        try:
+            data["pdf"] = str(export_pdf(bulletin.path))
+        except PdfUnavailable as e:
+            data["pdf_error"] = str(e)
+    return data
+
+
+def consolidate(args) -> int:
     conf = args.config_obj
     now = parse_now(args.now)
     period = _period(args)
@@ -77,18 +103,8 @@ def consolidate(args) -> int:
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
     collected, cons = run_consolidation(Path(args.dir), period, conf, now)
     show = args.show_personal_info or not conf.policy["mask_personal_info"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
-                        show_personal_info=show)
-    data = summary_json(collected, cons, info, out, conf)
-    pdf_note = None
-    if args.pdf:
-        from .pdf import PdfUnavailable, export_pdf
-        try:
-            data["pdf"] = str(export_pdf(out))
-        except PdfUnavailable as e:
-            pdf_note = str(e)
-            data["pdf_error"] = pdf_note
+    data = write_outputs(out, collected, cons, conf, now, show_personal_info=show, pdf=args.pdf)
+    pdf_note = data.get("pdf_error")
     if data["rows_in"] != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
         raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if args.json:
@@ -103,8 +119,11 @@ def consolidate(args) -> int:
     print(f"  超时 {data['overdue']} 件，按时率 {rate}")
     for r in collected.rejected:
         print(f"  未能读取：{r['file']}：{r['reason']}")
+    print(f"  通报：{data['bulletin']}")
+    for note in data.get("bulletin_notes", ()):
+        print(f"  {note}")
     if "pdf" in data:
-        print(f"  PDF：{data['pdf']}")
+        print(f"  通报 PDF：{data['pdf']}")
     if pdf_note:
         print(f"  {pdf_note}")
     return EXIT_OK
