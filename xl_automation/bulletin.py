@@ -158,7 +158,7 @@ class _Writer:
                                f"{best['name']}以{best['score']:.1f}分列第一。各窗口得分及排名如下：")
         self.doc.table(["排名", "窗口", "受理数", "按时率", "办结率", "得分", "档次"], [
             [w["rank"], w["name"], w["received"], pct(w["on_time_rate"]), pct(w["closure_rate"]),
-             f"{w['score']:.1f}", w["band"]] for w in rows], [1.3, 6.0, 1.5, 1.7, 1.7, 1.8, 1.6])
+             f"{w['score']:.1f}", w["band"]] for w in rows], [1.3, 5.7, 1.5, 1.8, 1.8, 1.7, 1.6])
 
     # --- 三、业务分类情况（通知三.5） ----------------------------------------------------
     def business(self) -> None:
