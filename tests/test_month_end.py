@@ -158,6 +158,13 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     cjk = [line for line in fonts.splitlines() if any(k in line for k in ("WenQuanYi", "Noto", "CJK", "Zen"))]
     assert cjk and all(" yes " in line for line in cjk), fonts
     assert "报表：" in done.stdout
+    # --pdf is the 通报 (a few pages a leader reads), not every sheet of the workbook
+    bulletin = tmp_path / "demo" / "报表" / "综合受理月报-2026-11.通报.docx"
+    assert f"通报：{bulletin.resolve()}" in done.stdout and summary["bulletin"] == str(bulletin)
+    assert Path(summary["pdf"]) == bulletin.with_suffix(".pdf")
+    info = subprocess.run(["pdfinfo", summary["pdf"]], capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert 1 <= pages <= 4, info
 
 
 @pytest.mark.libreoffice
