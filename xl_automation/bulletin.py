@@ -137,6 +137,8 @@ class _Writer:
         result = (f"已办结{r['已办结']}件，无法办理{r['无法办理']}件，已转办{r['已转办']}件，办理中{r['办理中']}件；"
                   f"办结率{pct(f['closure_rate'])}" + (f"，{prev_close}" if prev_close else "")
                   + "（已办结、无法办理、已转办均计为有办理结果）。")
+        if f["carried_over"]:
+            result += f"另有往期结转未办结业务{f['carried_over']}件，本期办结{f['carried_closed']}件（不计入本期受理数）。"
         self.doc.paragraph(timely + result)
         points = trend_points(history or ([previous] if previous else []), f)
         if len(points) > 1:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .assessment import closed_count
 from .consolidate import Consolidation, round_half_up
 from .schema import SERVICE_COLUMNS
 
@@ -28,6 +27,14 @@ class PeriodFigures:
                    data.get("overdue"))
 
 
+RESULTS_WITH_OUTCOME = ("已办结", "无法办理", "已转办")
+
+
+def outcomes(figs: dict[str, Any]) -> int:
+    """This period's receipts that have an outcome (not left 办理中 or blank): the base of 办结率."""
+    return sum(figs[f"result:{r}"] for r in RESULTS_WITH_OUTCOME)
+
+
 def rate(part: int, whole: int) -> float | None:
     return round_half_up(part / whole, 4) if whole else None
 
@@ -41,7 +48,7 @@ def bulletin_figures(cons: Consolidation, info: "ReportInfo", config_data: dict[
                      previous: PeriodFigures | None = None) -> dict[str, Any]:
     group = info.figures["group"]
     received = group["received"]
-    closed = closed_count(cons.details)
+    with_outcome = outcomes(group)
     figs: dict[str, Any] = {
         "period": cons.period.label,
         "received": received,
@@ -50,8 +57,10 @@ def bulletin_figures(cons: Consolidation, info: "ReportInfo", config_data: dict[
         "on_time_rate": group["on_time_rate"],
         "overdue": group["overdue"],
         "results": {r: group[f"result:{r}"] for r in ("已办结", "无法办理", "办理中", "已转办")},
-        "closed": closed,
-        "closure_rate": rate(closed, received),
+        "with_outcome": with_outcome,
+        "closure_rate": rate(with_outcome, received),
+        "carried_over": group.get("carried_over", 0),
+        "carried_closed": group.get("carried_closed", 0),
         "windows_submitted": sum(1 for s in info.statuses if s.submitted),
         "windows_expected": len(info.statuses),
     }
@@ -75,12 +84,11 @@ def ranking(info: "ReportInfo") -> list[dict[str, Any]]:
     rows = []
     for order, s in enumerate(info.statuses):
         score = info.scores[s.code]
-        basis = score.basis
-        requests = basis.get("requests", 0)
+        f = info.figures["windows"][s.code]
         rows.append({
             "code": s.code, "name": s.name, "supervisor": s.supervisor, "status": s.label,
-            "received": requests, "on_time_rate": basis.get("on_time_rate"),
-            "closure_rate": rate(basis.get("closed", 0), requests) if s.submitted else None,
+            "received": f["received"], "on_time_rate": f["on_time_rate"],
+            "closure_rate": rate(outcomes(f), f["received"]),
             "timeliness": score.timeliness, "closure": score.closure, "reasons": score.reasons,
             "submission": score.submission, "score": score.total, "band": score.band, "_order": order})
     rows.sort(key=lambda w: (-w["score"], -(w["on_time_rate"] or 0), w["_order"]))

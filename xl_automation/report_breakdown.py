@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .assessment import Score
 from .breakdown import COUNTS, Breakdown, Handling, transfers_of
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
-from .report_sheets import WEIGHT_LABELS, Lists, H
+from .report_sheets import Lists, H
 
 if TYPE_CHECKING:
     from .report import WindowStatus
@@ -30,7 +30,8 @@ def write_breakdown(lists: Lists, b: Breakdown) -> None:
     book = lists.book
     ws = book.sheet(BREAKDOWN_SHEET, [14, 16, 9, 9, 9, 9, 9, 9, 40, 9], header_row=None)
     ws.write_string(0, 0, "业务分类统计（通知三.5）：按业务类型和报装类型的受理及办理结果", book.title)
-    ws.write_string(1, 0, "一件同时申请几项业务的，分别计入各项业务；“转办”含已转办和经联络群由其他窗口办理的", book.subtitle)
+    ws.write_string(1, 0, "本期受理的业务（结转的往期业务在受理当期统计）；一件同时申请几项业务的，分别计入各项业务；"
+                          "“转办”含已转办和经联络群由其他窗口办理的", book.subtitle)
     r = lists.table(ws, 2, ["业务类型", "报装类型"] + [label for _, label in COUNTS], (
         [svc, kind] + [c[k] for k, _ in COUNTS] for svc, kind, c in b.by_service))
     book.row(ws, r, ["全部受理", "合计"] + [b.total[k] for k, _ in COUNTS], book.total_int)
@@ -58,33 +59,11 @@ def _handling(lists: Lists, ws, r: int, label: str, rows: list[Handling]) -> int
 
 
 def write_unit_assessments(lists: Lists, statuses: list["WindowStatus"], scores: dict[str, Score],
-                           counts: dict[str, int]) -> list[str]:
-    """A sheet per supervising unit with its windows' scores and their components; returns the sheet names."""
-    book, a = lists.book, lists.config.data["assessment"]
-    weights = a["weights"]
-    keys = list(WEIGHT_LABELS)
+                           figs: dict[str, dict]) -> list[str]:
+    """The 考核 table once per supervising unit, for its own windows (三.3); returns the sheet names."""
     names = []
     for unit in dict.fromkeys(s.supervisor for s in statuses):
-        mine = [s for s in statuses if s.supervisor == unit]
-        name = unit_sheet_name(unit)
-        names.append(name)
-        ws = book.sheet(name, [10, 24, 10, 8, 8, 8, 8, 9] + [11] * 4 + [8, 8])
-        ws.write_string(0, 0, f"{unit} 月度考核表", book.title)
-        ws.write_string(1, 0, "各项得分 = 权重 × 完成比例；总分折算为百分制。"
-                              "按时率 = 2小时内联系数 ÷（已联系 + 超时未联系）；办结比例 = 非“办理中” ÷ 受理数", book.subtitle)
-        headers = [WINDOW, WINDOW_NAME, "报送状态", "受理数", "按时率", "办结数", "无法办理", "其中说明原因"]
-        headers += [f"{WEIGHT_LABELS[k]}（{weights.get(k, 0):g}）" for k in keys] + ["总分", "档次"]
-        book.headers(ws, 2, headers)
-        ws.set_row(2, 30)
-        for r, s in enumerate(mine, start=3):
-            sc = scores[s.code]
-            basis = sc.basis
-            book.row(ws, r, [s.code, s.name, s.label, counts.get(s.code, 0)])
-            if basis.get("on_time_rate") is not None:
-                ws.write_number(r, 4, basis["on_time_rate"], book.pct)
-            book.row(ws, r, [basis.get("closed"), basis.get("unable"), basis.get("unable_explained")], first_col=5)
-            for c, k in enumerate(keys, start=8):
-                ws.write_number(r, c, getattr(sc, k), book.dec1)
-            ws.write_number(r, 8 + len(keys), sc.total, book.dec1)
-            ws.write_string(r, 9 + len(keys), sc.band)
+        names.append(unit_sheet_name(unit))
+        lists.assessment([s for s in statuses if s.supervisor == unit], scores, figs, sheet=names[-1],
+                         title=f"{unit} 月度考核表")
     return names
