@@ -80,12 +80,18 @@ def table_rows(path: Path, first_header: str) -> list[list[str]]:
 def test_sentences_carry_the_figures_recounted_from_the_details(plain):
     _, info, cons, b = plain
     text, f = all_text(b.path), b.figures
-    details = cons.details
-    assert f["received"] == len(details) and f["overdue"] == cons.overdue and f["on_time_rate"] == cons.on_time_rate
+    details = [d for d in cons.details if not d.carried]            # this period's receipts, as 汇总 counts
+    carried = [d for d in cons.details if d.carried]
+    assert carried, "the month must hold a carried-over request for this test to mean something"
+    overdue = sum(1 for d in details if d.clock.overdue)
+    decided = [d.clock.status for d in details if d.clock.status in ("按时", LATE, OVERDUE_OPEN)]
+    rate = decided.count("按时") / len(decided)
+    assert f["received"] == len(details) and f["overdue"] == overdue and f["on_time_rate"] == round(rate, 4)
     closed = sum(1 for d in details if (d.values.get("result") or "办理中") != "办理中")
     assert f["closure_rate"] == round(closed / len(details), 4)
     assert f"共受理业务{len(details)}件" in text
-    assert f"按时率{cons.on_time_rate:.1%}" in text and f"超时{cons.overdue}件" in text
+    assert f"按时率{rate:.1%}" in text and f"超时{overdue}件" in text
+    assert f"另有往期结转未办结业务{len(carried)}件" in text
     results = Counter(d.values.get("result") for d in details)
     assert (f"已办结{results['已办结']}件，无法办理{results['无法办理']}件，已转办{results['已转办']}件，"
             f"办理中{results['办理中']}件；办结率{closed / len(details):.1%}") in text
@@ -104,9 +110,9 @@ def test_ranking_table_equals_the_assessment(plain):
     scores = []
     for rank, name, received, rate, closure, score, band in rows[1:]:
         s = info.scores[by_name[name].code]
-        mine = [d for d in cons.details if d.window == by_name[name].code]
+        mine = [d for d in cons.details if d.window == by_name[name].code and not d.carried]
         assert int(received) == len(mine) and float(score) == s.total and band == s.band
-        assert rate == pct(s.basis.get("on_time_rate"))
+        assert rate == pct(s.basis.get("on_time_rate"))           # the score's own rate: this period's receipts
         done = sum(1 for d in mine if (d.values.get("result") or "办理中") != "办理中")
         assert closure == (f"{done / len(mine):.1%}" if mine else "无")
         scores.append(float(score))
@@ -144,7 +150,7 @@ def test_overdue_items_are_named_per_unit_and_reasons_grouped(plain):
     _, info, cons, b = plain
     text = all_text(b.path)
     for s in info.statuses:
-        items = [d for d in cons.details if d.window == s.code and d.clock.overdue]
+        items = [d for d in cons.details if d.window == s.code and d.clock.overdue and not d.carried]
         if items:
             assert f"{s.name}超时{len(items)}件：" in text
             worst = min(items, key=lambda d: (d.clock.status == LATE, -(d.clock.minutes or 0)))
@@ -223,6 +229,8 @@ def test_breakdown_sheet_recounted_from_the_detail_sheet(plain):
     wb = openpyxl.load_workbook(report)
     detail = list(wb["明细"].iter_rows(values_only=True))
     col = {h: i for i, h in enumerate(detail[0])}
+    assert any(r[col["结转"]] == "是" for r in detail[1:])
+    detail = [detail[0]] + [r for r in detail[1:] if r[col["结转"]] != "是"]   # this period's receipts only
     services = ["用水", "用电", "用气", "用暖", "通信", "有线电视"]
     expected = {}
     for svc in services:
@@ -270,10 +278,16 @@ def test_consolidate_writes_the_bulletin_whose_figures_equal_the_json_summary(in
     data = consolidate_json(inbox, report)
     f = data["bulletin_figures"]
     assert Path(data["bulletin"]) == report.with_name("月报.通报.docx") and Path(data["bulletin"]).exists()
-    assert (f["received"], f["overdue"], f["on_time_rate"]) == (data["rows_in_details"], data["overdue"], data["on_time_rate"])
+    # the group row of 汇总 (the workbook the JSON names) holds the same figures
+    summary = openpyxl.load_workbook(report, data_only=True)["汇总"]
+    header = next(r for r in summary.iter_rows(values_only=True) if r and "受理总数" in r)
+    group = next(r for r in summary.iter_rows(values_only=True) if r and r[0] == "集团合计")
+    col = {name: i for i, name in enumerate(header)}
+    assert (f["received"], f["overdue"], f["on_time_rate"]) == (group[col["受理总数"]], group[col["超时"]],
+                                                               group[col["按时率"]])
     text = all_text(Path(data["bulletin"]))
-    assert f"共受理业务{data['rows_in_details']}件" in text and f"超时{data['overdue']}件" in text
-    assert f"按时率{pct(data['on_time_rate'])}" in text and f"办结率{pct(f['closure_rate'])}" in text
+    assert f"共受理业务{f['received']}件" in text and f"超时{f['overdue']}件" in text
+    assert f"按时率{pct(f['on_time_rate'])}" in text and f"办结率{pct(f['closure_rate'])}" in text
     rows = table_rows(Path(data["bulletin"]), "排名")[1:]
     assert [[str(w["rank"]), w["name"], str(w["received"]), pct(w["on_time_rate"]), pct(w["closure_rate"]),
              f"{w['score']:.1f}", w["band"]] for w in f["ranking"]] == rows
@@ -306,7 +320,8 @@ def test_pdf_is_the_bulletin_with_cjk_fonts_embedded_and_the_same_figures(inbox,
     assert cjk and all(" yes " in line for line in cjk), fonts
     text = re.sub(r"\s+", "", tool("pdftotext", pdf, "-"))
     assert title_of("2026-11") in text
-    assert f"共受理业务{data['rows_in_details']}件" in text and f"按时率{pct(data['on_time_rate'])}" in text
+    f = data["bulletin_figures"]
+    assert f"共受理业务{f['received']}件" in text and f"按时率{pct(f['on_time_rate'])}" in text
     assert "—1—" in text
     assert not PLACEHOLDER.search(text) and not MOBILE.search(text)
     pages = int(re.search(r"Pages:\s+(\d+)", tool("pdfinfo", pdf)).group(1))
