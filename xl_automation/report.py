@@ -132,6 +132,7 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
                       [(w.code, w.name) for w in config.windows], reason_rules(config))
     partial = path.with_name(f".~{path.stem}.partial.xlsx")
     book = Book(partial, config, show_personal_info, created=now)
+    book.print_title = f"{config.data.get('group', {}).get('name', '')}综合受理月报 {period.label}（{period.describe()}）"
     try:
         write_summary(book, summary_rows, period=period, config=config, detail_rows=len(details),
                       cached_values=cached_values, window_count=len(config.windows))

@@ -204,7 +204,8 @@ class Lists:
         """The group's table, or (sheet, title given) one supervising unit's windows only (三.3)."""
         a = self.config.data["assessment"]
         weights = a["weights"]
-        ws = self.book.sheet(sheet, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8])
+        ws = self.book.sheet(sheet, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8],
+                             repeat_columns=2)
         ws.write_string(0, 0, title, self.book.title)
         shown = "，".join(f"{WEIGHT_LABELS.get(k, k)} {v:g} 分" for k, v in weights.items())
         ws.write_string(1, 0, f"权重：{shown}（合计折算为百分制）；逾期报送的报送分按 "
