@@ -68,9 +68,11 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
 
 
 def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: bool, pdf: bool,
-                  status=lambda text: None) -> dict[str, Any]:
+                  status=lambda text: None, previous=None, history=(), unrenewed=()) -> dict[str, Any]:
     """The report workbook, the 通报 beside it and, when asked, the 通报 as PDF: the one path that both
-    `consolidate` and the 汇总 button take. Returns the JSON summary (with the 通报's figures)."""
+    `consolidate` and the 汇总 button take. Returns the JSON summary (with the 通报's figures).
+    previous / history (bulletin_figures.PeriodFigures) and unrenewed (bulletin.Unrenewed) come from the
+    archive when there is one; without them the 通报 says nothing about 环比 or 未续报."""
     from .bulletin import bulletin_path, write_bulletin
     from .report import write_report
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +81,7 @@ def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: 
     data = summary_json(collected, cons, info, out, conf)
     status("正在生成通报……")
     bulletin = write_bulletin(bulletin_path(out), consolidation=cons, info=info, config=conf, now=now,
-                              rejected=collected.rejected)
+                              rejected=collected.rejected, previous=previous, history=history, unrenewed=unrenewed)
     data["bulletin"] = str(bulletin.path)
     data["bulletin_figures"] = bulletin.figures
     if bulletin.notes:
