@@ -285,8 +285,15 @@ def test_consolidate_writes_the_bulletin_whose_figures_equal_the_json_summary(in
     col = {name: i for i, name in enumerate(header)}
     assert (f["received"], f["overdue"], f["on_time_rate"]) == (group[col["受理总数"]], group[col["超时"]],
                                                                group[col["按时率"]])
+    # … and the JSON summary's own figures: the group's and each window's
+    assert (f["received"], f["overdue"], f["on_time_rate"], f["carried_over"]) == (
+        data["received"], data["overdue"], data["on_time_rate"], data["carried_over"])
+    windows = {w["code"]: w for w in data["windows"]}
+    for w in f["ranking"]:
+        j = windows[w["code"]]
+        assert (w["received"], w["on_time_rate"], w["score"], w["band"]) == (j["received"], j["on_time_rate"], j["score"], j["band"])
     text = all_text(Path(data["bulletin"]))
-    assert f"共受理业务{f['received']}件" in text and f"超时{f['overdue']}件" in text
+    assert f"共受理业务{data['received']}件" in text and f"超时{data['overdue']}件" in text
     assert f"按时率{pct(f['on_time_rate'])}" in text and f"办结率{pct(f['closure_rate'])}" in text
     rows = table_rows(Path(data["bulletin"]), "排名")[1:]
     assert [[str(w["rank"]), w["name"], str(w["received"]), pct(w["on_time_rate"]), pct(w["closure_rate"]),

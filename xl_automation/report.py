@@ -135,7 +135,7 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
     book.print_title = f"{config.data.get('group', {}).get('name', '')}综合受理月报 {period.label}（{period.describe()}）"
     try:
         write_summary(book, summary_rows, period=period, config=config, detail_rows=len(details),
-                      cached_values=cached_values, window_count=len(config.windows))
+                      cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings)
         write_detail(book, details, config)
         lists = Lists(book, config)
         lists.overdue(details)
