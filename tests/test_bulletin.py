@@ -398,3 +398,17 @@ def test_a_blank_chart_would_be_caught(plain, tmp_path, monkeypatch):
     pdf = export_pdf(b.path)
     with pytest.raises(AssertionError):
         chart_regions_are_not_blank(pdf, tmp_path)
+
+
+def test_an_empty_month_reads_as_one(tmp_path):
+    """No submission at all: the 通报 says so in words, draws no empty chart and leaves nothing unfilled."""
+    from xl_automation.collect import Collected
+    from xl_automation.consolidate import consolidate
+    cons = consolidate([], T.PERIOD, T.CONFIG, T.NOW)
+    report = tmp_path / "月报.xlsx"
+    info = T.write_report(report, consolidation=cons, collected=Collected([], [], [], []), config=T.CONFIG, now=T.NOW)
+    b = write_bulletin(bulletin_path(report), consolidation=cons, info=info, config=T.CONFIG, now=T.NOW)
+    text = all_text(b.path)
+    assert "本期没有受理业务。" in text and "本期没有窗口报送台账" in text and "办结率无" not in text
+    assert not PLACEHOLDER.search(text) and len(docx.Document(str(b.path)).inline_shapes) == 0
+    assert all(w.name in text for w in T.CONFIG.windows)          # every window named as missing / below 合格

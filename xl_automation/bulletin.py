@@ -78,7 +78,6 @@ class _Writer:
         self.doc, self.figs, self.cons, self.info, self.config = doc, figs, cons, info, config
         self.section_no = 0
         self.notes: list[str] = []
-        self.names = {w.code: w.name for w in config.windows}
 
     def heading(self, text: str) -> None:
         self.doc.heading(f"{NUMERALS[self.section_no]}、{text}")
@@ -137,6 +136,8 @@ class _Writer:
         result = (f"已办结{r['已办结']}件，无法办理{r['无法办理']}件，已转办{r['已转办']}件，办理中{r['办理中']}件；"
                   f"办结率{pct(f['closure_rate'])}" + (f"，{prev_close}" if prev_close else "")
                   + "（已办结、无法办理、已转办均计为有办理结果）。")
+        if not f["received"]:
+            timely, result = "", "本期没有受理业务。"
         if f["carried_over"]:
             result += f"另有往期结转未办结业务{f['carried_over']}件，本期办结{f['carried_closed']}件（不计入本期受理数）。"
         self.doc.paragraph(timely + result)
@@ -145,16 +146,24 @@ class _Writer:
             self.charts((trend_chart, [p[0] for p in points], [p[1] for p in points], [p[2] for p in points]))
         top = [w for w in f["ranking"] if w["status"] != "未报送"]
         services = list(f["services"])
-        self.charts((rate_chart, [w["name"].replace("（待更名）", "") for w in top], [w["on_time_rate"] for w in top],
-                     [w["code"] in f["below_pass"] for w in top], "各窗口2小时内联系按时率", 7.8),
-                    (count_chart, services, [f["services"][s] for s in services], "各项业务受理件数", 7.8))
+        drawings = []
+        if top:
+            drawings.append((rate_chart, [w["name"].replace("（待更名）", "") for w in top],
+                             [w["on_time_rate"] for w in top], [w["code"] in f["below_pass"] for w in top],
+                             "各窗口2小时内联系按时率", 7.8))
+        if any(f["services"].values()):
+            drawings.append((count_chart, services, [f["services"][s] for s in services], "各项业务受理件数", 7.8))
+        if drawings:
+            self.charts(*drawings)
 
     # --- 二、考核排名 --------------------------------------------------------------
     def ranking(self) -> None:
         rows = self.figs["ranking"]
         self.heading("各窗口考核排名")
         top = [w for w in rows if w["status"] != "未报送"]
-        if top:
+        if not top:
+            self.doc.paragraph("本期没有窗口报送台账，各窗口考核均记0分。")
+        else:
             best = top[0]
             self.doc.paragraph(f"按月度考核办法（2小时内联系、办结、无法办理原因说明、按时报送）评分，"
                                f"{best['name']}以{best['score']:.1f}分列第一。各窗口得分及排名如下：")
