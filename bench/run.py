@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,6 +44,8 @@ def make_ledgers(folder: Path, conf: Config, rows_each: int) -> list[Path]:
         rows = sample_rows(w, PERIOD, conf, n=rows_each, seed=5, now=NOW, mistakes=False)
         path = folder / f"{w.code}.xlsx"
         write_values_ledger(path, rows, {"窗口编码": w.code, "统计周期": PERIOD.label})
+        saved = (NOW - timedelta(days=1)).timestamp()   # a plain ledger counts when saved: before --now, or it
+        os.utime(path, (saved, saved))                   # is "not yet there" and the run would read nothing
         paths.append(path)
     return paths
 
@@ -81,12 +84,13 @@ def ledger_checks(tmp: Path) -> None:
 
 
 def ours(folder: Path, conf: Config, out: Path) -> dict:
+    """What `consolidate` does: the report workbook and the 通报 beside it (no PDF)."""
     from xl_automation.collect import collect
     from xl_automation.consolidate import consolidate
-    from xl_automation.report import write_report
+    from xl_automation.month_end import write_outputs
     collected = collect(folder, PERIOD, conf, NOW)
     cons = consolidate(collected.sources, PERIOD, conf, NOW)
-    write_report(out, consolidation=cons, collected=collected, config=conf, now=NOW)
+    write_outputs(out, collected, cons, conf, NOW, show_personal_info=False, pdf=False)
     return {"rows": cons.rows_in}
 
 
