@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
 

@@ -1,14 +1,12 @@
 """The monthly 通报: written for real, read back with python-docx, converted by LibreOffice, checked with poppler."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 import warnings
 import zipfile
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -24,7 +22,7 @@ from xl_automation.schema import SERVICE_COLUMNS
 from xl_automation.sla import LATE, OVERDUE_OPEN
 
 import test_report as T
-from test_month_end import consolidate_json, inbox, run  # noqa: F401  (inbox is a fixture)
+from test_month_end import consolidate_json, inbox  # noqa: F401  (inbox is a fixture)
 
 PHONE_IN_REASON = "13953381234"
 PLACEHOLDER = re.compile(r"[{}]|None|nan|NaN|TODO|XXX|待填|占位")
