@@ -20,7 +20,7 @@ from .bulletin_docx import LINE_PT, OfficialDocument
 from .bulletin_figures import PeriodFigures, bulletin_figures, change_text, failing_band, pct, trend_points
 from .config import Config
 from .consolidate import Consolidation, Detail
-from .phones import mask_numbers_in_text
+from .masking import mask_numbers_in_text
 from .sla import LATE, describe_minutes
 
 if TYPE_CHECKING:
