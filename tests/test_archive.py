@@ -258,8 +258,8 @@ folder, db = Path(sys.argv[1]), Path(sys.argv[2])
 conf, period, now = cfg.load(), Period.parse("2026-12"), datetime(2026, 12, 26, 9)
 archive = open_archive(db)
 def write(cons, info):
-    from types import SimpleNamespace
-    record(archive, cons, collect(folder, period, conf, now), SimpleNamespace(scores={}), conf, now)
+    from test_cross_month import figures_only
+    record(archive, cons, collect(folder, period, conf, now), figures_only(cons, info), conf, now)
     print("recorded", flush=True)
     time.sleep(600)
 consolidate_period(collect(folder, period, conf, now), period, conf, now, archive, write)
@@ -279,7 +279,7 @@ def test_a_process_killed_mid_transaction_leaves_the_archive_as_it_was(tmp_path)
     consolidate(inbox, "2026-11")
     db = inbox / DEFAULT_NAME
     before = _dump(db)
-    child = subprocess.Popen([sys.executable, "-c", CRASH, str(inbox / "2026-12"), str(db)], cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-c", CRASH, str(inbox / "2026-12"), str(db)], cwd=ROOT / "tests",
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "recorded", child.stderr.read()
     child.send_signal(signal.SIGKILL)

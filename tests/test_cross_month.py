@@ -17,6 +17,16 @@ CONF = cfg.load()
 NOW = datetime(2027, 1, 10, 12)
 
 
+def figures_only(cons, _info):
+    """The report's figures without writing the workbook (what the archive records of a period)."""
+    from collections import defaultdict
+    from xl_automation.report import _summary_rows
+    by_window = defaultdict(list)
+    for d in cons.details:
+        by_window[d.window].append(d)
+    return SimpleNamespace(figures=_summary_rows(cons.details, by_window, CONF)[1], scores={})
+
+
 def run_three(world, folder: Path):
     """Consolidate the three periods in order; a period with a resubmission is consolidated twice."""
     reports = []
@@ -26,8 +36,7 @@ def run_three(world, folder: Path):
             runs = [False, True] if any(key[1] == k for key in world.resubmit_at) else [True]
             for resubmitted in runs:
                 collected = Collected(sources(world, k, resubmitted=resubmitted))
-                cons, info, _ = consolidate_period(collected, period, CONF, NOW, archive,
-                                                   lambda c, i: SimpleNamespace(scores={}))
+                cons, info, _ = consolidate_period(collected, period, CONF, NOW, archive, figures_only)
             reports.append((cons, collected))
         runs_total = archive.conn.execute("SELECT count(*) FROM runs").fetchone()[0]
         current = archive.conn.execute("SELECT count(*) FROM runs WHERE current = 1").fetchone()[0]

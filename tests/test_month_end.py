@@ -112,8 +112,9 @@ def test_consolidate_conserves_rows_and_reports_every_window(inbox, tmp_path):
     assert "损坏" in data["files_rejected"][0]["reason"] or "不是" in data["files_rejected"][0]["reason"]
     assert "ZLS03" in data["windows_resubmitted"] and data["files_superseded"]
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    assert wb.sheetnames == ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "未计入本期", "疑似重复", "报送情况",
-                            "跨月核对", "趋势", "考核", "校验问题", "说明"]
+    from test_report import SHEETS
+    at = SHEETS.index("报送情况") + 1           # the command's report has the archive's two sheets (issue 9)
+    assert wb.sheetnames == SHEETS[:at] + ["跨月核对", "趋势"] + SHEETS[at:]
     assert wb["明细"].max_row - 1 == data["rows_in_details"]
 
 
@@ -160,6 +161,13 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     cjk = [line for line in fonts.splitlines() if any(k in line for k in ("WenQuanYi", "Noto", "CJK", "Zen"))]
     assert cjk and all(" yes " in line for line in cjk), fonts
     assert "报表：" in done.stdout
+    # --pdf is the 通报 (a few pages a leader reads), not every sheet of the workbook
+    bulletin = tmp_path / "demo" / "报表" / "综合受理月报-2026-11.通报.docx"
+    assert f"通报：{bulletin.resolve()}" in done.stdout and summary["bulletin"] == str(bulletin)
+    assert Path(summary["pdf"]) == bulletin.with_suffix(".pdf")
+    info = subprocess.run(["pdfinfo", summary["pdf"]], capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert 1 <= pages <= 4, info
     # the second month (issue 9): 补报 of the request typed in after November's submission, 未续报 of the
     # window that started December blank, 结转, and 上期 figures from the archive
     dec = json.loads((tmp_path / "demo" / "报表" / "汇总结果-2026-12.json").read_text(encoding="utf-8"))

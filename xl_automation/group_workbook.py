@@ -76,8 +76,11 @@ def summary_body(data: dict[str, Any]) -> list[str]:
         lines.append(f"跨月：补报 {len(data['late_reported'])} 件，未续报 {len(data['dropped_open'])} 件；"
                      f"{data['archive']['note']}")
         lines += data["archive"]["notes"]
+    if "bulletin" in data:
+        lines.append(f"通报：{data['bulletin']}")
+    lines += data.get("bulletin_notes", [])
     if "pdf" in data:
-        lines.append(f"PDF：{data['pdf']}")
+        lines.append(f"通报 PDF：{data['pdf']}")
     if "pdf_error" in data:
         lines.append(data["pdf_error"])
     return lines

@@ -3,6 +3,7 @@ report and record the period, all inside one archive transaction (the report is 
 record is ready; a failure anywhere leaves both as they were)."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,11 +11,10 @@ from typing import Any, Callable
 
 from . import __version__
 from .config import Config
-from .consolidate import Consolidation, Detail, on_time_rate, round_half_up
-from .cross_month import Dropped, apply, is_open, request_key, role
+from .consolidate import Consolidation, Detail, round_half_up
+from .cross_month import apply, is_open, request_key, role
 from .periods import Period
 from .phones import check_phone
-from .sla import ON_TIME
 from .cross_month import GROUP_CODE
 
 NO_ARCHIVE_NOTE = "未使用归档：按本期报送数据单独汇总（往期已报、补报、未续报无法识别）"
@@ -108,7 +108,7 @@ def record(archive, cons: Consolidation, collected, report, conf: Config, now: d
          int(is_open(d.values)), _iso(d.values.get("received_at")), _digits(d.values.get("phone")),
          dump_values(d.values), d.file, d.sha256, d.source_row) for d in cons.details))
     archive.add_dropped(run_id, ((x.window, x.key, x.request_id, x.last_period) for x in cons.dropped_open))
-    archive.add_figures(run_id, figure_rows(cons, report, conf))
+    archive.add_figures(run_id, figure_rows(cons, report.figures, report.scores, conf))
     return run_id
 
 
@@ -122,47 +122,57 @@ def _digits(phone: Any) -> str:
     return check_phone(phone).digits or phone
 
 
-def window_counts(details: list[Detail], dropped: list[Dropped]) -> dict[str, Any]:
-    """The period's headline figures over some details (one window, a company, the group), by issue 7's
-    rules: timeliness over this period's receipts only; closure over every request handled, carried included."""
-    handled = len(details)
-    own = [d for d in details if not d.carried]
-    closed = sum(1 for d in details if (d.values.get("result") or "办理中") != "办理中")
-    return {"received": len(own), "late_reported": sum(1 for d in own if d.late_reported),
-            "carried_over": handled - len(own), "dropped_open": len(dropped), "handled": handled,
-            "on_time": sum(1 for d in own if d.clock.status == ON_TIME),
-            "overdue": sum(1 for d in own if d.clock.overdue),
-            "on_time_rate": on_time_rate(d.clock for d in own),
-            "closed": closed, "closure_rate": round_half_up(closed / handled, 4) if handled else None}
+def scope_counts(f: dict[str, Any], late: int, dropped: int) -> dict[str, Any]:
+    """A window's, company's or the group's headline figures from the report's own (stats.figures: this
+    period's receipts, carried-over requests apart), closure as the 通报 counts it (receipts with an outcome)."""
+    from .bulletin_figures import outcomes, rate
+    closed = outcomes(f)
+    carried = f.get("carried_over", 0)
+    return {"received": f["received"], "late_reported": late, "carried_over": carried, "dropped_open": dropped,
+            "handled": f["received"] + carried, "on_time": f["on_time"], "overdue": f["overdue"],
+            "on_time_rate": f["on_time_rate"], "closed": closed, "closure_rate": rate(closed, f["received"])}
 
 
-def figure_rows(cons: Consolidation, report, conf: Config) -> list[dict[str, Any]]:
-    by_window: dict[str, list[Detail]] = {}
-    for d in cons.details:
-        by_window.setdefault(d.window, []).append(d)
-    dropped: dict[str, list[Dropped]] = {}
-    for x in cons.dropped_open:
-        dropped.setdefault(x.window, []).append(x)
-    scores = getattr(report, "scores", {}) or {}
-    window_score = {w.code: scores[w.code].total for w in conf.windows if w.code in scores}
+def figure_rows(cons: Consolidation, figs: dict[str, Any], scores: dict[str, Any], conf: Config) -> list[dict[str, Any]]:
+    """What the archive keeps of a period and the report's archive pages show: per window, company, group.
+    figs: ReportInfo.figures; scores: ReportInfo.scores (考核); a company's or the group's score is the mean
+    of its windows' (a window that did not submit scores 0)."""
+    late = Counter(d.window for d in cons.details if d.late_reported)
+    dropped = Counter(x.window for x in cons.dropped_open)
+    window_score = {code: s.total for code, s in scores.items()}
 
     def mean_score(codes: list[str]) -> float | None:
-        """A company's or the group's score: the mean of its windows' (a window that did not submit scores 0)."""
         values = [window_score[c] for c in codes if c in window_score]
         return round_half_up(sum(values) / len(values), 2) if values else None
-    rows = []
-    for w in conf.windows:
-        rows.append(dict(window_counts(by_window.get(w.code, []), dropped.get(w.code, [])),
-                         scope="window", code=w.code, name=w.name, score=window_score.get(w.code)))
+    rows = [dict(scope_counts(figs["windows"][w.code], late[w.code], dropped[w.code]), scope="window", code=w.code,
+                 name=w.name, score=window_score.get(w.code)) for w in conf.windows]
     for c in conf.data["companies"]:
         codes = [w.code for w in conf.windows if w.company == c["code"]]
-        rows.append(dict(window_counts([d for k in codes for d in by_window.get(k, [])],
-                                       [x for k in codes for x in dropped.get(k, [])]),
+        rows.append(dict(scope_counts(figs["companies"][c["code"]], sum(late[k] for k in codes),
+                                      sum(dropped[k] for k in codes)),
                          scope="company", code=c["code"], name=c["name"], score=mean_score(codes)))
-    group = conf.data.get("group", {}).get("name", "")
-    rows.append(dict(window_counts(cons.details, cons.dropped_open), scope="group", code=GROUP_CODE, name=group,
+    rows.append(dict(scope_counts(figs["group"], sum(late.values()), len(cons.dropped_open)), scope="group",
+                     code=GROUP_CODE, name=conf.data.get("group", {}).get("name", ""),
                      score=mean_score([w.code for w in conf.windows])))
     return rows
+
+
+def bulletin_inputs(cons: Consolidation, info: ArchiveInfo):
+    """(previous, history, unrenewed) for the 通报, from what the archive holds of earlier periods."""
+    from .bulletin import Unrenewed
+    from .bulletin_figures import PeriodFigures
+    history = []
+    if info.history is not None and not info.history.empty:
+        group = info.history[info.history["scope"] == "group"].sort_values("period")
+        history = [PeriodFigures(r.period, int(r.received), _number(r.on_time_rate), _number(r.closure_rate),
+                                 int(r.overdue)) for r in group.itertuples()]
+    previous = history[-1] if history and info.used else None
+    unrenewed = [Unrenewed(x.window, x.request_id, f"最后报送 {x.last_period}") for x in cons.dropped_open]
+    return previous, history if info.used else [], unrenewed
+
+
+def _number(v: Any) -> float | None:
+    return None if v is None or v != v else float(v)       # NaN from pandas: unknown
 
 
 def add_cross_month(data: dict[str, Any], cons: Consolidation, info: ArchiveInfo) -> None:

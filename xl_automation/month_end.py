@@ -111,31 +111,79 @@ def window_rows(info, conf) -> list[dict[str, Any]]:
     return out
 
 
-def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
-                       archive: str | None = None, no_archive: bool = False) -> dict[str, Any]:
-    """Collect, consolidate with the archive, write the report, record the period; the JSON summary.
-    The command and the 汇总 button both run this."""
-    from .collect import collect
-    from .month_archive import add_cross_month, consolidate_period, open_for
+def write_documents(out: Path, collected, cons, conf, now, *, show_personal_info: bool, status=lambda text: None,
+                    previous=None, history=(), unrenewed=(), archive=None):
+    """The report workbook and the 通报 beside it; returns (ReportInfo, the JSON summary with the 通报's figures).
+    previous / history (bulletin_figures.PeriodFigures) and unrenewed (bulletin.Unrenewed) come from the
+    archive when there is one; without them the 通报 says nothing about 环比 or 未续报. archive: the
+    month_archive.ArchiveInfo for the report's 跨月核对, comparison and 趋势 (None: not shown)."""
+    from .bulletin import bulletin_path, write_bulletin
     from .report import write_report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
+                        show_personal_info=show_personal_info, archive=archive)
+    data = summary_json(collected, cons, info, out, conf)
+    status("正在生成通报……")
+    bulletin = write_bulletin(bulletin_path(out), consolidation=cons, info=info, config=conf, now=now,
+                              rejected=collected.rejected, previous=previous, history=history, unrenewed=unrenewed)
+    data["bulletin"] = str(bulletin.path)
+    data["bulletin_figures"] = bulletin.figures
+    if bulletin.notes:
+        data["bulletin_notes"] = bulletin.notes
+    return info, data
+
+
+def bulletin_pdf(data: dict[str, Any], status=lambda text: None) -> None:
+    from .pdf import PdfUnavailable, export_pdf
+    status("正在把通报导出为 PDF……")
+    try:
+        data["pdf"] = str(export_pdf(Path(data["bulletin"])))
+    except PdfUnavailable as e:
+        data["pdf_error"] = str(e)
+
+
+def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: bool, pdf: bool,
+                  status=lambda text: None, previous=None, history=(), unrenewed=()) -> dict[str, Any]:
+    """The report, the 通报 and, when asked, the 通报 as PDF, without the archive."""
+    _, data = write_documents(out, collected, cons, conf, now, show_personal_info=show_personal_info, status=status,
+                              previous=previous, history=history, unrenewed=unrenewed)
+    if pdf:
+        bulletin_pdf(data, status)
+    return data
+
+
+def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
+                       pdf: bool = False, status=lambda text: None, archive: str | None = None,
+                       no_archive: bool = False) -> dict[str, Any]:
+    """Collect, consolidate with the archive, write the report and the 通报, record the period (one archive
+    transaction), then the 通报's PDF; the JSON summary. The command and the 汇总 button both run this."""
+    from .collect import collect
+    from .month_archive import add_cross_month, bulletin_inputs, consolidate_period, open_for
     from .row_cache import RowCache
     store = open_for(folder, conf, archive, no_archive)
+    written: list[dict[str, Any]] = []
     try:
         cache = RowCache(store) if store is not None else None
         collected = collect(folder, period, conf, now, rows_cache=cache)
-        out.parent.mkdir(parents=True, exist_ok=True)
 
         def write(cons, archive_info):
-            return write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
-                                show_personal_info=show_personal_info, archive=archive_info)
-        cons, archive_info, info = consolidate_period(collected, period, conf, now, store, write, cache)
+            previous, history, unrenewed = bulletin_inputs(cons, archive_info)
+            status("正在生成报表……")
+            info, data = write_documents(out, collected, cons, conf, now, show_personal_info=show_personal_info,
+                                         status=status, previous=previous, history=history, unrenewed=unrenewed,
+                                         archive=archive_info)
+            written.append(data)
+            return info
+        cons, archive_info, _ = consolidate_period(collected, period, conf, now, store, write, cache)
     finally:
         if store is not None:
             store.close()
-    data = summary_json(collected, cons, info, out, conf)
+    data = written[0]
     add_cross_month(data, cons, archive_info)
     if data["rows_in"] + cons.from_archive != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
         raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
+    if pdf:
+        bulletin_pdf(data, status)
     return data
 
 
@@ -148,13 +196,7 @@ def consolidate(args) -> int:
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
     data = consolidate_folder(Path(args.dir), period, conf, now, out,
                               show_personal_info=args.show_personal_info or not conf.policy["mask_personal_info"],
-                              archive=args.archive, no_archive=args.no_archive)
-    if args.pdf:
-        from .pdf import PdfUnavailable, export_pdf
-        try:
-            data["pdf"] = str(export_pdf(out))
-        except PdfUnavailable as e:
-            data["pdf_error"] = str(e)
+                              pdf=args.pdf, archive=args.archive, no_archive=args.no_archive)
     if args.json:
         print_json(data)
         return EXIT_OK

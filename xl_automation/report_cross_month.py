@@ -8,7 +8,7 @@ from typing import Any
 from .consolidate import Consolidation, Detail
 from .cross_month import GROUP_CODE, request_key
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
-from .month_archive import ArchiveInfo, window_counts
+from .month_archive import ArchiveInfo
 from .periods import Period
 from .report_detail import LATE_REPORTED as LATE_HEADER
 from .schema import BY_KEY
@@ -28,17 +28,9 @@ def change(now: Any, before: Any) -> float | None:
     return round((now - before) / before, 4)
 
 
-def _scopes(config, cons: Consolidation) -> list[tuple[str, str, dict[str, Any]]]:
-    """(code, name, this period's counts) for every window and the group."""
-    by_window: dict[str, list[Detail]] = {}
-    for d in cons.details:
-        by_window.setdefault(d.window, []).append(d)
-    dropped: dict[str, list] = {}
-    for x in cons.dropped_open:
-        dropped.setdefault(x.window, []).append(x)
-    out = [(w.code, w.name, window_counts(by_window.get(w.code, []), dropped.get(w.code, []))) for w in config.windows]
-    out.append((GROUP_CODE, GROUP_LABEL, window_counts(cons.details, cons.dropped_open)))
-    return out
+def _shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every window and the group (the companies are in the archive and in history, not on these pages)."""
+    return [dict(r, name=GROUP_LABEL) if r["scope"] == "group" else r for r in rows if r["scope"] != "company"]
 
 
 COMPARISON = [("本期受理", "received", None), ("上期受理", "received", "prev"), ("受理环比", "received", "change"),
@@ -49,12 +41,13 @@ COMPARISON = [("本期受理", "received", None), ("上期受理", "received", "
 PERCENT_KEYS = ("on_time_rate", "closure_rate")
 
 
-def write_comparison(book, ws, row: int, config, cons: Consolidation, info: ArchiveInfo) -> None:
+def write_comparison(book, ws, row: int, info: ArchiveInfo, rows: list[dict[str, Any]]) -> None:
     """汇总's block against the previous period (上期, 环比) and the year so far (本年累计), from the archive."""
     ws.write_string(row, 0, "与上期比较（上期数据取自归档）" if info.previous else f"与上期比较：{info.note or NO_PREVIOUS}",
                     book.section)
     book.headers(ws, row + 1, ["编码", "名称"] + [label for label, _, _ in COMPARISON])
-    for r, (code, name, f) in enumerate(_scopes(config, cons), start=row + 2):
+    for r, f in enumerate(_shown(rows), start=row + 2):
+        code, name = f["code"], f["name"]
         prev = info.previous.get(code, {})
         book.text(ws, r, 0, code)
         book.text(ws, r, 1, name)
@@ -67,14 +60,14 @@ def write_comparison(book, ws, row: int, config, cons: Consolidation, info: Arch
                 ws.write_number(r, c, value, book.pct if key in PERCENT_KEYS or how == "change" else None)
 
 
-def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo) -> None:
+def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo, figures: list[dict[str, Any]]) -> None:
     book = lists.book
     ws = book.sheet(CROSS_MONTH_SHEET, [10, 16, 12, 10, 10, 10, 10])
     ws.write_string(0, 0, f"跨月核对 {cons.period.label}", book.title)
     ws.write_string(1, 0, info.note or "", book.subtitle)
     headers = [WINDOW, WINDOW_NAME, "本期受理", f"其中{LATE_HEADER}", CARRIED_HEADER, DROPPED_HEADER, "经手合计"]
-    rows = [[code, name, f["received"], f["late_reported"], f["carried_over"], f["dropped_open"], f["handled"]]
-            for code, name, f in _scopes(lists.config, cons)]
+    rows = [[f["code"], f["name"], f["received"], f["late_reported"], f["carried_over"], f["dropped_open"],
+             f["handled"]] for f in _shown(figures)]
     book.headers(ws, 3, headers)
     ws.set_row(3, 30)
     for r, values in enumerate(rows, start=4):
