@@ -364,3 +364,22 @@ def test_reconsolidating_an_earlier_period_says_which_later_ones_rest_on_it(mont
     shutil.copytree(inbox, copy)
     again = consolidate(copy, "2026-11")
     assert any("2026-12" in n and "重新汇总" in n for n in again["archive"]["notes"])
+
+
+def test_an_archive_that_cannot_be_written_is_named_with_what_to_do(tmp_path, monkeypatch):
+    real = sqlite3.connect
+
+    class ReadOnly:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def execute(self, sql, *a):
+            if sql.startswith("PRAGMA journal_mode"):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return self.conn.execute(sql, *a)
+
+        def close(self):
+            self.conn.close()
+    monkeypatch.setattr("xl_automation.archive.sqlite3.connect", lambda *a, **k: ReadOnly(real(*a, **k)))
+    with pytest.raises(ArchiveError, match="无法写入归档数据库.*--no-archive"):
+        open_archive(tmp_path / "a.sqlite")

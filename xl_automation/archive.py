@@ -267,8 +267,19 @@ def open_archive(path: Path, *, busy_seconds: float = 60.0, create: bool = True)
         raise
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise damaged(path, e) from e
+        raise unwritable(path, e) if _cannot_write(e) else damaged(path, e) from e
     return archive
+
+
+def _cannot_write(e: Exception) -> bool:
+    text = str(e).lower()
+    return isinstance(e, sqlite3.OperationalError) and any(
+        k in text for k in ("unable to open", "readonly", "read-only", "disk i/o", "permission"))
+
+
+def unwritable(path: Path, e: Exception) -> ArchiveError:
+    return ArchiveError(f"无法写入归档数据库 {path}（{e}）：请确认对它和所在文件夹有写权限、磁盘未满，"
+                        "或用 --archive 指定另一个位置，或加 --no-archive 只按本期数据汇总")
 
 
 def _journal(archive: Archive) -> None:
