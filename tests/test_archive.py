@@ -383,3 +383,22 @@ def test_an_archive_that_cannot_be_written_is_named_with_what_to_do(tmp_path, mo
     monkeypatch.setattr("xl_automation.archive.sqlite3.connect", lambda *a, **k: ReadOnly(real(*a, **k)))
     with pytest.raises(ArchiveError, match="无法写入归档数据库.*--no-archive"):
         open_archive(tmp_path / "a.sqlite")
+
+
+def test_known_takes_the_state_of_the_last_report_and_the_first_counting_period(tmp_path):
+    archive = open_archive(tmp_path / "a.sqlite")
+    row = lambda key, role, first, is_open: ("ZLS01", key, key, role, first, is_open, None, "", "{}", "f.xlsx",  # noqa
+                                             "0" * 64, 4)
+    with archive.transaction():
+        for period, rows in (("2026-10", [row("A", "received", "2026-10", 1), row("B", "received", "2026-10", 1)]),
+                             ("2026-11", [row("A", "carried", "2026-10", 1), row("B", "carried", "2026-10", 1)]),
+                             ("2026-12", [row("A", "carried", "2026-10", 0)])):
+            archive.add_requests(archive.begin_run(period, datetime(2027, 1, 1), [], "t"), rows)
+    known = archive.known_before("2027-01")
+    assert (known[("ZLS01", "A")].first_period, known[("ZLS01", "A")].last_period, known[("ZLS01", "A")].open) == (
+        "2026-10", "2026-12", False)
+    assert (known[("ZLS01", "B")].last_period, known[("ZLS01", "B")].open) == ("2026-11", True)
+    # limited to this period's keys, the open ones still come (未续报 needs them), the closed others do not
+    assert set(archive.known_before("2027-01", keys=[])) == {("ZLS01", "B")}
+    assert set(archive.known_before("2027-01", keys=["A"])) == {("ZLS01", "A"), ("ZLS01", "B")}
+    archive.close()

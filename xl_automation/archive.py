@@ -117,15 +117,28 @@ class Archive:
     new: bool = False                                   # created by this run: nothing was known before
 
     # --- reading --------------------------------------------------------------
-    def known_before(self, period_label: str) -> dict[tuple[str, str], Known]:
-        """Every request of earlier periods' current runs: first counted where, last seen where, open then."""
-        rows = self._q("""
-            SELECT q.window, q.key, q.request_id,
-                   MIN(CASE WHEN q.role != 'carried' THEN r.period END), MAX(r.period), q.is_open, q.id
+    def known_before(self, period_label: str, keys: Iterable[str] | None = None) -> dict[tuple[str, str], Known]:
+        """Every request of earlier periods' current runs: first counted where, last seen where, open then.
+        With `keys` (the request keys of this period's rows) only those and the ones still open at their
+        last report: all that the cross-month rules look at (a year holds hundreds of thousands)."""
+        having = ""
+        if keys is not None:
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key TEXT PRIMARY KEY)")
+            self.conn.execute("DELETE FROM wanted")
+            self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in keys))
+            having = " HAVING q.is_open = 1 OR q.key IN (SELECT key FROM wanted)"
+        # one max() per query: SQLite then takes the bare columns (is_open, id) from that row, documented
+        last = self._q(f"""
+            SELECT q.window, q.key, q.request_id, MAX(r.period), q.is_open, q.id
             FROM requests q JOIN runs r ON r.id = q.run_id
-            WHERE r.current = 1 AND r.period < ? GROUP BY q.window, q.key""", (period_label,))
-        return {(w, k): Known(w, k, rid, first or last, last, bool(is_open), ref)
-                for w, k, rid, first, last, is_open, ref in rows}
+            WHERE r.current = 1 AND r.period < ? GROUP BY q.window, q.key{having}""", (period_label,))
+        first = dict(((w, k), p) for w, k, p in self._q(f"""
+            SELECT q.window, q.key, MIN(r.period) FROM requests q JOIN runs r ON r.id = q.run_id
+            WHERE r.current = 1 AND r.period < ? AND q.role != 'carried'
+            {"AND q.key IN (SELECT key FROM wanted)" if keys is not None else ""}
+            GROUP BY q.window, q.key""", (period_label,)))
+        return {(w, k): Known(w, k, rid, first.get((w, k), period), period, bool(is_open), ref)
+                for w, k, rid, period, is_open, ref in last}
 
     def values_of(self, known: Known) -> dict[str, Any]:
         row = self._q("SELECT values_json FROM requests WHERE id = ?", (known.ref,))

@@ -68,7 +68,8 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
             info.notes.append(f"归档中已有更晚的统计周期 {'、'.join(later)}：它们的跨月核对用的是本期此前的结果；"
                               f"如需一致，请在本期之后按顺序重新汇总这些周期")
         if earlier:
-            apply(cons, collected.sources, archive.known_before(period.label), archive.values_of, Clock(conf.policy, now),
+            apply(cons, collected.sources, archive.known_before(period.label, source_keys(collected.sources)),
+                  archive.values_of, Clock(conf.policy, now),
                   {w.code: (w.code, w.name) for w in conf.windows})
             info.note = f"已按归档跨月核对（归档中最近的更早周期：{earlier[-1]}）"
             info.previous = archive.figures_of(earlier[-1])
@@ -85,6 +86,10 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
     return cons, info, report
 
 
+def source_keys(sources) -> set[str]:
+    return {request_key(r.values) for s in sources for r in s.rows}
+
+
 def record(archive, cons: Consolidation, collected, report, conf: Config, now: datetime) -> int:
     from .archive import dump_values
     label = cons.period.label
@@ -93,7 +98,7 @@ def record(archive, cons: Consolidation, collected, report, conf: Config, now: d
                "state": state} for s, state in [(s, "in_force") for s in collected.sources]
               + [(s, "superseded") for s in collected.superseded]]
     run_id = archive.begin_run(label, now, inputs, __version__)
-    known = archive.known_before(label) if cons.archive_used else {}
+    known = archive.known_before(label, source_keys(collected.sources)) if cons.archive_used else {}
 
     def first_period(d: Detail) -> str:
         if role(d) != "carried":

@@ -226,10 +226,12 @@ def notice(args) -> int:
     archive = _existing_archive(folder, args, conf)
     if archive is not None:
         from .cross_month import apply
+        from .month_archive import source_keys
         from .sla import Clock
         try:
             if any(p < period.label for p in archive.periods()):
-                apply(cons, collected.sources, archive.known_before(period.label), archive.values_of,
+                apply(cons, collected.sources, archive.known_before(period.label, source_keys(collected.sources)),
+                      archive.values_of,
                       Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
         finally:
             archive.close()
