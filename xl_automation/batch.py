@@ -14,7 +14,7 @@ VENV_DIR = r"%LOCALAPPDATA%\xl-automation\venv"
 HOME_DEFAULT = r"%USERPROFILE%\综合受理"
 PYTHON_VAR, HOME_VAR = "XL_AUTOMATION_PYTHON", "XL_AUTOMATION_HOME"
 
-# the console in code page 936 while the file runs, then back to what it was
+# the console in code page 936 while the file runs, then back to what it was; before any Chinese line
 CODE_PAGE = ('for /f "tokens=2 delims=:" %%c in (\'chcp\') do set "XL_OLDCP=%%c"\n'
              "chcp 936 >nul\n")
 RESTORE_CODE_PAGE = "if defined XL_OLDCP chcp %XL_OLDCP% >nul\n"
@@ -35,9 +35,9 @@ def install_cmd(version: str, pythons: list[str]) -> str:
     allowed = ",".join(f"({v.replace('.', ',')})" for v in pythons)
     listed = "、".join(pythons)
     return f"""@echo off
-rem 综合受理台账工具 {version} 离线安装：双击运行，或在命令提示符中运行 安装.cmd [工作簿文件夹]
+{CODE_PAGE}rem 综合受理台账工具 {version} 离线安装：双击运行，或在命令提示符中运行 安装.cmd [工作簿文件夹]
 rem 不需要上网，不需要管理员权限。工作簿文件夹默认为 {HOME_DEFAULT}
-{CODE_PAGE}setlocal EnableExtensions DisableDelayedExpansion
+setlocal EnableExtensions DisableDelayedExpansion
 set "BUNDLE=%~dp0."
 set "WHEELS=%~dp0wheels"
 set "VENV={VENV_DIR}"
@@ -124,8 +124,8 @@ pause
 def check_cmd() -> str:
     """检查环境.cmd: the doctor with the installed interpreter, on the installed workbook folder."""
     return f"""@echo off
-rem 检查这台电脑能否使用综合受理台账的 Excel 按钮：每项一行，√ 正常，× 有问题并写明处理办法。
-{CODE_PAGE}setlocal EnableExtensions DisableDelayedExpansion
+{CODE_PAGE}rem 检查这台电脑能否使用综合受理台账的 Excel 按钮：每项一行，√ 正常，× 有问题并写明处理办法。
+setlocal EnableExtensions DisableDelayedExpansion
 set "VPY={VENV_DIR}\\Scripts\\python.exe"
 if defined {PYTHON_VAR} set "VPY=%{PYTHON_VAR}%"
 if not exist "%VPY%" goto not_installed
