@@ -117,7 +117,7 @@ def check_dll(m: Machine, folder: Path) -> Check:
 
 
 def _inside(path: Path, location) -> bool:
-    folder = PureWindowsPath(str(path.parent).casefold())      # Windows paths: case does not matter
+    folder = PureWindowsPath(str(path).casefold()).parent      # Windows paths: case does not matter
     base = PureWindowsPath(location.path.rstrip("\\/").casefold())
     return folder == base or (location.subfolders and base in folder.parents)
 

@@ -17,6 +17,11 @@ DEFAULT_INTERPRETER = "python"
 _LINE = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as VBA's Input # sees them: split at CR/LF only (str.splitlines also splits at \f, \v, \x1c…)."""
+    return [line for line in re.split(r"\r\n|\r|\n", text) if line]
+
+
 def user_conf(userprofile: str | Path) -> Path:
     return Path(userprofile) / ".xlwings" / CONF_NAME
 
@@ -28,7 +33,7 @@ def read_conf(path: Path, encoding: str) -> dict[str, str]:
     except OSError:
         return {}
     out: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in _lines(text):
         m = _LINE.match(line)
         if m and m.group(1).upper() not in out:      # VBA stops at the first match
             out[m.group(1).upper()] = m.group(2)
@@ -50,7 +55,7 @@ def write_setting(path: Path, key: str, value: str, encoding: str) -> Path:
     if '"' in value or "\n" in value:
         raise ValueError(f"xlwings 设置 {key} 的值不能含有引号或换行：{value}")
     try:
-        old = path.read_bytes().decode(encoding, errors="replace").splitlines()
+        old = _lines(path.read_bytes().decode(encoding, errors="replace"))
     except FileNotFoundError:
         old = []
     kept = [line for line in old if not ((m := _LINE.match(line)) and m.group(1).upper() == key.upper())]
