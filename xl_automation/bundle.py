@@ -13,7 +13,6 @@ XL_AUTOMATION_BUNDLE_CACHE) and served from there without the network when they 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from . import __version__, batch
 from .build import REPO
 from .build_vba import XLWINGS_VERSION
 from .doctor import DLL, SUPPORTED_PYTHONS
+from .submission import sha256_of
 
 PROJECT = "xl-automation"
 EXTRA = "excel"
@@ -212,14 +212,6 @@ def collect_wheels(wheels: Path, pythons: list[str], cache: Path, refresh: bool 
         xlwings_dll_in(wheels, pyver)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _prepare(out: Path) -> None:
     if out.exists():
         if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file()):
@@ -255,7 +247,7 @@ def build_bundle(out: str | Path, pythons: list[str] | tuple[str, ...] = SUPPORT
     files = sorted(p for p in out.rglob("*") if p.is_file())
     manifest = {"product": PROJECT, "version": __version__, "pythons": pythons, "platform": PLATFORM,
                 "xlwings": XLWINGS_VERSION,
-                "files": {p.relative_to(out).as_posix(): _sha256(p) for p in files}}
+                "files": {p.relative_to(out).as_posix(): sha256_of(p) for p in files}}
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     say("正在打包 zip……")
     archive = out.with_name(out.name + ".zip")

@@ -122,12 +122,19 @@ def _inside(path: Path, location) -> bool:
     return folder == base or (location.subfolders and base in folder.parents)
 
 
-def check_mark_of_the_web(m: Machine, books: list[Path]) -> Check:
-    name = "“来自互联网”标记"
+def _not_applicable(m: Machine, name: str, books: list[Path]) -> Check | None:
+    """The answer of a workbook check that cannot be made here (not Windows, no workbook named)."""
     if not m.is_windows:
         return _not_windows(name)
     if not books:
         return Check(name, None, "没有指定工作簿或工作簿文件夹")
+    return None
+
+
+def check_mark_of_the_web(m: Machine, books: list[Path]) -> Check:
+    name = "“来自互联网”标记"
+    if skip := _not_applicable(m, name, books):
+        return skip
     marked = [b for b in books if (m.zone_id(b) or 0) >= INTERNET_ZONE]
     trusted = m.trusted_locations()
     blocked = [b for b in marked if not any(_inside(b, t) for t in trusted)]
@@ -143,10 +150,8 @@ def check_mark_of_the_web(m: Machine, books: list[Path]) -> Check:
 
 def check_trusted(m: Machine, books: list[Path]) -> Check:
     name = "受信任位置"
-    if not m.is_windows:
-        return _not_windows(name)
-    if not books:
-        return Check(name, None, "没有指定工作簿或工作簿文件夹")
+    if skip := _not_applicable(m, name, books):
+        return skip
     trusted = m.trusted_locations()
     outside = sorted({b.parent for b in books if not any(_inside(b, t) for t in trusted)})
     if outside:
