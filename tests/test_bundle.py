@@ -28,7 +28,7 @@ from xl_automation.doctor import SUPPORTED_PYTHONS
 ROOT_REQ = f"xl-automation[excel]=={__version__}"
 # cmd metacharacters: a GBK trail byte equal to one of them would split a line on a non-936 console
 CMD_SPECIAL = set(b'|^&<>%()"!\\')
-PATH_VARS = ("%~dp0", "%~1", "%WHEELS%", "%BUNDLE%", "%VENV%", "%VPY%", "%HOME_DIR%", "%TARGET%",
+PATH_VARS = ("%~dp0", "%~1", "%~nx1", "%WHEELS%", "%BUNDLE%", "%VENV%", "%VPY%", "%HOME_DIR%", "%TARGET%",
              f"%{batch.PYTHON_VAR}%", "%TO%")
 
 
@@ -182,7 +182,7 @@ def test_every_path_in_a_batch_file_is_quoted(built):
     for name, data in batch_files(built.folder).items():
         for line in data.decode(batch.BATCH_ENCODING).split("\r\n"):
             code = line.strip()
-            if code.lower().startswith(("echo", "rem", "set /p")) or not code:
+            if code.lower().startswith("rem") or not code:
                 continue
             for var in PATH_VARS:
                 assert quoted_everywhere(code, var), f"{name}: {var} unquoted in: {code}"
@@ -212,7 +212,8 @@ def test_install_cmd_checks_every_step_and_says_in_chinese_what_failed(built):
     assert '--no-index --find-links "%WHEELS%"' in pip_line and f'"xl-automation[excel]=={__version__}"' in pip_line
     assert 'set "WHEELS=%~dp0wheels"' in text and (built.folder / "wheels").is_dir()
     assert '--from "%BUNDLE%\\workbook"' in text and (built.folder / "workbook").is_dir()
-    assert "for %%v in (3.12) do" in text and "in ((3,12),)" in text
+    assert 'for %%v in (3.12) do if not defined PY (py -%%v -c "import sys" >nul 2>nul && set "PY=py -%%v")' in text
+    assert "in ((3,12),)" in text
 
 
 def test_the_commands_the_batch_files_run_exist(built, tmp_path):

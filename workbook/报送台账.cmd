@@ -18,7 +18,7 @@ if "%TO%"=="" set /p "TO=ÇëÊäÈë±¨ËÍÄ¿Â¼£¨¼¯ÍÅÓªÏú·şÎñÖĞĞÄÊÕÈ¡±¨ËÍÎÄ¼şµÄÎÄ¼ş¼Ğ£©£
 :next
 if "%~1"=="" goto done
 echo.
-echo ==== %~nx1
+echo ==== "%~nx1"
 %PY% -m xl_automation submit "%~1" --to "%TO%"
 shift
 goto next

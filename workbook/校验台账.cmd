@@ -16,7 +16,7 @@ if defined XL_AUTOMATION_PYTHON if exist "%XL_AUTOMATION_PYTHON%" set PY="%XL_AU
 :next
 if "%~1"=="" goto done
 echo.
-echo ==== %~nx1
+echo ==== "%~nx1"
 %PY% -m xl_automation validate "%~1" --annotate
 shift
 goto next

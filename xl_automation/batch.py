@@ -48,13 +48,13 @@ if not exist "%WHEELS%\\*.whl" goto no_wheels
 
 echo [1/5] 查找本机的 Python（{listed}，64 位）……
 set "PY="
-for %%v in ({tried}) do if not defined PY py -%%v -c "import sys" >nul 2>nul && set "PY=py -%%v"
+for %%v in ({tried}) do if not defined PY (py -%%v -c "import sys" >nul 2>nul && set "PY=py -%%v")
 if not defined PY where python >nul 2>nul && set "PY=python"
 if not defined PY goto no_python
 %PY% -c "import sys, struct; sys.exit(0 if sys.version_info[:2] in ({allowed},) and struct.calcsize('P') == 8 else 3)"
 if errorlevel 1 goto bad_python
 
-echo [2/5] 建立程序专用的 Python 环境：%VENV%
+echo [2/5] 建立程序专用的 Python 环境："%VENV%"
 if exist "%VENV%" rmdir /s /q "%VENV%"
 if exist "%VENV%" goto venv_busy
 %PY% -m venv "%VENV%"
@@ -64,7 +64,7 @@ echo [3/5] 从安装包离线安装程序（不联网）……
 "%VPY%" -m pip install --no-index --find-links "%WHEELS%" --disable-pip-version-check --no-warn-script-location "xl-automation[excel]=={version}"
 if errorlevel 1 goto fail_pip
 
-echo [4/5] 复制工作簿到 %HOME_DIR% ，写入 Excel 按钮使用的 Python 设置……
+echo [4/5] 复制工作簿到 "%HOME_DIR%"，写入 Excel 按钮使用的 Python 设置……
 "%VPY%" -m xl_automation install-excel --from "%BUNDLE%\\workbook" --to "%HOME_DIR%"
 if errorlevel 1 goto fail_setup
 setx {PYTHON_VAR} "%VPY%" >nul
@@ -75,14 +75,14 @@ if errorlevel 1 goto fail_setx
 echo [5/5] 检查环境……
 "%VPY%" -m xl_automation doctor "%HOME_DIR%"
 echo.
-echo 安装完成。请信息技术人员把文件夹 %HOME_DIR% 设为 Excel 的受信任位置
+echo 安装完成。请信息技术人员把文件夹 "%HOME_DIR%" 设为 Excel 的受信任位置
 echo （文件 → 选项 → 信任中心 → 信任中心设置 → 受信任位置 → 添加新位置，勾选“同时信任此位置的子文件夹”），
 echo 然后重新打开 Excel。上面标着 × 的项目请按提示处理；以后可随时双击“检查环境.cmd”再检查。
 set "RC=0"
 goto end
 
 :no_wheels
-echo 安装失败：找不到安装包中的 wheels 文件夹（%WHEELS%）。请把整个安装包文件夹解压后，在其中运行 安装.cmd。
+echo 安装失败：找不到安装包中的 wheels 文件夹（"%WHEELS%"）。请把整个安装包文件夹解压后，在其中运行 安装.cmd。
 set "RC=2"
 goto end
 :no_python
@@ -95,11 +95,11 @@ echo 若系统提示从 Microsoft Store 安装 Python，请在“设置 → 应�
 set "RC=2"
 goto end
 :venv_busy
-echo 安装失败：无法删除旧的程序环境 %VENV%（文件正在使用）。请关闭 Excel 和所有命令行窗口后再运行本文件。
+echo 安装失败：无法删除旧的程序环境 "%VENV%"（文件正在使用）。请关闭 Excel 和所有命令行窗口后再运行本文件。
 set "RC=2"
 goto end
 :fail_venv
-echo 安装失败：无法用 %PY% 建立 Python 环境 %VENV%。请检查该文件夹的写入权限，或重新安装 Python 后再试。
+echo 安装失败：无法用 %PY% 建立 Python 环境 "%VENV%"。请检查该文件夹的写入权限，或重新安装 Python 后再试。
 set "RC=2"
 goto end
 :fail_pip
@@ -107,7 +107,7 @@ echo 安装失败：从安装包安装程序时出错（见上面的英文提示
 set "RC=2"
 goto end
 :fail_setup
-echo 安装失败：复制工作簿或写入 Excel 设置时出错（原因见上一行）。请确认文件夹 %HOME_DIR% 可以写入，且工作簿未在 Excel 中打开。
+echo 安装失败：复制工作簿或写入 Excel 设置时出错（原因见上一行）。请确认文件夹 "%HOME_DIR%" 可以写入，且工作簿未在 Excel 中打开。
 set "RC=2"
 goto end
 :fail_setx
@@ -136,7 +136,7 @@ if "%TARGET%"=="" set "TARGET=%~dp0."
 set "RC=%errorlevel%"
 goto end
 :not_installed
-echo 本机还没有安装综合受理台账工具（找不到 %VPY%）。请先运行离线安装包中的 安装.cmd。
+echo 本机还没有安装综合受理台账工具（找不到 "%VPY%"）。请先运行离线安装包中的 安装.cmd。
 set "RC=2"
 :end
 echo.

@@ -84,7 +84,7 @@ def wrapper_text(title: str, arguments: str) -> str:
         ":next\n"
         "if \"%~1\"==\"\" goto done\n"
         "echo.\n"
-        "echo ==== %~nx1\n"
+        "echo ==== \"%~nx1\"\n"
         f"%PY% -m xl_automation {arguments}\n"
         "shift\n"
         "goto next\n"
