@@ -212,7 +212,7 @@ def test_install_cmd_checks_every_step_and_says_in_chinese_what_failed(built):
     assert '--no-index --find-links "%WHEELS%"' in pip_line and f'"xl-automation[excel]=={__version__}"' in pip_line
     assert 'set "WHEELS=%~dp0wheels"' in text and (built.folder / "wheels").is_dir()
     assert '--from "%BUNDLE%\\workbook"' in text and (built.folder / "workbook").is_dir()
-    assert 'for %%v in (3.12) do if not defined PY (py -%%v -c "import sys" >nul 2>nul && set "PY=py -%%v")' in text
+    assert 'for %%v in (3.12) do if not defined PY (py -%%v-64 -c "import sys" >nul 2>nul && set "PY=py -%%v-64")' in text
     assert "in ((3,12),)" in text
 
 

@@ -30,7 +30,10 @@ def batch_bytes(text: str) -> bytes:
 
 
 def install_cmd(version: str, pythons: list[str]) -> str:
-    """安装.cmd: a venv from the PC's Python, the bundle's wheels with --no-index, then the Excel side."""
+    """安装.cmd: a venv from the PC's Python, the bundle's wheels with --no-index, then the Excel side.
+
+    The py launcher is asked for `-3.x-64`: a PC with both a 32- and a 64-bit 3.x gets the 64-bit one.
+    """
     tried = " ".join(sorted(pythons, key=lambda v: tuple(map(int, v.split("."))), reverse=True))
     allowed = ",".join(f"({v.replace('.', ',')})" for v in pythons)
     listed = "、".join(pythons)
@@ -48,7 +51,7 @@ if not exist "%WHEELS%\\*.whl" goto no_wheels
 
 echo [1/5] 查找本机的 Python（{listed}，64 位）……
 set "PY="
-for %%v in ({tried}) do if not defined PY (py -%%v -c "import sys" >nul 2>nul && set "PY=py -%%v")
+for %%v in ({tried}) do if not defined PY (py -%%v-64 -c "import sys" >nul 2>nul && set "PY=py -%%v-64")
 if not defined PY where python >nul 2>nul && set "PY=python"
 if not defined PY goto no_python
 %PY% -c "import sys, struct; sys.exit(0 if sys.version_info[:2] in ({allowed},) and struct.calcsize('P') == 8 else 3)"
