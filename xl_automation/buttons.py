@@ -219,6 +219,20 @@ def _setting_period(value: Any, now: datetime, config: Config) -> Period:
     return Period.parse(text, start_day) if text else default_period(now, config)
 
 
+class StatusProgress:
+    """The CLI's progress steps in Excel's status bar: one call per file read and per step, never per row."""
+
+    def __init__(self, port: SheetPort, title: str):
+        self.port, self.title = port, title
+
+    def step(self, text: str) -> None:
+        self.port.status(f"{self.title}：{text}")
+
+    def on_file(self, n: int, total: int, name: str) -> None:
+        from .progress import file_step
+        self.step(file_step(n, total, name))
+
+
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
@@ -244,7 +258,7 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     show = G.is_yes(settings.get(G.SHOW_PERSONAL)) or not config.policy["mask_personal_info"]
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
     data = consolidate_folder(folder, period, config, now, out, show_personal_info=show,   # with the archive
-                              pdf=G.is_yes(settings.get(G.EXPORT_PDF)), status=lambda text: port.status(f"{title}：{text}"))
+                              pdf=G.is_yes(settings.get(G.EXPORT_PDF)), progress=StatusProgress(port, title))
     lines = G.summary_lines(data, period, now)
     port.write_values(G.SHEET, G.RESULT_TOP_LEFT, G.result_rows(lines))
     port.report(title, "\n".join(lines), WARN if data["windows_missing"] or data["files_rejected"] else INFO)

@@ -7,6 +7,7 @@ from typing import Any
 from .cli import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
 from .commands import finding_line, check_file
 from .periods import Period
+from .progress import for_args
 
 
 def submit(args) -> int:
@@ -54,10 +55,13 @@ def _period(args) -> Period:
     return Period.parse(args.period, args.config_obj.policy["period_start_day"])
 
 
-def run_consolidation(folder: Path, period: Period, conf, now):
+def run_consolidation(folder: Path, period: Period, conf, now, progress=None):
+    """collect + consolidate; progress: a progress.Progress-like object (on_file, step), or None."""
     from .collect import collect
     from .consolidate import consolidate
-    collected = collect(folder, period, conf, now)
+    collected = collect(folder, period, conf, now, on_file=progress.on_file if progress else None)
+    if progress:
+        progress.step(f"已读取 {len(collected.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in collected.sources)} 行，正在汇总……")
     return collected, consolidate(collected.sources, period, conf, now)
 
 
@@ -153,22 +157,27 @@ def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: 
 
 
 def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
-                       pdf: bool = False, status=lambda text: None, archive: str | None = None,
-                       no_archive: bool = False) -> dict[str, Any]:
+                       pdf: bool = False, archive: str | None = None, no_archive: bool = False,
+                       progress=None) -> dict[str, Any]:
     """Collect, consolidate with the archive, write the report and the 通报, record the period (one archive
-    transaction), then the 通报's PDF; the JSON summary. The command and the 汇总 button both run this."""
+    transaction), then the 通报's PDF; the JSON summary. The command and the 汇总 button both run this.
+    progress: a progress.Progress-like object (on_file, step), or None."""
     from .collect import collect
     from .month_archive import add_cross_month, bulletin_inputs, consolidate_period, open_for
     from .row_cache import RowCache
+    status = progress.step if progress else (lambda text: None)
     store = open_for(folder, conf, archive, no_archive)
     written: list[dict[str, Any]] = []
     try:
         cache = RowCache(store) if store is not None else None
-        collected = collect(folder, period, conf, now, rows_cache=cache)
+        collected = collect(folder, period, conf, now, on_file=progress.on_file if progress else None,
+                            rows_cache=cache)
+        status(f"已读取 {len(collected.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in collected.sources)} 行，"
+               f"正在汇总……")
 
         def write(cons, archive_info):
             previous, history, unrenewed = bulletin_inputs(cons, archive_info)
-            status("正在生成报表……")
+            status(f"正在写报表 {out.name}（{len(cons.details)} 行明细）……")
             info, data = write_documents(out, collected, cons, conf, now, show_personal_info=show_personal_info,
                                          status=status, previous=previous, history=history, unrenewed=unrenewed,
                                          archive=archive_info)
@@ -194,9 +203,13 @@ def consolidate(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
-    data = consolidate_folder(Path(args.dir), period, conf, now, out,
-                              show_personal_info=args.show_personal_info or not conf.policy["mask_personal_info"],
-                              pdf=args.pdf, archive=args.archive, no_archive=args.no_archive)
+    progress = for_args(args)
+    try:
+        data = consolidate_folder(Path(args.dir), period, conf, now, out,
+                                  show_personal_info=args.show_personal_info or not conf.policy["mask_personal_info"],
+                                  pdf=args.pdf, archive=args.archive, no_archive=args.no_archive, progress=progress)
+    finally:
+        progress.done()
     if args.json:
         print_json(data)
         return EXIT_OK
@@ -222,7 +235,11 @@ def notice(args) -> int:
     now = parse_now(args.now)
     folder = Path(args.dir)
     period = _period(args)
-    collected, cons = run_consolidation(folder, period, conf, now)
+    progress = for_args(args)
+    try:
+        collected, cons = run_consolidation(folder, period, conf, now, progress)
+    finally:
+        progress.done()
     archive = _existing_archive(folder, args, conf)
     if archive is not None:
         from .cross_month import apply
