@@ -146,16 +146,6 @@ def bulletin_pdf(data: dict[str, Any], status=lambda text: None) -> None:
         data["pdf_error"] = str(e)
 
 
-def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: bool, pdf: bool,
-                  status=lambda text: None, previous=None, history=(), unrenewed=()) -> dict[str, Any]:
-    """The report, the 通报 and, when asked, the 通报 as PDF, without the archive."""
-    _, data = write_documents(out, collected, cons, conf, now, show_personal_info=show_personal_info, status=status,
-                              previous=previous, history=history, unrenewed=unrenewed)
-    if pdf:
-        bulletin_pdf(data, status)
-    return data
-
-
 def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
                        pdf: bool = False, archive: str | None = None, no_archive: bool = False,
                        progress=None) -> dict[str, Any]:
@@ -177,7 +167,7 @@ def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, sh
 
         def write(cons, archive_info):
             previous, history, unrenewed = bulletin_inputs(cons, archive_info)
-            status(f"正在写报表 {out.name}（{len(cons.details)} 行明细）……")
+            status(f"正在生成报表 {out.name}（{len(cons.details)} 行明细）……")
             info, data = write_documents(out, collected, cons, conf, now, show_personal_info=show_personal_info,
                                          status=status, previous=previous, history=history, unrenewed=unrenewed,
                                          archive=archive_info)
