@@ -239,15 +239,21 @@ class _Run:
             at = split_ref(f.cell.replace("$", "")) if f.cell and name in self.parts else None
             if at is None or name == labels.ANNOTATION_SHEET:
                 return None
-            row, col = self.sheet(name).owner(*at)
-            if self.notes(name).has_thread(row, col):
-                return None   # a threaded comment's cell: its finding goes to the row's 校验结果 cell
-            return name, ref_of(row, col)
+            return name, ref_of(*self.sheet(name).owner(*at))
 
         def fallback(f: Finding, in_row: bool):
             return sheet, ref_of(f.row if in_row else self.ledger.header_row, result_col)
 
         by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
+        rows = {r.excel_row for r in self.ledger.rows}
+        for (name, ref), group in list(by_cell.items()):
+            if self.notes(name).has_thread(*split_ref(ref)):
+                # a threaded comment (Excel 365) stays as it is: the cell gets the fill, its findings'
+                # note goes to the row's 校验结果 cell
+                self._mark(name, *split_ref(ref), FILLS[note_of(group)[0]], None)
+                for f in group:
+                    by_cell.setdefault(fallback(f, f.sheet in (None, sheet) and f.row in rows), []).append(f)
+                del by_cell[(name, ref)]
         for row in self.ledger.rows:
             self._put(row.excel_row, result_col, row_summary(by_row.get(row.excel_row, [])))
         for (name, ref), group in by_cell.items():
@@ -301,7 +307,7 @@ class _Run:
     def save(self) -> None:
         """Every changed part into the package; the workbook recalculates formulas over program columns on opening."""
         for notes in self._notes.values():
-            notes.save()
+            notes.save(AUTHOR)
         for ws in self._sheets.values():
             ws.save()
         if self._styles is not None:

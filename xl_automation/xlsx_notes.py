@@ -212,9 +212,14 @@ class SheetNotes:
             return None if box is None else current
         return box[1] if box[0] == "style" else _with_box(current or "", *box[1:])
 
-    def save(self) -> None:
+    def save(self, own_author: str) -> None:
         if not self.dirty:
             return
+        authors = self._authors()
+        used = {c.get("authorId") for c in self.elements.values()}
+        while authors is not None and len(authors) and authors[-1].text == own_author \
+                and str(len(authors) - 1) not in used:
+            authors.remove(authors[-1])   # ours, added by a run whose notes are all gone now
         self.pkg.save_xml(self.comments_part, self.root)
         root = self._vml()
         shapes = self._shapes(root)
