@@ -289,5 +289,5 @@ def test_libreoffice_saved_ledger_is_annotated_in_place_and_libreoffice_shows_th
         seen = lo("look", sheet=LEDGER, cells=["C5", "L6", "A3"])
     assert seen["C5"]["back"] == int(FILLS["error"][2:], 16) and not seen["C5"]["transparent"]
     assert seen["C5"]["note"].startswith("用户批注：渠道待核实") and "“微信”不是“受理渠道”的可选值" in seen["C5"]["note"]
-    assert seen["L6"]["back"] == int(FILLS["error"][2:], 16) and "12345" in seen["L6"]["note"]
+    assert seen["L6"]["back"] == int(FILLS["warning"][2:], 16) and "12345" in seen["L6"]["note"]   # a service short number
     assert seen["A3"]["note"] == ""

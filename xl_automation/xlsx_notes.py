@@ -128,10 +128,14 @@ class SheetNotes:
             el.set("ref", ref_of(row, col))
             self.elements[(row, col)] = el
         el.set("authorId", str(self._author_id(note.author)))
-        for child in list(el):
-            if local(child.tag) == "text":
-                el.remove(child)
-        t = etree.SubElement(etree.SubElement(el, q("text")), q("t"))
+        text = etree.Element(q("text"))
+        old = el.find(q("text"))
+        if old is not None:    # in its place: LibreOffice puts its own <commentPr> after the text
+            old.addprevious(text)
+            el.remove(old)
+        else:
+            el.insert(0, text)
+        t = etree.SubElement(text, q("t"))
         t.text = note.text
         t.set(XML_SPACE, "preserve")
         self.dirty[(row, col)] = ("box", round(note.width), round(note.height))
