@@ -291,3 +291,24 @@ def test_libreoffice_saved_ledger_is_annotated_in_place_and_libreoffice_shows_th
     assert seen["C5"]["note"].startswith("用户批注：渠道待核实") and "“微信”不是“受理渠道”的可选值" in seen["C5"]["note"]
     assert seen["L6"]["back"] == int(FILLS["warning"][2:], 16) and "12345" in seen["L6"]["note"]   # a service short number
     assert seen["A3"]["note"] == ""
+
+
+def test_record_sheet_saved_by_excel_with_shared_formulas_is_read(tmp_path):
+    """Excel may save filled-down references as one shared formula: each cell's reference is translated."""
+    from xl_automation.annotation_record import KIND_CELL, read_record
+    from xl_automation.xlsx_cells import SharedStrings
+    from xl_automation.xlsx_package import Package
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c><c r="B{r}">{f}<v>0</v></c>'
+        f'<c r="E{r}" t="inlineStr"><is><t>{{"fill": "FFFFC7CE"}}</t></is></c></row>'
+        for r, f in ((3, """<f t="shared" ref="B3:B5" si="0">'受理台账'!C5</f>"""), (4, '<f t="shared" si="0"/>'),
+                     (5, '<f t="shared" si="0"/>')))
+    sheet = f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'.encode()
+    strings = f'<sst xmlns="{MAIN_NS}"><si><r><t>标注</t></r><r><t>单元格</t></r></si></sst>'.encode()
+    with zipfile.ZipFile(tmp_path / "r.xlsx", "w") as z:
+        z.writestr("xl/worksheets/sheet9.xml", sheet)
+        z.writestr("xl/sharedStrings.xml", strings)
+    with Package(tmp_path / "r.xlsx") as pkg:
+        got = list(read_record(pkg, "xl/worksheets/sheet9.xml", SharedStrings(pkg, "xl/sharedStrings.xml")))
+    assert [(k, ref) for k, ref, *_ in got] == [(KIND_CELL, "='受理台账'!C5"), (KIND_CELL, "='受理台账'!C6"),
+                                                (KIND_CELL, "='受理台账'!C7")]
