@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from grafting import LEDGER, graft, ledger_cells, read_entries, sheet_xml
+from grafting import LEDGER, graft, ledger_cells, read_entries
 from ledger_files import convert_with_soffice
 from test_annotate_patch import (annotate_twice, check_patch, handmade_host, openpyxl_host, readers_open, run_cli,
                                  xlsxwriter_host)
 from test_fileio import PIVOT_AND_LINK, rewrite, run_uno
-from xl_automation import cli, labels, schema
+from xl_automation import cli, schema
 from xl_automation.annotation_text import AUTHOR, FILLS
 from xl_automation.xlsx_package import MAIN_NS
 

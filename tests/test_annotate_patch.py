@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -19,10 +17,10 @@ import python_calamine
 import xlsxwriter
 from lxml import etree
 
-from grafting import LEDGER, annotation_parts, graft, ledger_differences, read_entries, sheet_xml
+from grafting import LEDGER, annotation_parts, graft, ledger_differences, read_entries
 from test_fileio import rewrite, tiny_png
 from xl_automation import cli, labels, schema
-from xl_automation.xlsx_cells import column_number, ref_of, split_ref
+from xl_automation.xlsx_cells import split_ref
 from xl_automation.xlsx_package import MAIN_NS, STRICT_NS
 
 NOW = "2026-11-20 12:00"
@@ -31,7 +29,7 @@ PROGRAM_HEADERS = {c.header for c in schema.PROGRAM_COLUMNS}
 
 
 def run_cli(path: Path, *extra: str) -> tuple[int, str, str]:
-    """The CLI's own main(), in process (the subprocess test below covers the real process)."""
+    """The CLI's own main(), in process (test_annotate_cases runs the real process too)."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = cli.main(["validate", str(path), "--annotate", "--json", "--now", NOW, *extra])

@@ -25,7 +25,6 @@ from .xlsx_styles import Styles, solid
 
 COPY_TAG = "校验标注"
 SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
-__all__ = ["AUTHOR", "FILLS", "SEPARATOR", "STATUS_FILLS", "AnnotateResult", "annotate", "copy_path"]
 
 
 @dataclass

@@ -118,13 +118,7 @@ class Styles:
                 fill = etree.fromstring(f'<fill xmlns="{MAIN_NS}"><patternFill patternType="none"/></fill>')
             else:
                 fill = _in_main(etree.fromstring(fill.encode(), PARSER))
-        key = canonical(fill)
-        if key not in self._fill_ids:
-            self.fills.append(fill)
-            self._fill_ids[key] = len(self.fills) - 1
-            self.fills.set("count", str(len(self.fills)))
-            self.changed = True
-        return self._fill_ids[key]
+        return self._index(self.fills, self._fill_ids, fill)
 
     def with_fill(self, index: int, fill: str | etree._Element) -> int:
         """The cell format that is `index` with another fill (an existing identical one when there is one)."""
@@ -135,13 +129,17 @@ class Styles:
         xf = deepcopy(base)
         xf.set("fillId", str(fill_id))
         xf.set("applyFill", "1")
-        key = canonical(xf)
-        if key not in self._xf_ids:
-            self.xfs.append(xf)
-            self._xf_ids[key] = len(self.xfs) - 1
-            self.xfs.set("count", str(len(self.xfs)))
+        return self._index(self.xfs, self._xf_ids, xf)
+
+    def _index(self, holder: etree._Element, known: dict[tuple, int], item: etree._Element) -> int:
+        """The index of an identical entry, or of `item` appended (existing entries never move)."""
+        key = canonical(item)
+        if key not in known:
+            holder.append(item)
+            known[key] = len(holder) - 1
+            holder.set("count", str(len(holder)))
             self.changed = True
-        return self._xf_ids[key]
+        return known[key]
 
     def same_but_fill(self, a: int, b: int) -> bool:
         """True when two cell formats differ at most in their fill."""
