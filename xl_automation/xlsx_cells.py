@@ -80,6 +80,7 @@ class Sheet:
         if self.data is None:
             self.data = self._insert(etree.Element(q("sheetData")))
         self.rows: dict[int, etree._Element] = {}
+        self._cells: dict[tuple[int, int], etree._Element] = {}
         previous = 0
         for row in self.data.iterchildren(q("row")):
             n = int(row.get("r") or previous + 1)
@@ -91,6 +92,7 @@ class Sheet:
                 col = at[1] if at else col + 1
                 if not at:
                     c.set("r", ref_of(n, col))
+                self._cells.setdefault((n, col), c)
         self.merged = [_bounds(m.get("ref", "")) for m in self.root.iter(q("mergeCell"))]
         self.merged = [b for b in self.merged if b]
         self._col_styles = [(int(c.get("min", 0)), int(c.get("max", 0)), int(c.get("style", 0)))
@@ -99,18 +101,11 @@ class Sheet:
 
     # -- reading ----------------------------------------------------------------------------
     def cell(self, row: int, col: int) -> etree._Element | None:
-        el = self.rows.get(row)
-        if el is None:
-            return None
-        ref = ref_of(row, col)
-        return next((c for c in el.iterchildren(q("c")) if c.get("r") == ref), None)
+        return self._cells.get((row, col))
 
     def cells(self) -> Iterator[tuple[int, int, etree._Element]]:
-        for n, row in self.rows.items():
-            for c in row.iterchildren(q("c")):
-                at = split_ref(c.get("r", ""))
-                if at:
-                    yield n, at[1], c
+        for (row, col), c in self._cells.items():
+            yield row, col, c
 
     def value(self, row: int, col: int) -> Any:
         c = self.cell(row, col)
@@ -177,9 +172,9 @@ class Sheet:
         if el is None:
             el = etree.Element(q("row"))
             el.set("r", str(row))
-            after = [n for n in self.rows if n < row]
-            if after:
-                self.rows[max(after)].addnext(el)
+            before = max((n for n in self.rows if n < row), default=None)
+            if before is not None:
+                self.rows[before].addnext(el)
             else:
                 self.data.insert(0, el)
             self.rows[row] = el
@@ -200,6 +195,7 @@ class Sheet:
             before.addprevious(c)
         else:
             el.append(c)
+        self._cells[(row, col)] = c
         self._widen(row, col)
         return c
 
@@ -239,6 +235,7 @@ class Sheet:
         if c is not None and len(c) == 0 and int(c.get("s", 0)) == self._inherited(row, col) \
                 and set(c.attrib) <= {"r", "s"}:
             c.getparent().remove(c)
+            del self._cells[(row, col)]
             self.changed = True
 
     def set_width(self, col: int, width: float) -> None:

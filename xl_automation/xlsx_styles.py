@@ -72,6 +72,7 @@ class Styles:
         self._xf_ids = {}
         for i, x in enumerate(self.xfs):
             self._xf_ids.setdefault(canonical(x), i)
+        self._fill_free: dict[int, tuple] = {}
         self.changed = False
 
     def _list(self, name: str, rank: int) -> etree._Element:
@@ -143,12 +144,15 @@ class Styles:
 
     def same_but_fill(self, a: int, b: int) -> bool:
         """True when two cell formats differ at most in their fill."""
-        def key(i: int) -> tuple:
-            xf = deepcopy(self.xf(i))
+        return 0 <= a < len(self.xfs) and self._without_fill(a) == self._without_fill(b)
+
+    def _without_fill(self, index: int) -> tuple:
+        if index not in self._fill_free:
+            xf = deepcopy(self.xf(index))
             for attr in ("fillId", "applyFill"):
                 xf.attrib.pop(attr, None)
-            return canonical(xf)
-        return 0 <= a < len(self.xfs) and key(a) == key(b)
+            self._fill_free[index] = canonical(xf)
+        return self._fill_free[index]
 
     def save(self) -> None:
         if self.changed:
