@@ -312,3 +312,18 @@ def test_record_sheet_saved_by_excel_with_shared_formulas_is_read(tmp_path):
         got = list(read_record(pkg, "xl/worksheets/sheet9.xml", SharedStrings(pkg, "xl/sharedStrings.xml")))
     assert [(k, ref) for k, ref, *_ in got] == [(KIND_CELL, "='受理台账'!C5"), (KIND_CELL, "='受理台账'!C6"),
                                                 (KIND_CELL, "='受理台账'!C7")]
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_libreoffice_shows_the_marks_in_a_grafted_real_workbook(tmp_path):
+    """A workbook with charts, a chart sheet, pictures and sparklines, annotated: LibreOffice shows the
+    fill and the note of the marked cell, and openpyxl and calamine read it (readers_open)."""
+    from libreoffice import Session
+    before, after, findings = annotate_twice(tmp_path, xlsxwriter_host(tmp_path))
+    assert any(f["cell"] == "C5" for f in findings)
+    readers_open(before, after)
+    with Session(after) as lo:
+        seen = lo("look", sheet=LEDGER, cells=["C5", "B5"])
+    assert seen["C5"]["back"] == int(FILLS["error"][2:], 16) and "“微信”不是“受理渠道”的可选值" in seen["C5"]["note"]
+    assert seen["B5"]["transparent"] and seen["B5"]["note"] == ""
