@@ -16,6 +16,7 @@ from .normalize import DateOnly, Invalid, clean_text, parse_datetime, parse_tick
 from .periods import Period
 from .schema import BY_KEY, INPUT_COLUMNS
 from .sheetport import ERROR, INFO, WARN, SheetPort
+from .validate import CLOCK_WARNINGS
 
 MAX_LINES = 12            # finding lines in a message box; the notes in the cells say the rest
 TITLES = {"validate": "校验台账", "flag": "标记超时", "register": "登记联系单", "submit": "报送台账",
@@ -72,6 +73,7 @@ def run_flag(port: SheetPort, config: Config, now: datetime) -> None:
         over = f"，超出 {-s['margin']:g} 分钟" if s["margin"] is not None and s["margin"] < 0 else ""
         lines.append(f"[{s['status']}] 第 {s['row']} 行 {s['request_id'] or '（无编号）'}：{s['minutes']:g} 分钟{over}")
     lines += _more(len(late), MAX_LINES, f"见“{BY_KEY['sla_status'].header}”列")
+    lines += [finding_line(f).strip() for f in check.findings if f.code in CLOCK_WARNINGS]
     if check.errors:
         lines.append(f"另有 {check.errors} 条错误，点“校验”查看。")
     lines += _marked(annotation)

@@ -16,7 +16,7 @@ from .assessment import Score, score_window
 from .collect import Collected
 from .config import Config
 from .consolidate import Consolidation, Detail
-from .periods import Period
+from .periods import Period, due_day
 from .report_book import MAX_ROWS, Book, ReportError
 from .report_detail import write_detail
 from .report_sheets import Lists
@@ -68,7 +68,7 @@ class ReportInfo:
 
 def due_at(period: Period, config: Config) -> datetime:
     """Reports are due *before* the due day: a submission at 00:00 on that day is already late."""
-    return datetime.combine(period.due_date(int(config.policy.get("submission_due_day", 25))), time.min)
+    return datetime.combine(period.due_date(due_day(config.policy)), time.min)
 
 
 def window_statuses(collected: Collected, period: Period, config: Config) -> list[WindowStatus]:

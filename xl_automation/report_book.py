@@ -8,9 +8,9 @@ from typing import Any, Sequence
 from .config import Config
 from .labels import TICK
 from .normalize import DateOnly, Invalid, clean_text
-from .phones import mask_name, mask_numbers_in_text, mask_phone
+from .masking import is_organisation, mask_name, mask_numbers_in_text
+from .phones import mask_phone
 from .schema import COLUMNS
-from .validate import is_organisation
 from .xlsx_safe import DATETIME_FORMAT, FONT, new_workbook, write_text
 from .xlsx_spool import SpoolSheet, splice
 
