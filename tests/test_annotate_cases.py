@@ -327,3 +327,30 @@ def test_libreoffice_shows_the_marks_in_a_grafted_real_workbook(tmp_path):
         seen = lo("look", sheet=LEDGER, cells=["C5", "B5"])
     assert seen["C5"]["back"] == int(FILLS["error"][2:], 16) and "“微信”不是“受理渠道”的可选值" in seen["C5"]["note"]
     assert seen["B5"]["transparent"] and seen["B5"]["note"] == ""
+
+
+def test_ledger_with_an_empty_drawing_as_libreoffice_writes_it_is_annotated_in_place(tmp_path):
+    """LibreOffice writes an empty drawing part for a sheet with notes; that used to force a copy."""
+    grafted = graft(openpyxl_host(tmp_path), tmp_path / "台账.xlsx")
+    part = part_of(grafted, LEDGER)
+    rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    drawing = (b'<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+               b'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"/>')
+    element = b'<drawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rIdD"/>'
+    ct = (b'<Override PartName="/xl/drawings/drawing7.xml" '
+          b'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>')
+    host = rewrite(grafted, tmp_path / "lo.xlsx", {
+        part: lambda d: d.replace(b"</worksheet>", element + b"</worksheet>"),
+        "[Content_Types].xml": lambda d: d.replace(b"</Types>", ct + b"</Types>")}, {
+        rels: b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+              b'Id="rIdD" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing" '
+              b'Target="../drawings/drawing7.xml"/></Relationships>', "xl/drawings/drawing7.xml": drawing})
+    shutil.copy(host, grafted)
+    before = tmp_path / "before.xlsx"
+    shutil.copy(grafted, before)
+    code, out, err = run_cli(grafted)
+    assert code == 1 and json.loads(out)["annotated"]["path"] == str(grafted), err
+    after = read_entries(grafted)
+    assert after["xl/drawings/drawing7.xml"] == drawing and b'r:id="rIdD"' in after[part]
+    assert check_patch(before, grafted, json.loads(out)["findings"]) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if "校验标注" in p.name) == []
