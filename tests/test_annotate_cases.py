@@ -354,3 +354,29 @@ def test_ledger_with_an_empty_drawing_as_libreoffice_writes_it_is_annotated_in_p
     assert after["xl/drawings/drawing7.xml"] == drawing and b'r:id="rIdD"' in after[part]
     assert check_patch(before, grafted, json.loads(out)["findings"]) == []
     assert sorted(p.name for p in tmp_path.iterdir() if "校验标注" in p.name) == []
+
+
+def test_shared_formula_in_a_program_column_keeps_the_rest_of_its_group(tmp_path):
+    """A clerk's filled-down formula in 时限状态 reaching below the ledger: Excel stores it as one shared
+    formula; overwriting its first cell must leave the other cells their own formula."""
+    cells = ledger_cells()
+    status = next(c for (r, c), v in cells.items() if v == "时限状态")
+    grafted = graft(openpyxl_host(tmp_path), tmp_path / "台账.xlsx", cells)
+    part = part_of(grafted, LEDGER)
+    col = openpyxl.utils.get_column_letter(status)
+    def edit(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        rows = {r.get("r"): r for r in root.iter(M + "row")}
+        for n in range(4, 13):
+            row = rows.get(str(n)) or etree.SubElement(root.find(M + "sheetData"), M + "row", r=str(n))
+            f = '<f t="shared" ref="{0}4:{0}12" si="0">IF(A4="","",A4)</f>'.format(col) if n == 4 else \
+                '<f t="shared" si="0"/>'
+            row.append(etree.fromstring(f'<c xmlns="{MAIN_NS}" r="{col}{n}">{f}<v>0</v></c>'))
+        return etree.tostring(root)
+    grafted = rewrite(grafted, tmp_path / "shared.xlsx", {part: edit})
+    code, out, err = run_cli(grafted)
+    assert code == 1, err
+    ws = openpyxl.load_workbook(grafted)[LEDGER]
+    assert ws[f"{col}12"].value == '=IF(A12="","",A12)' and ws[f"{col}11"].value == '=IF(A11="","",A11)'
+    assert not str(ws[f"{col}4"].value).startswith("=")      # a ledger row: the program's value now
+    assert b't="shared"' not in read_entries(grafted)[part]

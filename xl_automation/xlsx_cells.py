@@ -212,6 +212,9 @@ class Sheet:
         if value is None and self.cell(row, col) is None:
             return
         c = self.make_cell(row, col)
+        f = c.find(q("f"))
+        if f is not None and f.get("t") == "shared" and (f.text or "").strip():
+            self._unshare(f.get("si"))     # the group's other cells must not lose the formula they share
         for child in list(c):
             if local(child.tag) in ("f", "v", "is"):
                 c.remove(child)
@@ -228,6 +231,20 @@ class Sheet:
             if t.text != t.text.strip() or "\n" in t.text:
                 t.set(XML_SPACE, "preserve")
         self.changed = True
+
+    def _unshare(self, index: str | None) -> None:
+        """Write each cell of a shared-formula group with its own formula (Excel's meaning of the group)."""
+        from openpyxl.formula.translate import Translator
+        group = [(ref, f) for (r, c_), cell in self._cells.items() if (f := cell.find(q("f"))) is not None
+                 and f.get("t") == "shared" and f.get("si") == index for ref in [ref_of(r, c_)]]
+        master = next(((ref, f.text.strip()) for ref, f in group if (f.text or "").strip()), None)
+        if master is None:
+            return
+        for ref, f in group:
+            if not (f.text or "").strip():
+                f.text = Translator("=" + master[1], origin=master[0]).translate_formula(ref)[1:]
+            for attr in ("t", "si", "ref"):
+                f.attrib.pop(attr, None)
 
     def drop_if_bare(self, row: int, col: int) -> None:
         """Remove a cell that holds nothing and looks like its row or column (one the program created)."""

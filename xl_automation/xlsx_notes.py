@@ -157,8 +157,9 @@ class SheetNotes:
     def _comment_list(self) -> etree._Element:
         if self.root is None:
             self.root = etree.fromstring(f'<comments xmlns="{MAIN_NS}"><authors/><commentList/></comments>')
-            self.comments_part = self.pkg.new_name("xl/comments%d.xml")
-            self.pkg.add_rel(self.sheet.part, "comments", self.comments_part)
+            if self.comments_part is None:
+                self.comments_part = self.pkg.new_name("xl/comments%d.xml")
+                self.pkg.add_rel(self.sheet.part, "comments", self.comments_part)
             self.pkg.set_override(self.comments_part, CT_COMMENTS)
         holder = self.root.find(q("commentList"))
         if holder is None:
@@ -179,10 +180,11 @@ class SheetNotes:
     # -- the drawing ------------------------------------------------------------------------
     def _vml(self) -> etree._Element:
         if self.vml_part is None or not self.pkg.has(self.vml_part):
+            related = self.vml_part is not None     # named by the sheet but missing: make it under that name
             self.vml_part = self.vml_part or self.pkg.new_name("xl/drawings/vmlDrawing%d.vml")
             self.pkg.put(self.vml_part, NEW_VML.replace("{block}", str(self.block)).encode())
-            rid = self.pkg.add_rel(self.sheet.part, "vmlDrawing", self.vml_part)
-            self.sheet.add_legacy_drawing(rid)
+            if not related:
+                self.sheet.add_legacy_drawing(self.pkg.add_rel(self.sheet.part, "vmlDrawing", self.vml_part))
             self.pkg.set_default("vml", CT_VML)
         try:
             return self.pkg.xml(self.vml_part)
