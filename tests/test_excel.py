@@ -453,6 +453,8 @@ def test_consolidate_button_writes_the_report_beside_the_group_workbook(tmp_path
     report = tmp_path / "综合受理月报-2026-11.xlsx"
     collected, cons = run_consolidation(inbox, Period.parse("2026-11"), conf, NOW)
     assert report.exists() and title == "集团汇总"
+    bulletin = tmp_path / "综合受理月报-2026-11.通报.docx"          # the same path as `consolidate`
+    assert bulletin.exists() and f"通报：{bulletin}" in text
     assert f"读入 {cons.rows_in} = 明细 {len(cons.details)}" in text and "已报 2" in text
     sheet = openpyxl.load_workbook(group)[GROUP_SHEET]
     top = int(RESULT_TOP_LEFT[1:])

@@ -221,8 +221,7 @@ def _setting_period(value: Any, now: datetime, config: Config) -> Period:
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
-    from .month_end import run_consolidation, summary_json
-    from .report import write_report
+    from .month_end import run_consolidation, write_outputs
     title = TITLES["consolidate"]
     port.status(f"{title}：正在读取设置……")
     try:
@@ -245,16 +244,8 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
     collected, cons = run_consolidation(folder, period, config, now)
     port.status(f"{title}：正在生成报表……")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = write_report(out, consolidation=cons, collected=collected, config=config, now=now, show_personal_info=show)
-    data = summary_json(collected, cons, info, out, config)
-    if G.is_yes(settings.get(G.EXPORT_PDF)):
-        from .pdf import PdfUnavailable, export_pdf
-        port.status(f"{title}：正在导出 PDF……")
-        try:
-            data["pdf"] = str(export_pdf(out))
-        except PdfUnavailable as e:
-            data["pdf_error"] = str(e)
+    data = write_outputs(out, collected, cons, config, now, show_personal_info=show,
+                         pdf=G.is_yes(settings.get(G.EXPORT_PDF)), status=lambda text: port.status(f"{title}：{text}"))
     lines = G.summary_lines(data, period, now)
     port.write_values(G.SHEET, G.RESULT_TOP_LEFT, G.result_rows(lines))
     port.report(title, "\n".join(lines), WARN if data["windows_missing"] or data["files_rejected"] else INFO)

@@ -195,7 +195,8 @@ def run_demo(out: Path, config: Config) -> int:
     print("联络群提醒：")
     print("  " + notice.strip().replace("\n", "\n  "))
     print(f"报表：{report.resolve()}")
+    print(f"通报：{Path(summary['bulletin']).resolve()}")
     if summary.get("pdf"):
-        print(f"PDF：{Path(summary['pdf']).resolve()}")
+        print(f"通报 PDF：{Path(summary['pdf']).resolve()}")
     print(f"每一步的完整输出：{log.path.resolve()}")
     return 0

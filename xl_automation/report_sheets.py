@@ -203,11 +203,14 @@ class Lists:
         self.table(ws, r + 2, ["行数", "原因"], ([n, k] for k, n in excluded.most_common()), 1)
 
     # --- 考核 -------------------------------------------------------------------
-    def assessment(self, statuses: list["WindowStatus"], scores: dict[str, Score], figs: dict[str, dict]) -> None:
+    def assessment(self, statuses: list["WindowStatus"], scores: dict[str, Score], figs: dict[str, dict],
+                   sheet: str = ASSESSMENT_SHEET, title: str = "月度考核（及时性与办理情况）") -> None:
+        """The group's table, or (sheet, title given) one supervising unit's windows only (三.3)."""
         a = self.config.data["assessment"]
         weights = a["weights"]
-        ws = self.book.sheet(ASSESSMENT_SHEET, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8])
-        ws.write_string(0, 0, "月度考核（及时性与办理情况）", self.book.title)
+        ws = self.book.sheet(sheet, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8],
+                             repeat_columns=2)
+        ws.write_string(0, 0, title, self.book.title)
         shown = "，".join(f"{WEIGHT_LABELS.get(k, k)} {v:g} 分" for k, v in weights.items())
         ws.write_string(1, 0, f"权重：{shown}（合计折算为百分制）；逾期报送的报送分按 "
                               f"{a.get('late_submission_share', 0.5):.0%} 计；未报送记 0 分。及时性只看本期受理的需求"
