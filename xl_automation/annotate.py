@@ -31,7 +31,7 @@ SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
 class AnnotateResult:
     path: Path                      # the workbook written
     is_copy: bool                   # always False now: the file itself is patched (kept for the JSON output)
-    reasons: list[str]
+    reasons: list[str]              # empty: kept for the JSON output's shape
     cells_marked: int = 0           # cells given a fill and a note for findings
     error_cells: int = 0
     warning_cells: int = 0
@@ -41,12 +41,16 @@ class AnnotateResult:
 
 
 def copy_path(path: Path) -> Path:
+    """Where versions before the package patch wrote an annotated copy (tests check none is made now)."""
     return path.with_name(f"{path.stem}.{COPY_TAG}{path.suffix}")
 
 
 def annotate(ledger: Ledger, findings: Iterable[Finding], clocks: dict[int, sla.RowClock], *,
              now: datetime | None = None) -> AnnotateResult:
-    """Mark findings and write the program columns into the workbook itself (no clock value is written)."""
+    """Mark findings and write the program columns into the workbook itself.
+
+    `now` is accepted for the callers' symmetry; nothing of the clock is written (document properties and
+    zip entry dates stay the file's own)."""
     path = Path(ledger.path)
     suffix = path.suffix.lower()
     if getattr(ledger, "format", None) == "xls" or suffix == ".xls":
