@@ -218,6 +218,20 @@ def _setting_period(value: Any, now: datetime, config: Config) -> Period:
     return Period.parse(text, start_day) if text else default_period(now, config)
 
 
+class StatusProgress:
+    """The CLI's progress steps in Excel's status bar: one call per file read and per step, never per row."""
+
+    def __init__(self, port: SheetPort, title: str):
+        self.port, self.title = port, title
+
+    def step(self, text: str) -> None:
+        self.port.status(f"{self.title}：{text}")
+
+    def on_file(self, n: int, total: int, name: str) -> None:
+        from .progress import file_step
+        self.step(file_step(n, total, name))
+
+
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
@@ -242,8 +256,8 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
         return
     show = G.is_yes(settings.get(G.SHOW_PERSONAL)) or not config.policy["mask_personal_info"]
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
-    collected, cons = run_consolidation(folder, period, config, now)
-    port.status(f"{title}：正在生成报表……")
+    collected, cons = run_consolidation(folder, period, config, now, StatusProgress(port, title))
+    port.status(f"{title}：正在生成报表（{len(cons.details)} 行明细）……")
     data = write_outputs(out, collected, cons, config, now, show_personal_info=show,
                          pdf=G.is_yes(settings.get(G.EXPORT_PDF)), status=lambda text: port.status(f"{title}：{text}"))
     lines = G.summary_lines(data, period, now)
