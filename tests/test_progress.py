@@ -113,7 +113,7 @@ def test_quiet_and_pipes_show_no_progress(box, tmp_path):
 def test_pdf_export_is_a_step_too(box, tmp_path):
     code, out, err = run_with_tty_stderr("consolidate", str(box), "--period", "2026-11", "--out",
                                          str(tmp_path / "月报.xlsx"), "--pdf", "--now", "2026-11-25 10:00")
-    assert code == 0 and "正在用 LibreOffice 导出 PDF" in err and "PDF：" in out
+    assert code == 0 and "正在把通报导出为 PDF" in err and "PDF：" in out
 
 
 def button_statuses(tmp_path: Path, rows: int) -> list:
