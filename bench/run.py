@@ -67,15 +67,20 @@ def record(name: str, ok: bool, text: str) -> None:
     print(f"{'PASS' if ok else 'FAIL'}  {name}: {text}", flush=True)
 
 
+def one_ledger(tmp: Path, rows: int, seed: int) -> Path:
+    """A values ledger of the first window with `rows` sample rows."""
+    conf = cfg.load()
+    w = conf.windows[0]
+    path = tmp / f"ledger{rows}-{seed}.xlsx"
+    write_values_ledger(path, sample_rows(w, PERIOD, conf, n=rows, seed=seed, now=NOW), {"窗口编码": w.code})
+    return path
+
+
 def ledger_checks(tmp: Path) -> None:
     from xl_automation.reader import read_ledger
     from xl_automation.validate import check_ledger
     conf = cfg.load()
-    w = conf.windows[0]
-    path = tmp / "ledger5000.xlsx"
-    write_values_ledger(path, sample_rows(w, PERIOD, conf, n=5000, seed=2, now=NOW), {"窗口编码": w.code})
-    big = tmp / "ledger20000.xlsx"
-    write_values_ledger(big, sample_rows(w, PERIOD, conf, n=20000, seed=3, now=NOW), {"窗口编码": w.code})
+    path, big = one_ledger(tmp, 5000, 2), one_ledger(tmp, 20000, 3)
     t_read = best_of(lambda: read_ledger(big, config=conf), 3)
     rate = 20000 / t_read
     record("读取速度（20,000 行台账）", rate >= 40000, f"{rate:,.0f} 行/秒（目标 ≥ 40,000），{t_read:.3f} s")
@@ -93,9 +98,7 @@ def annotation(tmp: Path) -> None:
     from xl_automation.reader import read_ledger
     from xl_automation.validate import check_ledger
     conf = cfg.load()
-    w = conf.windows[0]
-    plain = tmp / "annotate2000.xlsx"
-    write_values_ledger(plain, sample_rows(w, PERIOD, conf, n=2000, seed=4, now=NOW), {"窗口编码": w.code})
+    plain = one_ledger(tmp, 2000, 4)
     drawn = tmp / "annotate2000-drawing.xlsx"
     shutil.copy(plain, drawn)
     anchor = b"<xdr:twoCellAnchor><xdr:from><xdr:col>1</xdr:col></xdr:from></xdr:twoCellAnchor>"
