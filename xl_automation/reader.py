@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import repeat
@@ -99,6 +99,29 @@ def _gc_paused():
             gc.enable()
 
 
+def _in_background(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """Start func(*args) in a thread; the returned callable waits for its result or raises its error
+    (a plain thread: concurrent.futures costs a button click 7 ms to import)."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, func(*args)))
+        except BaseException as e:  # handed to the caller, who decides
+            outcome.append((False, e))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def result() -> Any:
+        thread.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+    return result
+
+
 def _detail(error: BaseException) -> str:
     """A short Chinese cause, with calamine's own words in brackets for whoever supports the user."""
     what = {calamine.ZipError: "压缩数据损坏", calamine.XmlError: "工作表内容损坏"}.get(type(error), "读取出错")
@@ -118,11 +141,10 @@ class _Reader:
         names = self.wb.sheet_names
         if labels.LEDGER_SHEET in names:
             sheet = labels.LEDGER_SHEET
-            with ThreadPoolExecutor(1) as pool:
-                # calamine parses without the GIL, so the <row hidden> scan costs no wall time
-                hidden_job = pool.submit(self.facts.hidden_rows, sheet)
-                grid, merged = self._load(sheet)
-                hidden = hidden_job.result()
+            # calamine parses without the GIL, so the <row hidden> scan costs no wall time
+            hidden_rows = _in_background(self.facts.hidden_rows, sheet)
+            grid, merged = self._load(sheet)
+            hidden = hidden_rows()
             header = _find_header(grid)
             if header is None:
                 raise LedgerError("header-missing", self.path, sheet=sheet, rows=HEADER_SCAN_ROWS,
