@@ -15,7 +15,7 @@ from xl_automation.reader import read_ledger
 from xl_automation.sample import sample_rows
 from xl_automation.schema import COLUMNS
 from xl_automation.values_ledger import HEADER_ROW, write_values_ledger
-from xl_automation.xlsx_safe import DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
+from xl_automation.xlsx_safe import DATE_FORMAT, DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
 
 from rows import good_row
 
@@ -27,6 +27,7 @@ def write_cell_by_cell(path: Path, rows, info, program_values=None) -> None:
     wb = new_workbook(path, constant_memory=True)
     bold = wb.add_format({"bold": True, "font_name": FONT, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     when = wb.add_format({"num_format": DATETIME_FORMAT, "font_name": FONT})
+    day = wb.add_format({"num_format": DATE_FORMAT, "font_name": FONT})
     ws = wb.add_worksheet(LEDGER_SHEET)
     ws.write_string(0, 0, LEDGER_TITLE, wb.add_format({"bold": True, "font_size": 14, "font_name": FONT}))
     ws.write_string(1, 0, "  ".join(f"{k}：{v}" for k, v in info.items() if v))
@@ -42,7 +43,11 @@ def write_cell_by_cell(path: Path, rows, info, program_values=None) -> None:
                 i = c - (len(COLUMNS) - len(extra))
                 value = extra[i] if 0 <= i < len(extra) else None
             else:
-                value = cell_value(values.get(col.key))
+                raw = values.get(col.key)
+                if isinstance(raw, DateOnly):
+                    ws.write_datetime(r, c, raw.value, day)
+                    continue
+                value = cell_value(raw)
             if value is None or value == "" or value is False:
                 continue
             if value is True:

@@ -100,11 +100,12 @@ class Consolidation:
 
     @property
     def overdue(self) -> int:
-        return sum(1 for d in self.details if d.clock.overdue)
+        """Overdue among this period's receipts (a carried-over request was counted in its own period)."""
+        return sum(1 for d in self.details if d.clock.overdue and not d.carried)
 
     @property
     def on_time_rate(self) -> float | None:
-        return on_time_rate(d.clock for d in self.details)
+        return on_time_rate(d.clock for d in self.details if not d.carried)
 
 
 def on_time_rate(clocks) -> float | None:
@@ -145,11 +146,6 @@ def period_verdict(row: LedgerRow, period: Period) -> str | None:
     if still_open or (closed is not None and closed >= period.start):
         return "carried"
     return EXCLUDED_EARLIER
-
-
-def belongs_to_submission(row: LedgerRow, period: Period) -> bool:
-    """Rows a submission copy keeps: the period's own, and earlier ones still open at its start."""
-    return period_verdict(row, period) in (None, "carried")
 
 
 def consolidate(sources: list[Source], period: Period, config: Config, now: datetime) -> Consolidation:

@@ -11,7 +11,8 @@ from typing import Any, Iterable
 
 from .labels import INFO_SHEET, LEDGER_SHEET, LEDGER_TITLE, TICK
 from .schema import COLUMNS
-from .xlsx_safe import DATETIME_FORMAT, FONT, cell_value, new_workbook
+from .normalize import DateOnly
+from .xlsx_safe import DATE_FORMAT, DATETIME_FORMAT, FONT, cell_value, new_workbook
 from .xlsx_spool import SpoolSheet, splice
 
 HEADER_ROW = 3  # 1-based, as in the template
@@ -24,6 +25,7 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
     wb = new_workbook(path, constant_memory=constant_memory)
     bold = wb.add_format({"bold": True, "font_name": FONT, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     when = wb.add_format({"num_format": DATETIME_FORMAT, "font_name": FONT})
+    day = wb.add_format({"num_format": DATE_FORMAT, "font_name": FONT})
     ws = wb.add_worksheet(LEDGER_SHEET)
     ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14, "font_name": FONT}))
     meta = "  ".join(f"{k}：{v}" for k, v in info.items() if v)
@@ -34,7 +36,7 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
     ws.freeze_panes(HEADER_ROW, 0)
     spool = SpoolSheet(ws, HEADER_ROW)
     try:
-        n = _write_rows(spool, rows, program_values or {}, when)
+        n = _write_rows(spool, rows, program_values or {}, when, day)
         info_ws = wb.add_worksheet(INFO_SHEET)
         for r, (k, v) in enumerate(info.items()):
             info_ws.write_string(r, 0, k)
@@ -49,7 +51,8 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
     return n
 
 
-def _write_rows(spool: SpoolSheet, rows: Iterable[dict[str, Any]], program_values: dict[int, tuple], when) -> int:
+def _write_rows(spool: SpoolSheet, rows: Iterable[dict[str, Any]], program_values: dict[int, tuple],
+                when, day) -> int:
     keys = [None if col.program_written else col.key for col in COLUMNS]
     program = [c for c, col in enumerate(COLUMNS) if col.program_written]
     n = 0
@@ -60,13 +63,13 @@ def _write_rows(spool: SpoolSheet, rows: Iterable[dict[str, Any]], program_value
             i = c - (len(COLUMNS) - len(extra))
             if 0 <= i < len(extra):
                 line[c] = _cell(extra[i])
-        spool.write_row(HEADER_ROW - 1 + n, line, when)
+        spool.write_row(HEADER_ROW - 1 + n, line, when, day)
     return n
 
 
 def _cell(value: Any) -> Any:
     """A ledger value as write_row takes it: ticked as √, unticked and blank as None, a date without
-    time and a value that could not be read as cell_value gives them."""
+    time as a date, a value that could not be read as cell_value gives it."""
     kind = type(value)
     if kind is str:
         return value or None
@@ -76,6 +79,8 @@ def _cell(value: Any) -> Any:
         return TICK if value else None
     if value is None:
         return None
+    if isinstance(value, DateOnly):       # a date without a time stays one: a date-only cell
+        return value.value.date()
     value = cell_value(value)
     if value is None or value is False or value == "":
         return None

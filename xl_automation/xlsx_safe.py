@@ -11,6 +11,7 @@ from .normalize import DateOnly, Invalid
 
 FONT = "等线"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
 FIXED_CREATED = datetime(2026, 1, 1)
 
 

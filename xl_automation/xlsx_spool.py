@@ -11,12 +11,13 @@ import re
 import shutil
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .ledger import column_letter
 
 _EPOCH = datetime(1899, 12, 30)
+_EPOCH_DAY = _EPOCH.date()
 # control characters are not allowed in XML (and a carriage return would be read as a line feed):
 # written as _xHHHH_, and a literal "_x0041_" as _x005F_x0041_ so that it is not read as "A", the
 # escapes Excel and XlsxWriter use
@@ -75,9 +76,10 @@ class SpoolSheet:
             style = self._xf[id(fmt)] = f' s="{fmt._get_xf_index()}"'
         return style
 
-    def write_row(self, row: int, values, datetime_fmt=None) -> None:
+    def write_row(self, row: int, values, datetime_fmt=None, date_fmt=None) -> None:
         """A whole new row from column A in one call, for wide sheets of plain values: str as text,
-        int and float as numbers, datetime with datetime_fmt; None and "" leave the cell empty."""
+        int and float as numbers, datetime with datetime_fmt, date with date_fmt; None and "" leave
+        the cell empty."""
         if row <= self.last_row or row < self.first_row:
             raise ValueError("spooled rows must be written in order below the header")
         if self.row_open >= 0:
@@ -101,6 +103,8 @@ class SpoolSheet:
                 parts.append(f'<c r="{_LETTERS[col]}{r}"{when}><v>{(value - _EPOCH).total_seconds() / 86400!r}</v></c>')
             elif value is None:
                 continue
+            elif kind is date:
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{self._style(date_fmt)}><v>{(value - _EPOCH_DAY).days}</v></c>')
             elif kind is float:
                 parts.append(f'<c r="{_LETTERS[col]}{r}"><v>{value!r}</v></c>')
             elif kind is int:
