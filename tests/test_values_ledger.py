@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from xl_automation import config as cfg
-from xl_automation.labels import INFO_SHEET, LEDGER_SHEET, LEDGER_TITLE, TICK
+from xl_automation.labels import LEDGER_SHEET, TICK
 from xl_automation.normalize import DateOnly, Invalid
 from xl_automation.periods import Period
 from xl_automation.reader import read_ledger
 from xl_automation.sample import sample_rows
 from xl_automation.schema import COLUMNS
-from xl_automation.values_ledger import HEADER_ROW, write_values_ledger
-from xl_automation.xlsx_safe import DATE_FORMAT, DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
+from xl_automation.values_ledger import HEADER_ROW, finish_ledger, start_ledger, write_values_ledger
+from xl_automation.xlsx_safe import cell_value, write_text
 
 from rows import good_row
 
@@ -23,17 +23,8 @@ INFO = {"窗口编码": "ZLS02", "统计周期": "2026-11"}
 
 
 def write_cell_by_cell(path: Path, rows, info, program_values=None) -> None:
-    """The writer as it was before the spool: every cell through XlsxWriter (the reference)."""
-    wb = new_workbook(path, constant_memory=True)
-    bold = wb.add_format({"bold": True, "font_name": FONT, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    when = wb.add_format({"num_format": DATETIME_FORMAT, "font_name": FONT})
-    day = wb.add_format({"num_format": DATE_FORMAT, "font_name": FONT})
-    ws = wb.add_worksheet(LEDGER_SHEET)
-    ws.write_string(0, 0, LEDGER_TITLE, wb.add_format({"bold": True, "font_size": 14, "font_name": FONT}))
-    ws.write_string(1, 0, "  ".join(f"{k}：{v}" for k, v in info.items() if v))
-    for c, col in enumerate(COLUMNS):
-        ws.write_string(HEADER_ROW - 1, c, col.header, bold)
-        ws.set_column(c, c, col.width)
+    """The rows as they were written before the spool: every cell through XlsxWriter (the reference)."""
+    wb, ws, when, day = start_ledger(path, info)
     program_values = program_values or {}
     for n, values in enumerate(rows, start=1):
         r = HEADER_ROW - 1 + n
@@ -58,13 +49,7 @@ def write_cell_by_cell(path: Path, rows, info, program_values=None) -> None:
                 ws.write_number(r, c, value)
             else:
                 write_text(ws, r, c, str(value))
-    ws.freeze_panes(HEADER_ROW, 0)
-    info_ws = wb.add_worksheet(INFO_SHEET)
-    for r, (k, v) in enumerate(info.items()):
-        info_ws.write_string(r, 0, k)
-        info_ws.write_string(r, 1, str(v or ""))
-    info_ws.set_column(0, 1, 24)
-    wb.close()
+    finish_ledger(wb, info)
 
 
 def values(path: Path) -> dict[str, list[list]]:

@@ -31,18 +31,23 @@ class PhoneCheck:
 @lru_cache(maxsize=65536)
 def check_phone(value: str) -> PhoneCheck:
     """Mobiles, landlines with area code, bare 7/8-digit Zibo numbers, extensions written 转/分机."""
-    text = clean_text(value)
-    ext = ""
-    m = _EXTENSION.search(text)
-    if m:
-        ext, text = m.group(1), text[:m.start()]
-    bare = _SEPARATORS.sub("", text)
+    bare, ext = split_extension(value)
     if not bare:
         return PhoneCheck(INVALID)
     fast = _fast_valid(bare)
     if fast:
         return PhoneCheck(VALID, fast, ext)
-    return _check_with_phonenumbers(bare, ext)
+    return check_with_phonenumbers(bare, ext)
+
+
+def split_extension(value: str) -> tuple[str, str]:
+    """(the number without separators, its extension) as typed: 0533-2123456 转 801 -> 05332123456, 801."""
+    text = clean_text(value)
+    ext = ""
+    m = _EXTENSION.search(text)
+    if m:
+        ext, text = m.group(1), text[:m.start()]
+    return _SEPARATORS.sub("", text), ext
 
 
 def _fast_valid(bare: str) -> str:
@@ -56,7 +61,8 @@ def _fast_valid(bare: str) -> str:
     return ""
 
 
-def _check_with_phonenumbers(bare: str, ext: str) -> PhoneCheck:
+def check_with_phonenumbers(bare: str, ext: str) -> PhoneCheck:
+    """phonenumbers' verdict on a number split by split_extension."""
     import phonenumbers   # 10 ms to import: only for a number the fast path does not know
     from phonenumbers import NumberParseException
     if re.fullmatch(r"\d{7,8}", bare) and not bare.startswith(("0", "1")):

@@ -22,33 +22,44 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
                         program_values: dict[int, tuple] | None = None, title: str = LEDGER_TITLE,
                         constant_memory: bool = True) -> int:
     """Rows keyed by schema key, written under the standard header; returns the number of rows."""
-    wb = new_workbook(path, constant_memory=constant_memory)
-    bold = wb.add_format({"bold": True, "font_name": FONT, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    when = wb.add_format({"num_format": DATETIME_FORMAT, "font_name": FONT})
-    day = wb.add_format({"num_format": DATE_FORMAT, "font_name": FONT})
-    ws = wb.add_worksheet(LEDGER_SHEET)
-    ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14, "font_name": FONT}))
-    meta = "  ".join(f"{k}：{v}" for k, v in info.items() if v)
-    ws.write_string(1, 0, meta)
-    for c, col in enumerate(COLUMNS):
-        ws.write_string(HEADER_ROW - 1, c, col.header, bold)
-        ws.set_column(c, c, col.width)
-    ws.freeze_panes(HEADER_ROW, 0)
+    wb, ws, when, day = start_ledger(path, info, title=title, constant_memory=constant_memory)
     spool = SpoolSheet(ws, HEADER_ROW)
     try:
         n = _write_rows(spool, rows, program_values or {}, when, day)
-        info_ws = wb.add_worksheet(INFO_SHEET)
-        for r, (k, v) in enumerate(info.items()):
-            info_ws.write_string(r, 0, k)
-            info_ws.write_string(r, 1, str(v or ""))
-        info_ws.set_column(0, 1, 24)
-        wb.close()
+        finish_ledger(wb, info)
         splice(path, [spool])
     finally:
         if not spool.file.closed:   # a failure before the splice: leave no temporary file behind
             spool.file.close()
             spool.path.unlink(missing_ok=True)
     return n
+
+
+def start_ledger(path: Path, info: dict[str, str], *, title: str = LEDGER_TITLE, constant_memory: bool = True):
+    """The workbook with the ledger sheet's title, header and frozen panes; (workbook, sheet, the
+    datetime format, the date format)."""
+    wb = new_workbook(path, constant_memory=constant_memory)
+    bold = wb.add_format({"bold": True, "font_name": FONT, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    when = wb.add_format({"num_format": DATETIME_FORMAT, "font_name": FONT})
+    day = wb.add_format({"num_format": DATE_FORMAT, "font_name": FONT})
+    ws = wb.add_worksheet(LEDGER_SHEET)
+    ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14, "font_name": FONT}))
+    ws.write_string(1, 0, "  ".join(f"{k}：{v}" for k, v in info.items() if v))
+    for c, col in enumerate(COLUMNS):
+        ws.write_string(HEADER_ROW - 1, c, col.header, bold)
+        ws.set_column(c, c, col.width)
+    ws.freeze_panes(HEADER_ROW, 0)
+    return wb, ws, when, day
+
+
+def finish_ledger(wb, info: dict[str, str]) -> None:
+    """The info sheet, then the workbook closed."""
+    info_ws = wb.add_worksheet(INFO_SHEET)
+    for r, (k, v) in enumerate(info.items()):
+        info_ws.write_string(r, 0, k)
+        info_ws.write_string(r, 1, str(v or ""))
+    info_ws.set_column(0, 1, 24)
+    wb.close()
 
 
 def _write_rows(spool: SpoolSheet, rows: Iterable[dict[str, Any]], program_values: dict[int, tuple],
