@@ -336,17 +336,18 @@ def _convert_column(values: tuple[Any, ...], kind: str, date1904: bool) -> tuple
             table = {v: _EMPTY[kind] if v == "" else convert(v) for v in others}
             return (list(map(table.get, values, values)) if table else values), others
         return [v if type(v) is datetime and not v.microsecond else convert(v) for v in values], others
-    distinct = set(values)
-    if kind == "text" and _all_clean_strings(values):
-        if len(distinct) == len(values):
-            return values, distinct & {""}
-        # one object per distinct text (names of enterprises and clerks repeat): a month of a large city
-        # keeps a million rows in memory
-        seen: dict[str, str] = {}
-        return list(map(seen.setdefault, values, values)), distinct & {""}
+    # one pass hashes each cell once and keeps one object per distinct value (names, enterprises and
+    # choices repeat, and a month of a large city keeps a million rows in memory); what follows touches
+    # only the distinct values, which are few and already in the processor's cache
+    seen: dict[Any, Any] = {}
+    column = list(map(seen.setdefault, values, values))
+    if kind == "text" and _all_clean_strings(seen):
+        return column, seen.keys() & {""}
     convert = _converter(kind, date1904)
-    table = {v: _EMPTY[kind] if v == "" else convert(v) for v in distinct}
-    return list(map(table.__getitem__, values)), distinct
+    table = {v: _EMPTY[kind] if v == "" else convert(v) for v in seen}
+    if all(map(is_, table, table.values())):    # every value already normalised (choices from a list)
+        return column, seen.keys()
+    return list(map(table.__getitem__, column)), seen.keys()
 
 
 def _range_ref(merged) -> str:
@@ -354,7 +355,7 @@ def _range_ref(merged) -> str:
     return f"{column_letter(c1 + 1)}{r1 + 1}:{column_letter(c2 + 1)}{r2 + 1}"
 
 
-def _all_clean_strings(values: tuple[Any, ...]) -> bool:
+def _all_clean_strings(values: Iterable[Any]) -> bool:
     """True when every value is a str clean_text would leave as it is, checked in a few C-level
     scans over the joined column instead of once per cell (names, phones, ids are mostly unique)."""
     if set(map(type, values)) != {str}:
