@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "xl_automation"
 # import name -> distribution name, where they differ
 DISTRIBUTION = {"python_calamine": "python-calamine", "xlsxwriter": "XlsxWriter", "chinese_calendar": "chinesecalendar",
-                "pyopenvba": "pyOpenVBA", "docx": "python-docx", "yaml": "PyYAML"}
+                "pyopenvba": "pyOpenVBA", "docx": "python-docx", "yaml": "PyYAML",
+                "PIL": "pillow"}
 
 
 def _declared() -> tuple[set[str], dict[str, set[str]]]:

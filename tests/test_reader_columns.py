@@ -21,13 +21,21 @@ CELLS = st.sampled_from([
 
 
 def cell_by_cell(grid: list[list], header_row: int) -> list[tuple[int, dict]]:
-    """The reference: each cell converted on its own, a row kept when any input cell is not blank."""
+    """The reference: each cell converted on its own, a row kept when any input cell is not blank; a
+    date in a date-time column where any other cell reads as a time of day is that midnight (a grid
+    carries no number formats: the reader decides by the column)."""
+    body = grid[header_row + 1:]
+    converted = [{col.key: _EMPTY[col.kind] if line[c] == "" else _converter(col.kind, False)(line[c])
+                  for c, col in enumerate(COLUMNS)} for line in body]
+    timed = {col.key for col in COLUMNS if col.kind == "datetime"
+             and any(type(v[col.key]) is datetime and v[col.key].time() != time() for v in converted)}
     out = []
-    for r, line in enumerate(grid[header_row + 1:], start=header_row + 2):
+    for r, (line, values) in enumerate(zip(body, converted), start=header_row + 2):
         if all(_is_blank(line[c]) for c, col in enumerate(COLUMNS) if col in INPUT_COLUMNS):
             continue
-        values = {col.key: _EMPTY[col.kind] if line[c] == "" else _converter(col.kind, False)(line[c])
-                  for c, col in enumerate(COLUMNS)}
+        for c, col in enumerate(COLUMNS):
+            if col.key in timed and type(line[c]) is date:
+                values[col.key] = datetime.combine(line[c], time())
         out.append((r, values))
     return out
 

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="以 JSON 输出汇总结果")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     sp.add_argument("--show-personal-info", action="store_true", help="报表中显示完整姓名和电话（默认脱敏）")
-    sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 导出 PDF")
+    sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 把通报导出为 PDF（工作簿本身不转 PDF）")
     sp = command("notice", m.notice, "生成可直接粘贴到联络群的提醒文字",
                  "xl-automation notice 报送/2026-11 --period 2026-11")
     sp.add_argument("dir", help="报送目录")
