@@ -28,11 +28,10 @@ def _more(total: int, shown: int, where: str) -> list[str]:
 
 
 def _marked(annotation) -> list[str]:
-    if annotation.is_copy:
-        return [f"原文件含有写回时会丢失的内容（{'；'.join(annotation.reasons)}），标注已写入副本：{annotation.path}"]
+    notices = [f"{f.message}。{f.hint}" for f in annotation.notices]
     if not annotation.cells_marked:
-        return []
-    return [f"已标出 {annotation.cells_marked} 个单元格（红色：错误，黄色：提醒），鼠标移到单元格上可看批注和处理办法。"]
+        return notices
+    return notices + [f"已标出 {annotation.cells_marked} 个单元格（红色：错误，黄色：提醒），鼠标移到单元格上可看批注和处理办法。"]
 
 
 def _check(port: SheetPort, config: Config, now: datetime, title: str):
@@ -219,6 +218,20 @@ def _setting_period(value: Any, now: datetime, config: Config) -> Period:
     return Period.parse(text, start_day) if text else default_period(now, config)
 
 
+class StatusProgress:
+    """The CLI's progress steps in Excel's status bar: one call per file read and per step, never per row."""
+
+    def __init__(self, port: SheetPort, title: str):
+        self.port, self.title = port, title
+
+    def step(self, text: str) -> None:
+        self.port.status(f"{self.title}：{text}")
+
+    def on_file(self, n: int, total: int, name: str) -> None:
+        from .progress import file_step
+        self.step(file_step(n, total, name))
+
+
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
@@ -243,8 +256,8 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
         return
     show = G.is_yes(settings.get(G.SHOW_PERSONAL)) or not config.policy["mask_personal_info"]
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
-    collected, cons = run_consolidation(folder, period, config, now)
-    port.status(f"{title}：正在生成报表……")
+    collected, cons = run_consolidation(folder, period, config, now, StatusProgress(port, title))
+    port.status(f"{title}：正在生成报表（{len(cons.details)} 行明细）……")
     data = write_outputs(out, collected, cons, config, now, show_personal_info=show,
                          pdf=G.is_yes(settings.get(G.EXPORT_PDF)), status=lambda text: port.status(f"{title}：{text}"))
     lines = G.summary_lines(data, period, now)

@@ -1,6 +1,7 @@
 """Reading a folder of submissions and plain ledgers for one period; bad files are listed, never fatal."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
@@ -61,13 +62,16 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
-def collect(folder: Path, period: Period, config: Config, now: datetime) -> Collected:
+def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None) -> Collected:
+    """on_file(n, total, name) is called before each workbook is read (progress)."""
     from .reader import read_ledger
     from .validate import check_ledger
     folder = Path(folder)
     if not folder.is_dir():
         raise LedgerError("file-not-found", folder)
     files = _files(folder)
+    if on_file is not None:
+        read_ledger = _counted(read_ledger, on_file, sum(p.suffix.lower() in LEDGER_SUFFIXES for p in files))
     result = Collected([])
     candidates: list[Source] = []
     claimed: set[Path] = set()
@@ -118,6 +122,16 @@ def collect(folder: Path, period: Period, config: Config, now: datetime) -> Coll
     order = [w.code for w in config.windows]
     result.sources = sorted(latest.values(), key=lambda s: order.index(s.window))
     return result
+
+
+def _counted(read, on_file, total: int):
+    """read_ledger that reports each workbook before reading it."""
+    count = itertools.count(1)
+
+    def reading(path, **kw):
+        on_file(min(next(count), total), total, Path(path).name)
+        return read(path, **kw)
+    return reading
 
 
 def _rel(path: Path, folder: Path) -> str:

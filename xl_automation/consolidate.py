@@ -236,7 +236,7 @@ def _sort_time(row: LedgerRow) -> datetime:
 
 def _plausible(origin, taker, names: dict[str, tuple[str, str]]) -> bool:
     """Whether a 联络群转入 row is the same applicant's request as an accepted one."""
-    (o_src, o_row, _), (t_src, t_row, _) = origin, taker
+    (_, o_row, _), (t_src, t_row, _) = origin, taker
     o, t = o_row.values, t_row.values
     o_phone, t_phone = _dial(o.get("phone")), _dial(t.get("phone"))
     if o_phone and o_phone == t_phone:

@@ -12,8 +12,14 @@ class PdfUnavailable(Exception):
     """LibreOffice is missing or failed; the report itself is still written."""
 
 
+# where the Windows installer puts it (it does not add itself to PATH)
+SOFFICE_WINDOWS = (r"C:\Program Files\LibreOffice\program\soffice.exe",
+                   r"C:\Program Files (x86)\LibreOffice\program\soffice.exe")
+
+
 def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    return (shutil.which("soffice") or shutil.which("libreoffice")
+            or next((p for p in SOFFICE_WINDOWS if Path(p).is_file()), None))
 
 
 def export_pdf(workbook: Path, timeout: int = 300) -> Path:
