@@ -12,7 +12,6 @@ from . import __version__
 from . import config as cfg
 from .ledger import LedgerError
 from .periods import PeriodError
-from .report_book import ReportError
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -116,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             print_json({"file": str(e.path), "error": e.finding.as_dict()})
         print(f"无法使用：{e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (cfg.ConfigError, UsageError, PeriodError, ReportError) as e:
+    except (cfg.ConfigError, UsageError, PeriodError) as e:
         print(str(e), file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
@@ -126,11 +125,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as e:  # the last line of defence: one line, never a traceback for a user
+        if _is_report_error(e):
+            print(str(e), file=sys.stderr)
+            return EXIT_UNUSABLE
         if os.environ.get("XL_AUTOMATION_DEBUG"):
             raise
         print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
               "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
         return EXIT_UNUSABLE
+
+
+def _is_report_error(e: Exception) -> bool:
+    """A ReportError, without importing the report writer (and XlsxWriter) into every command:
+    only a command that imported it can have raised one."""
+    book = sys.modules.get(f"{__package__}.report_book")
+    return book is not None and isinstance(e, book.ReportError)
 
 
 if __name__ == "__main__":
