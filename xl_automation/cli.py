@@ -12,8 +12,6 @@ from . import __version__
 from . import config as cfg
 from .ledger import LedgerError
 from .periods import PeriodError
-from .report_book import ReportError
-from .archive import ArchiveError
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -91,8 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     archive_options(sp)
-    from . import history as h
-    sp = command("history", h.history, "历史：归档中各窗口各期的数据（受理、按时率、办结率、考核），导出与重复来件",
+    sp = command("history", _history, "历史：归档中各窗口各期的数据（受理、按时率、办结率、考核），导出与重复来件",
                  "xl-automation history 报送 --export 历史.xlsx")
     sp.add_argument("place", nargs="?", help="存放各期报送目录的文件夹（其中有 综合受理归档.sqlite），或归档文件本身")
     sp.add_argument("--archive", help="归档数据库文件")
@@ -118,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _history(args) -> int:
+    from .history import history           # pandas and the archive: loaded only by this command
+    return history(args)
+
+
 def archive_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--archive", help="归档数据库文件，默认为报送目录上一级的 综合受理归档.sqlite（或配置 archive.path）")
     sp.add_argument("--no-archive", action="store_true", help="不使用归档：只按本期报送数据汇总，不做跨月核对")
@@ -137,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             print_json({"file": str(e.path), "error": e.finding.as_dict()})
         print(f"无法使用：{e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (cfg.ConfigError, UsageError, PeriodError, ReportError, ArchiveError) as e:
+    except (cfg.ConfigError, UsageError, PeriodError) as e:
         print(str(e), file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
@@ -147,11 +149,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as e:  # the last line of defence: one line, never a traceback for a user
+        if _is_report_error(e) or _is_archive_error(e):
+            print(str(e), file=sys.stderr)
+            return EXIT_UNUSABLE
         if os.environ.get("XL_AUTOMATION_DEBUG"):
             raise
         print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
               "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
         return EXIT_UNUSABLE
+
+
+def _is_report_error(e: Exception) -> bool:
+    """A ReportError, without importing the report writer (and XlsxWriter) into every command:
+    only a command that imported it can have raised one."""
+    book = sys.modules.get(f"{__package__}.report_book")
+    return book is not None and isinstance(e, book.ReportError)
+
+
+def _is_archive_error(e: Exception) -> bool:
+    """An ArchiveError (the archive cannot be used: the message names the file and what to do), likewise
+    without importing the archive into commands that never open it."""
+    archive = sys.modules.get(f"{__package__}.archive")
+    return archive is not None and isinstance(e, archive.ArchiveError)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
-import olefile
-
 from .ledger import LedgerError
 from .number_formats import cells_showing_time
 
@@ -202,6 +200,7 @@ def _xml_hidden_rows(path: Path, member: str) -> set[int]:
 
 
 def _probe_ole(path: Path) -> Probe:
+    import olefile   # only old .xls files and encrypted packages are OLE containers
     try:
         with olefile.OleFileIO(str(path)) as ole:
             if ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage"):

@@ -7,6 +7,8 @@ from typing import Any
 
 import xlsxwriter
 
+from .normalize import DateOnly, Invalid
+
 FONT = "等线"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -38,7 +40,6 @@ def write_text(ws, row: int, col: int, value: str, fmt=None) -> None:
 
 def cell_value(value: Any) -> Any:
     """What a normalised ledger value becomes in a values-only copy."""
-    from .normalize import DateOnly, Invalid
     if isinstance(value, DateOnly):
         return value.value
     if isinstance(value, Invalid):

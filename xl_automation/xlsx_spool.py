@@ -11,16 +11,20 @@ import re
 import shutil
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .ledger import column_letter
 
 _EPOCH = datetime(1899, 12, 30)
-# control characters are not allowed in XML: written as _xHHHH_ like XlsxWriter does (a literal
-# "_x0041_" is left as XlsxWriter leaves it: python-calamine misreads the _x005F_ escape)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EPOCH_DAY = _EPOCH.date()
+# control characters are not allowed in XML (and a carriage return would be read as a line feed):
+# written as _xHHHH_, and a literal "_x0041_" as _x005F_x0041_ so that it is not read as "A", the
+# escapes Excel and XlsxWriter use
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
 _LETTERS = [column_letter(i + 1) for i in range(16384)]
+_PRESERVE = ' xml:space="preserve"'
 
 
 def _control(m: re.Match) -> str:
@@ -29,7 +33,10 @@ def _control(m: re.Match) -> str:
 
 def xml_text(value: str) -> str:
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _CONTROL.sub(_control, value) if _CONTROL.search(value) else value
+    if "_x" in value:
+        value = _ESCAPE_LIKE.sub(r"_x005F\g<0>", value)
+    # isprintable() is one C-level scan; only text with some unprintable character needs the regex
+    return value if value.isprintable() else _CONTROL.sub(_control, value)
 
 
 class SpoolSheet:
@@ -49,7 +56,7 @@ class SpoolSheet:
 
     def _cell(self, row: int, col: int, fmt, body: str) -> None:
         if row != self.row_open:
-            if row < self.row_open or row < self.first_row:
+            if row <= self.last_row or row < self.first_row:
                 raise ValueError("spooled rows must be written in order below the header")
             if self.row_open >= 0:
                 self.buf.append("</row>")
@@ -59,13 +66,58 @@ class SpoolSheet:
             self.row_open = self.last_row = row
         if col > self.last_col:
             self.last_col = col
-        style = ""
-        if fmt is not None:
-            key = id(fmt)
-            style = self._xf.get(key)
-            if style is None:
-                style = self._xf[key] = f' s="{fmt._get_xf_index()}"'
-        self.buf.append(f'<c r="{_LETTERS[col]}{row + 1}"{style}{body}</c>')
+        self.buf.append(f'<c r="{_LETTERS[col]}{row + 1}"{self._style(fmt)}{body}</c>')
+
+    def _style(self, fmt) -> str:
+        if fmt is None:
+            return ""
+        style = self._xf.get(id(fmt))
+        if style is None:
+            style = self._xf[id(fmt)] = f' s="{fmt._get_xf_index()}"'
+        return style
+
+    def write_row(self, row: int, values, datetime_fmt=None, date_fmt=None) -> None:
+        """A whole new row from column A in one call, for wide sheets of plain values: str as text,
+        int and float as numbers, datetime with datetime_fmt, date with date_fmt; None and "" leave
+        the cell empty."""
+        if row <= self.last_row or row < self.first_row:
+            raise ValueError("spooled rows must be written in order below the header")
+        if self.row_open >= 0:
+            self.buf.append("</row>")
+            self.row_open = -1
+        self.last_row = row
+        r = str(row + 1)
+        when = self._style(datetime_fmt)
+        parts = [f'<row r="{r}">']
+        last = -1
+        for col, value in enumerate(values):
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    continue
+                text = xml_text(value)
+                # xml:space only where Excel would trim: leading or trailing whitespace (as XlsxWriter does)
+                space = _PRESERVE if text[0].isspace() or text[-1].isspace() else ""
+                parts.append(f'<c r="{_LETTERS[col]}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            elif kind is datetime:
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{when}><v>{(value - _EPOCH).total_seconds() / 86400!r}</v></c>')
+            elif value is None:
+                continue
+            elif kind is date:
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{self._style(date_fmt)}><v>{(value - _EPOCH_DAY).days}</v></c>')
+            elif kind is float:
+                parts.append(f'<c r="{_LETTERS[col]}{r}"><v>{value!r}</v></c>')
+            elif kind is int:
+                parts.append(f'<c r="{_LETTERS[col]}{r}"><v>{value}</v></c>')
+            else:
+                raise TypeError(f"write_row: {kind.__name__} in column {_LETTERS[col]}")
+            last = col
+        parts.append("</row>")
+        self.buf.append("".join(parts))
+        if last > self.last_col:
+            self.last_col = last
+        if len(self.buf) > 2000:
+            self.flush()
 
     def write_string(self, row: int, col: int, value: str, fmt=None) -> None:
         self._cell(row, col, fmt, f' t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is>')
@@ -115,9 +167,9 @@ def splice(path: Path, spools: list[SpoolSheet]) -> None:
                 if "<sheetData/>" in xml:
                     xml = xml.replace("<sheetData/>", "<sheetData></sheetData>", 1)
                 head, tail = xml.split("</sheetData>", 1)
-                out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                out.compress_type = zipfile.ZIP_DEFLATED
-                with dst.open(out, "w", force_zip64=True) as w, open(spool.path, "rb") as rows:
+                # opened by name, so that the archive's compresslevel=1 applies (a ZipInfo would get level 6,
+                # twice the time for a 20 % smaller file); its date is a fixed 1980 one, like XlsxWriter's
+                with dst.open(info.filename, "w", force_zip64=True) as w, open(spool.path, "rb") as rows:
                     w.write(head.encode("utf-8"))
                     shutil.copyfileobj(rows, w, 1 << 20)
                     w.write(("</sheetData>" + tail).encode("utf-8"))

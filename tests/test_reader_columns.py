@@ -1,0 +1,54 @@
+"""The reader's column-wise conversion gives, for any grid, what converting cell by cell gives."""
+from datetime import date, datetime, time
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xl_automation import labels
+from xl_automation.reader import _EMPTY, _converter, _is_blank, ledger_from_grid
+from xl_automation.schema import COLUMNS, HEADERS, INPUT_COLUMNS
+
+# values calamine gives: text clean or not (spaces, full-width, line breaks), blanks, datetimes with
+# and without milliseconds, dates, times, serials, numbers, booleans, ticks; no two of a kind that are
+# equal across types (1 == 1.0 == True), which a lookup table cannot tell apart
+CELLS = st.sampled_from([
+    "", " ", "\u3000", "张三", " 张三", "张三 ", "张  三", "ＡＢＣ１２３", "13853312345", "０５３３－２１２３４５６",
+    "两行\n文字", "\n开头换行", "结尾换行\n", "√", "✓", "是", "否", "×", "？", "窗口现场", "已办结", "工业",
+    "2026-11-03 09:05", "2026年11月3日 下午3点", "2026/11/3", "不是时间", "45234.5", "12", "-",
+    datetime(2026, 11, 3, 9, 5), datetime(2026, 11, 3, 8, 29, 59, 994000), datetime(2026, 11, 4, 0, 0),
+    date(2026, 11, 5), time(9, 5), 45234.375, 2.5, 7, True, False])
+
+
+def cell_by_cell(grid: list[list], header_row: int) -> list[tuple[int, dict]]:
+    """The reference: each cell converted on its own, a row kept when any input cell is not blank; a
+    date in a date-time column where any other cell reads as a time of day is that midnight (a grid
+    carries no number formats: the reader decides by the column)."""
+    body = grid[header_row + 1:]
+    converted = [{col.key: _EMPTY[col.kind] if line[c] == "" else _converter(col.kind, False)(line[c])
+                  for c, col in enumerate(COLUMNS)} for line in body]
+    timed = {col.key for col in COLUMNS if col.kind == "datetime"
+             and any(type(v[col.key]) is datetime and v[col.key].time() != time() for v in converted)}
+    out = []
+    for r, (line, values) in enumerate(zip(body, converted), start=header_row + 2):
+        if all(_is_blank(line[c]) for c, col in enumerate(COLUMNS) if col in INPUT_COLUMNS):
+            continue
+        for c, col in enumerate(COLUMNS):
+            if col.key in timed and type(line[c]) is date:
+                values[col.key] = datetime.combine(line[c], time())
+        out.append((r, values))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(CELLS, min_size=len(COLUMNS), max_size=len(COLUMNS)), max_size=12),
+       st.sampled_from(list(range(len(COLUMNS)))), st.data())
+def test_columns_convert_as_cells_do(body, uniform, data):
+    # some columns hold one value throughout (a filled column, a blank one), as real ledgers do
+    value = data.draw(CELLS)
+    for line in body:
+        line[uniform] = value
+    grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
+    ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
+    got = [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
+    assert got == cell_by_cell(grid, 1)
