@@ -39,9 +39,9 @@ def new_ledger(args) -> int:
 
 def check_file(path: Path, conf, now, annotate: bool):
     """Read, validate and clock one ledger; annotate it when asked. Returns (check, annotation)."""
-    from .reader import read_ledger
+    from .isolation import read_untrusted
     from .validate import check_ledger
-    ledger = read_ledger(path, config=conf)
+    ledger = read_untrusted(path, config=conf)
     check = check_ledger(ledger, conf, now)
     annotation = None
     if annotate:

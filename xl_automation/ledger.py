@@ -71,9 +71,21 @@ class LedgerError(Exception):
     """The file cannot be used at all (exit code 2); carries the finding that says why."""
 
     def __init__(self, code: str, path: Path | str, **params: Any):
-        self.finding = make(code, **params)
-        self.path = Path(path)
-        super().__init__(f"{Path(path).name}：{self.finding.message}。{self.finding.hint}")
+        self._set(make(code, **params), Path(path))
+
+    def _set(self, finding: Finding, path: Path) -> None:
+        self.finding, self.path = finding, path
+        super().__init__(f"{path.name}：{finding.message}。{finding.hint}")
+
+    def __reduce__(self):
+        # pickled across the worker-process boundary (isolation.py) with its finding intact
+        return _rebuild_error, (self.finding, self.path)
+
+
+def _rebuild_error(finding: Finding, path: Path) -> LedgerError:
+    error = LedgerError.__new__(LedgerError)
+    error._set(finding, path)
+    return error
 
 
 def column_letter(index: int) -> str:

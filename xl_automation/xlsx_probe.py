@@ -118,7 +118,8 @@ def _refuse_bomb(path: Path, z: zipfile.ZipFile) -> None:
     worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
     if total > MAX_UNPACKED or (worst is not None and worst.file_size > 50 << 20
                                 and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
-        raise LedgerError("file-too-large", path, size=f"{total / (1 << 20):,.0f} MB")
+        raise LedgerError("file-too-large", path,
+                          detail=f"文件解压后有 {total / (1 << 20):,.0f} MB，可能是恶意构造的压缩包")
 
 
 def _office_document(z: zipfile.ZipFile, names: set[str]) -> str | None:
