@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from xl_automation import config as cfg
-from xl_automation.consolidate import (EXCLUDED_EARLIER, EXCLUDED_LATER, EXCLUDED_NO_TIME, Source,
-                                       consolidate)
+from xl_automation.consolidate import (EXCLUDED_EARLIER, EXCLUDED_LATER, EXCLUDED_NO_TIME, ID_CONFLICT, SAME_ID,
+                                       SAME_PHONE, SAME_PHONE_WINDOW, Source, consolidate)
 from xl_automation.ledger import LedgerRow
 from xl_automation.normalize import Invalid
 from xl_automation.periods import Period
@@ -75,7 +75,8 @@ def test_cross_window_duplicates_are_flagged_not_merged():
     far = good_row(request_id="C-1", received_at=datetime(2026, 11, 9, 9, 0))
     c = consolidate([source("ZLS01", a), source("ZLS02", b), source("ZLS03", far)], PERIOD, CONFIG, NOW)
     dups = {d.values["request_id"]: d.duplicates for d in c.details}
-    assert dups == {"A-1": ("ZLS02 B-1",), "B-1": ("ZLS01 A-1",), "C-1": ()}
+    assert dups == {"A-1": (f"{SAME_PHONE}：ZLS02 B-1",), "B-1": (f"{SAME_PHONE}：ZLS01 A-1",), "C-1": ()}
+    assert [(s.kind, s.window, s.other_window) for s in c.suspects] == [(SAME_PHONE, "ZLS02", "ZLS01")]
     assert len(c.details) == 3
 
 

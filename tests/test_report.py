@@ -11,16 +11,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
+
 import pytest
 
 from xl_automation import config as cfg
 from xl_automation import findings as F
 from xl_automation.collect import Collected
-from xl_automation.consolidate import Source, consolidate
+from xl_automation.consolidate import EXCLUDED_LATER, Source, consolidate
 from xl_automation.ledger import LedgerRow
 from xl_automation.periods import Period
 from xl_automation.report import ReportInfo, window_statuses, write_report
-from xl_automation.report_detail import DETAIL_COLUMNS
+from xl_automation.report_detail import DETAIL_COLUMNS, detail_letter
+from xl_automation.report_sheets import ASSESSMENT_FIGURES
 from xl_automation.report_summary import Formulas
 from xl_automation.sample import sample_rows
 from xl_automation.schema import BY_KEY, INPUT_COLUMNS
@@ -31,7 +33,7 @@ from rows import good_row
 CONFIG = cfg.load()
 PERIOD = Period(2026, 11)
 NOW = datetime(2026, 11, 26, 9, 0)
-SHEETS = ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "报送情况", "考核", "校验问题", "说明"]
+SHEETS = ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "未计入本期", "疑似重复", "报送情况", "考核", "校验问题", "说明"]
 NAME, PHONE, BAD_PHONE = "欧阳娜娜", "13953387654", "1395338765"
 INJECTED_NAME, INJECTED_REMARK, RAW_XML = '=HYPERLINK("http://x","y")', "@SUM(1)", "<r><t>x</t></r></is><f>1+1</f>"
 MERGED_ID = "ZLS01-20261109-008"
@@ -234,7 +236,7 @@ def assert_summary_matches(ws, cons, conf=CONFIG):
 def test_summary_formulas_cache_python_figures(masked):
     path, info, cons = masked
     assert_summary_matches(openpyxl.load_workbook(path, data_only=True)["汇总"], cons)
-    assert info.figures["group"] == figures(cons.details)
+    assert info.figures["group"] == figures(cons.details, tuple(CONFIG.policy["refusal_phrases"]))
     assert info.figures["windows"]["ZLS04"]["received"] == 0 and info.figures["windows"]["ZLS04"]["on_time_rate"] is None
 
 
@@ -244,9 +246,11 @@ def test_summary_formulas_are_bounded_and_array_where_needed(masked):
     last = len(cons.details) + 1
     col = {f.key: j for j, f in enumerate(figure_list(), start=3)}
     received = ws.cell(4, col["received"]).value
-    assert received == f"=COUNTIFS('明细'!$A$2:$A${last},\"ZLS01\")"
+    carried = f"'明细'!${detail_letter('carried')}$2:${detail_letter('carried')}${last}"
+    assert received == f"=COUNTIFS('明细'!$A$2:$A${last},\"ZLS01\",{carried},\"<>是\")"
     group = ws.cell(4 + len(CONFIG.windows) + len(CONFIG.data["companies"]), col["received"]).value
-    assert group == f"=COUNTA('明细'!$A$2:$A${last})"
+    assert group == f"=COUNTIFS('明细'!$A$2:$A${last},\"<>\",{carried},\"<>是\")"
+    assert ws.cell(4, col["carried_over"]).value == f"=COUNTIFS('明细'!$A$2:$A${last},\"ZLS01\",{carried},\"是\")"
     median = ws.cell(4, col["median_minutes"]).value
     assert isinstance(median, openpyxl.worksheet.formula.ArrayFormula) and "MEDIAN(IF(" in median.text
     assert ws.cell(4, col["on_time_rate"]).number_format == "0.0%"
@@ -380,7 +384,7 @@ def test_submission_sheet_shows_missing_late_and_resubmitted(masked):
     assert by_code["ZLS04"][3] == "未报送" and by_code["ZLS04"][7] is None
     flat = [v for r in rows for v in r if v is not None]
     assert "坏文件.xlsx" in flat and "文件已损坏" in flat and "说明.docx" in flat
-    assert "受理时间晚于本统计周期" in flat and flat[flat.index("受理时间晚于本统计周期") - 1] == 1
+    assert EXCLUDED_LATER in flat and flat[flat.index(EXCLUDED_LATER) - 1] == 1
     assert [s.label for s in info.statuses] == [by_code[w.code][3] for w in CONFIG.windows]
 
 
@@ -435,14 +439,16 @@ def test_assessment_band_boundaries(tmp_path, share, total, band):
     info = write_report(path, consolidation=cons, collected=Collected([src]), config=conf, now=NOW)
     ws = openpyxl.load_workbook(path)["考核"]
     row = next(r for r in rows_of(ws, 5) if r[0] == "ZLS01")
-    assert row[3] == "逾期报送" and row[4] == 1 and row[5] == 1
-    assert row[6:10] == [40, 30, 15, round(15 * share, 1)]
-    assert (row[10], row[11]) == (total, band) == (info.scores["ZLS01"].total, info.scores["ZLS01"].band)
+    n = len(ASSESSMENT_FIGURES)
+    figs = dict(zip([k for k, _ in ASSESSMENT_FIGURES], row[4:4 + n]))
+    assert row[3] == "逾期报送" and figs["received"] == 1 and figs["on_time_rate"] == 1 and figs["carried_over"] == 0
+    assert row[4 + n:8 + n] == [40, 30, 15, round(15 * share, 1)]
+    assert (row[8 + n], row[9 + n]) == (total, band) == (info.scores["ZLS01"].total, info.scores["ZLS01"].band)
     assert row[2] == CONFIG.window("ZLS01").supervisor
     weights = ws["A2"].value
     assert "2小时内联系 40 分" in weights and "按时报送 15 分" in weights
     missing = next(r for r in rows_of(ws, 5) if r[0] == "ZLS04")
-    assert missing[3] == "未报送" and missing[10:12] == [0, "不合格"]
+    assert missing[3] == "未报送" and missing[8 + n:10 + n] == [0, "不合格"]
 
 
 # --- failure -------------------------------------------------------------------------------

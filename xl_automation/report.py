@@ -96,15 +96,16 @@ def window_statuses(collected: Collected, period: Period, config: Config) -> lis
 def _summary_rows(details: list[Detail], by_window: dict[str, list[Detail]],
                   config: Config) -> tuple[list[SummaryRow], dict[str, Any]]:
     rows, per_window, per_company = [], {}, {}
+    refusals = tuple(config.policy.get("refusal_phrases", ()))
     for w in config.windows:
-        per_window[w.code] = figures(by_window.get(w.code, ()))
+        per_window[w.code] = figures(by_window.get(w.code, ()), refusals)
         rows.append(SummaryRow(w.code, w.name, ("window", w.code), per_window[w.code]))
     for c in config.data["companies"]:
         mine = [d for w in config.windows if w.company == c["code"] for d in by_window.get(w.code, ())]
-        per_company[c["code"]] = figures(mine)
+        per_company[c["code"]] = figures(mine, refusals)
         rows.append(SummaryRow(c["code"], f"{c['name']} {SUBTOTAL}", ("company", c["name"]),
                                per_company[c["code"]], total=True))
-    group = figures(details)
+    group = figures(details, refusals)
     rows.append(SummaryRow(GROUP_TOTAL, config.data.get("group", {}).get("name", ""), None, group, total=True))
     return rows, {"windows": per_window, "companies": per_company, "group": group}
 
@@ -123,7 +124,6 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         by_window[d.window].append(d)
     summary_rows, figs = _summary_rows(details, by_window, config)
     scores = {s.code: score_window(by_window.get(s.code, []), s.submitted, s.late, config.data) for s in statuses}
-    counts = {code: len(ds) for code, ds in by_window.items()}
     due = due_at(period, config)
     partial = path.with_name(f".~{path.stem}.partial.xlsx")
     book = Book(partial, config, show_personal_info, created=now)
@@ -135,8 +135,10 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         lists.overdue(details)
         lists.unresolved(details)
         lists.transfers(details)
+        lists.excluded(consolidation)
+        lists.suspects(consolidation)
         lists.submissions(statuses, collected, consolidation, due)
-        lists.assessment(statuses, scores, counts)
+        lists.assessment(statuses, scores, figs["windows"])
         lists.findings(collected)
         lists.notes(consolidation, collected, now, due)
         book.close()

@@ -20,10 +20,35 @@ if TYPE_CHECKING:
 
 OVERDUE_SHEET, UNRESOLVED_SHEET, TRANSFER_SHEET = "超时清单", "未办结及原因", "跨辖区转办"
 SUBMISSION_SHEET, ASSESSMENT_SHEET, FINDINGS_SHEET, NOTES_SHEET = "报送情况", "考核", "校验问题", "说明"
+EXCLUDED_SHEET, SUSPECTS_SHEET = "未计入本期", "疑似重复"
 NO_REASON = "（未填写原因）"
 NONE_ROW = "（无）"
 WEIGHT_LABELS = {"timeliness": "2小时内联系", "closure": "办结", "reasons": "无法办理原因说明", "submission": "按时报送"}
 H = {k: BY_KEY[k].header for k in BY_KEY}
+# the 考核 sheet's figure columns: the per-window numbers of `consolidate --json`, as cached values
+ASSESSMENT_FIGURES = (("received", "本期受理"), ("carried_over", "结转"), ("on_time", "按时联系"),
+                      ("late", "超时联系"), ("overdue_open", "超时未联系"), ("on_time_rate", "按时率"),
+                      ("result:已办结", "办结"), ("carried_closed", "结转办结"), ("result:无法办理", "无法办理"),
+                      ("unable_with_reason", "其中说明原因"), ("transferred", "转办"))
+
+
+def reconcile(src, fate: dict[str, int]) -> list[Any]:
+    """One window's rows from its own ledger to the report; a loss anywhere upstream shows as 不相符."""
+    m = src.manifest or {}
+    read = len(src.rows)
+    ledger_rows = m.get("rows_in_ledger", read)
+    declared = m.get("rows", read)
+    left = m.get("left_out")
+    left_n = len(left) if isinstance(left, list) else None
+    checks = [declared == read, fate.get("rows_in", read) == read,
+              read == fate.get("details", 0) + fate.get("merged", 0) + fate.get("excluded", 0)]
+    if left_n is not None:
+        checks.append(ledger_rows == left_n + declared)
+    verdict = "相符" if all(checks) else "不相符：有行在报送或读取时丢失，请核对该窗口的台账和报送件"
+    if left_n is None and ledger_rows != declared:
+        verdict = f"旧版报送清单未逐行列明报送时未报送的 {ledger_rows - declared} 行"
+    return [src.window, src.path.name, ledger_rows, left_n if left_n is not None else ledger_rows - declared, declared,
+            read, fate.get("details", 0), fate.get("merged", 0), fate.get("excluded", 0), verdict]
 
 
 class Lists:
@@ -121,6 +146,33 @@ class Lists:
             [d.window, self.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
              d.values.get("transferred_to"), d.values.get("first_responder"), d.clock.status] for d in moved))
 
+    # --- 未计入本期 -------------------------------------------------------------
+    def excluded(self, consolidation: Consolidation) -> None:
+        """Every row read but not counted in this period, by name: a loss is never only a total."""
+        ws = self.book.sheet(EXCLUDED_SHEET, [9, 14, 30, 7, 20, 48], header_row=2)
+        ws.write_string(0, 0, f"未计入本期的行 {consolidation.period.label}（{consolidation.period.describe()}）",
+                        self.book.title)
+        ws.write_string(1, 0, "报送文件中读到、但不属于本统计周期的行；报送时未报送的行见“说明”的行数核对",
+                        self.book.subtitle)
+        rows = sorted(consolidation.excluded, key=lambda x: (self.order.get(x.window, len(self.order)), x.file,
+                                                             x.source_row))
+        ws.freeze_panes(3, 0)
+        ws = self.book.spool(ws, 2)
+        self.table(ws, 2, [WINDOW, WINDOW_NAME, "文件", "行", H["request_id"], "原因"], (
+            [x.window, self.name_of(x.window), x.file, x.source_row, x.request_id, x.reason] for x in rows))
+
+    # --- 疑似重复 ---------------------------------------------------------------
+    def suspects(self, consolidation: Consolidation) -> None:
+        ws = self.book.sheet(SUSPECTS_SHEET, [30, 9, 14, 20, 28, 7, 9, 28, 7], header_row=2)
+        ws.write_string(0, 0, "疑似重复及受理编号冲突", self.book.title)
+        ws.write_string(1, 0, "两条记录都已计入明细，未合并：请核实是否同一申请重复登记，或受理编号用重", self.book.subtitle)
+        ws.freeze_panes(3, 0)
+        ws = self.book.spool(ws, 2)
+        self.table(ws, 2, ["类型", WINDOW, WINDOW_NAME, H["request_id"], "文件", "行", "另一条的窗口", "另一条的文件",
+                           "另一条的行"], (
+            [x.kind, x.window, self.name_of(x.window), x.request_id, x.file, x.source_row, x.other_window,
+             x.other_file, x.other_row] for x in consolidation.suspects))
+
     # --- 报送情况 ---------------------------------------------------------------
     def submissions(self, statuses: list["WindowStatus"], collected: Collected, consolidation: Consolidation,
                     due: datetime) -> None:
@@ -142,36 +194,39 @@ class Lists:
         r = self.table(ws, r + 2, ["文件", "原因"], ([x.get("file", ""), x.get("reason", "")] for x in collected.rejected), 1)
         ws.write_string(r + 1, 0, "跳过的文件", self.book.section)
         r = self.table(ws, r + 2, ["文件", "原因"], ([x.get("file", ""), x.get("reason", "")] for x in collected.skipped), 1)
-        ws.write_string(r + 1, 0, "未计入本期的行", self.book.section)
+        ws.write_string(r + 1, 0, f"未计入本期的行（逐行见“{EXCLUDED_SHEET}”）", self.book.section)
         excluded = Counter(x.reason for x in consolidation.excluded)
         self.table(ws, r + 2, ["行数", "原因"], ([n, k] for k, n in excluded.most_common()), 1)
 
     # --- 考核 -------------------------------------------------------------------
-    def assessment(self, statuses: list["WindowStatus"], scores: dict[str, Score], counts: dict[str, int]) -> None:
+    def assessment(self, statuses: list["WindowStatus"], scores: dict[str, Score], figs: dict[str, dict]) -> None:
         a = self.config.data["assessment"]
         weights = a["weights"]
-        ws = self.book.sheet(ASSESSMENT_SHEET, [10, 22, 36, 10, 8, 9] + [11] * 4 + [8, 8])
+        ws = self.book.sheet(ASSESSMENT_SHEET, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8])
         ws.write_string(0, 0, "月度考核（及时性与办理情况）", self.book.title)
         shown = "，".join(f"{WEIGHT_LABELS.get(k, k)} {v:g} 分" for k, v in weights.items())
         ws.write_string(1, 0, f"权重：{shown}（合计折算为百分制）；逾期报送的报送分按 "
-                              f"{a.get('late_submission_share', 0.5):.0%} 计；未报送记 0 分", self.book.subtitle)
+                              f"{a.get('late_submission_share', 0.5):.0%} 计；未报送记 0 分。及时性只看本期受理的需求"
+                              "（结转的需求已在受理当期考核）；办结和原因说明含结转的需求", self.book.subtitle)
         bands = "，".join(f"≥{floor:g} {name}" for floor, name in sorted(a["bands"], key=lambda b: -b[0]))
         ws.write_string(2, 0, f"分档：{bands}", self.book.subtitle)
         keys = list(WEIGHT_LABELS)
-        headers = [WINDOW, WINDOW_NAME, "监督考核单位", "报送状态", "受理数", "按时率"]
+        headers = [WINDOW, WINDOW_NAME, "监督考核单位", "报送状态"] + [label for _, label in ASSESSMENT_FIGURES]
         headers += [f"{WEIGHT_LABELS[k]}（{weights.get(k, 0):g}）" for k in keys] + ["总分", "档次"]
         self.book.headers(ws, 3, headers)
         ws.set_row(3, 30)
+        first = 4 + len(ASSESSMENT_FIGURES)
         for r, s in enumerate(statuses, start=4):
-            score = scores[s.code]
-            self.book.row(ws, r, [s.code, s.name, s.supervisor, s.label, counts.get(s.code, 0)])
-            rate = score.basis.get("on_time_rate")
-            if rate is not None:
-                ws.write_number(r, 5, rate, self.book.pct)
-            for c, k in enumerate(keys, start=6):
+            score, f = scores[s.code], figs.get(s.code, {})
+            self.book.row(ws, r, [s.code, s.name, s.supervisor, s.label])
+            for c, (key, _) in enumerate(ASSESSMENT_FIGURES, start=4):
+                value = f.get(key)
+                if value is not None:
+                    ws.write_number(r, c, value, self.book.pct if key == "on_time_rate" else None)
+            for c, k in enumerate(keys, start=first):
                 ws.write_number(r, c, getattr(score, k), self.book.dec1)
-            ws.write_number(r, 6 + len(keys), score.total, self.book.dec1)
-            ws.write_string(r, 7 + len(keys), score.band)
+            ws.write_number(r, first + len(keys), score.total, self.book.dec1)
+            ws.write_string(r, first + 1 + len(keys), score.band)
 
     # --- 校验问题 ---------------------------------------------------------------
     def findings(self, collected: Collected) -> None:
@@ -213,6 +268,7 @@ class Lists:
             ("个人信息", "完整显示（按要求未脱敏）" if self.book.show_personal_info else "已脱敏：姓名、联系方式（单位名称不脱敏）"),
             ("生成时间", now), ("程序版本", f"xl_automation {__version__}"), ("配置", self.config.source),
         ]
+        items += [("提醒", w) for w in consolidation.warnings]
         r = self.table(ws, 1, ["项目", "内容"], items)
         c = consolidation
         rows_excluded = len(c.excluded)
@@ -221,6 +277,11 @@ class Lists:
         r = self.table(ws, r + 2, ["读入行数", "明细行数 + 合并的转办行 + 未计入本期的行", "结果"], [[
             c.rows_in, f"{len(c.details)} + {c.merged} + {rows_excluded} = {len(c.details) + c.merged + rows_excluded}",
             "相符" if balanced else "不相符：请检查汇总程序"]])
+        ws.write_string(r + 1, 0, "逐窗口行数核对：台账行数 = 报送时未报送 + 报送件行数；报送件行数 = 明细 + 合并 + 未计入本期",
+                        self.book.section)
+        r = self.table(ws, r + 2, [WINDOW, "文件", "台账行数", "报送时未报送", "报送件行数", "读入行数", "计入明细",
+                                   "转办合并", "未计入本期", "结果"],
+                       (reconcile(src, c.fate.get(src.window, {})) for src in collected.sources))
         ws.write_string(r + 1, 0, "输入文件", self.book.section)
         sources = [(s, "采用") for s in collected.sources] + [(s, "已被重新报送替换") for s in collected.superseded]
         self.table(ws, r + 2, [WINDOW, "文件", "sha256", "类型", "报送时间", "状态"], (

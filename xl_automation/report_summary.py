@@ -9,10 +9,10 @@ from .labels import TICK
 from .ledger import column_letter
 from .periods import Period
 from .report_book import Book
-from .report_detail import DETAIL_SHEET, detail_letter
+from .report_detail import DETAIL_SHEET, YES, detail_letter
 from .schema import SERVICE_COLUMNS
 from .sla import LATE, ON_TIME, OVERDUE_OPEN
-from .stats import Figure, figure_list
+from .stats import CLOSED, Figure, figure_list
 
 SUMMARY_SHEET = "汇总"
 GROUP_TOTAL = "集团合计"
@@ -43,7 +43,11 @@ def _criterion(text: str) -> str:
 
 
 class Formulas:
-    """Formula text for one figure of one row; ranges are bounded to 明细's data rows."""
+    """Formula text for one figure of one row; ranges are bounded to 明细's data rows.
+
+    Every figure but the two carry-over ones counts this period's receipts only: rows whose 结转 cell is
+    not 是 (carried-over requests were received, and counted, in an earlier period).
+    """
 
     def __init__(self, detail_rows: int):
         self.last = max(2, detail_rows + 1)
@@ -52,20 +56,24 @@ class Formulas:
         col = detail_letter(key)
         return f"'{DETAIL_SHEET}'!${col}$2:${col}${self.last}"
 
-    def count(self, flt, *criteria: tuple[str, str]) -> str:
+    def _pairs(self, flt, criteria, carried: bool | None) -> str:
         pairs = ([flt] if flt else []) + list(criteria)
-        if not pairs:
-            return f"COUNTA({self.rng('window')})"
-        return "COUNTIFS(" + ",".join(f"{self.rng(k)},{_criterion(v)}" for k, v in pairs) + ")"
+        parts = [f"{self.rng(k)},{_criterion(v)}" for k, v in pairs]
+        if not flt:     # the whole group: rows that hold a request ("<>" is "not blank"; an empty 明细 has one blank row)
+            parts.insert(0, f'{self.rng("window")},"<>"')
+        if carried is not None:
+            parts.append(f"{self.rng('carried')},{_quote(YES if carried else '<>' + YES)}")
+        return ",".join(parts)
+
+    def count(self, flt, *criteria: tuple[str, str], carried: bool | None = False) -> str:
+        return "COUNTIFS(" + self._pairs(flt, criteria, carried) + ")"
 
     def _sum(self, flt, status: str) -> str:
-        pairs = ([flt] if flt else []) + [("sla_status", status)]
-        return (f"SUMIFS({self.rng('response_minutes')},"
-                + ",".join(f"{self.rng(k)},{_criterion(v)}" for k, v in pairs) + ")")
+        return f"SUMIFS({self.rng('response_minutes')}," + self._pairs(flt, [("sla_status", status)], False) + ")"
 
     def _replied_condition(self, flt) -> str:
         st = self.rng("sla_status")
-        cond = f"(({st}={_quote(ON_TIME)})+({st}={_quote(LATE)}))"
+        cond = f"(({st}={_quote(ON_TIME)})+({st}={_quote(LATE)}))*({self.rng('carried')}<>{_quote(YES)})"
         return f"({self.rng(flt[0])}={_quote(flt[1])})*{cond}" if flt else cond
 
     def formula(self, key: str, flt) -> tuple[str, bool]:
@@ -73,6 +81,10 @@ class Formulas:
         replied = f"({self.count(flt, ('sla_status', ON_TIME))}+{self.count(flt, ('sla_status', LATE))})"
         if key == "received":
             return "=" + self.count(flt), False
+        if key == "carried_over":
+            return "=" + self.count(flt, carried=True), False
+        if key == "carried_closed":
+            return "=" + self.count(flt, ("result", CLOSED), carried=True), False
         if key == "on_time":
             return "=" + self.count(flt, ("sla_status", ON_TIME)), False
         if key == "overdue":

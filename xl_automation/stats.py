@@ -5,6 +5,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .assessment import explained
 from .consolidate import Detail, on_time_rate, round_half_up
 from .schema import BY_KEY, SERVICE_COLUMNS
 from .sla import LATE, ON_TIME, OVERDUE_OPEN
@@ -32,11 +33,21 @@ def figure_list() -> list[Figure]:
             Figure("max_minutes", "最长响应(分钟)"), Figure("overdue", "超时")]
     out += [Figure(f"result:{r}", r) for r in RESULTS]
     out += [Figure("on_site", "上门服务")]
+    out += [Figure("carried_over", CARRIED_LABEL), Figure("carried_closed", CARRIED_CLOSED_LABEL)]
     return out
 
 
-def figures(details: Iterable[Detail]) -> dict[str, Any]:
+CARRIED_LABEL = "结转（往期未办结）"
+CARRIED_CLOSED_LABEL = "结转本期办结"
+CLOSED = "已办结"
+
+
+def figures(details: Iterable[Detail], refusals: tuple[str, ...] = ()) -> dict[str, Any]:
+    """This period's receipts give every figure; carried-over requests (received in an earlier period and
+    counted there) only their own two: how many were carried in, and how many of them closed now."""
     details = list(details)
+    carried = [d for d in details if d.carried]
+    details = [d for d in details if not d.carried]
     f: dict[str, Any] = {"received": len(details)}
     for c in SERVICE_COLUMNS:
         f[f"svc:{c.key}"] = sum(1 for d in details if d.values.get(c.key) is True)
@@ -55,4 +66,11 @@ def figures(details: Iterable[Detail]) -> dict[str, Any]:
     for r in RESULTS:
         f[f"result:{r}"] = sum(1 for d in details if d.values.get("result") == r)
     f["on_site"] = sum(1 for d in details if d.values.get("on_site") == "是")
+    f["late"] = statuses.count(LATE)
+    f["overdue_open"] = statuses.count(OVERDUE_OPEN)
+    f["unable_with_reason"] = sum(1 for d in details if d.values.get("result") == "无法办理"
+                                  and explained(d.values.get("unresolved_reason"), refusals))
+    f["transferred"] = sum(1 for d in details if d.handled_by or d.values.get("result") == "已转办")
+    f["carried_over"] = len(carried)
+    f["carried_closed"] = sum(1 for d in carried if d.values.get("result") == CLOSED)
     return f
