@@ -63,16 +63,20 @@ def windows_job_ceiling(limit_bytes: int, kernel32: Any = None) -> str | None:
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
     job = kernel32.CreateJobObjectW(None, None)
     if not job:
-        return f"CreateJobObject 失败（错误 {ctypes.get_last_error()}）"
+        return f"CreateJobObject 失败（错误 {_last_error()}）"
     info = ExtendedLimits()
     info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_PROCESS_MEMORY
     info.ProcessMemoryLimit = limit_bytes
     if not kernel32.SetInformationJobObject(job, JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS,
                                             ctypes.byref(info), ctypes.sizeof(info)):
-        return f"SetInformationJobObject 失败（错误 {ctypes.get_last_error()}）"
+        return f"SetInformationJobObject 失败（错误 {_last_error()}）"
     if not kernel32.AssignProcessToJobObject(job, kernel32.GetCurrentProcess()):
-        return f"AssignProcessToJobObject 失败（错误 {ctypes.get_last_error()}）"
+        return f"AssignProcessToJobObject 失败（错误 {_last_error()}）"
     return None
+
+
+def _last_error() -> int:
+    return getattr(ctypes, "get_last_error", lambda: 0)()     # Windows only
 
 
 def describe_exit(code: int | None) -> str:
