@@ -16,7 +16,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file-encrypted": (ERROR, "文件设置了打开密码，程序无法读取", "在 Excel 中“文件 › 信息 › 保护工作簿 › 用密码进行加密”清空密码后保存"),
     "file-corrupt": (ERROR, "文件已损坏，无法读取：{detail}", "用 Excel 打开并修复后另存，或从备份中恢复"),
     "file-unreadable": (ERROR, "无法读取文件：{detail}", "检查文件的读取权限；网盘文件请先下载到本地"),
-    "file-too-large": (ERROR, "{detail}，远超任何台账，已拒绝读取", "确认文件来源；正常台账请用 Excel 打开后另存为 .xlsx 再报送；台账确实这么大时，可在配置 limits 中放宽上限"),
+    "file-too-large": (ERROR, "{detail}，远超任何台账，已拒绝读取", "确认文件来源；正常台账请删除数据区以外的多余内容（在 Excel 中按 Ctrl+End 可找到最后一个单元格），另存为 .xlsx 后再运行；台账确实这么大时，可在配置 limits 中放宽上限"),
     "file-parse-crashed": (ERROR, "读取文件时解析程序异常终止（{detail}），文件可能已损坏或由不常见的软件生成", "用 Excel 打开后另存为 .xlsx 再试；仍不行请把文件交给维护人员"),
     "file-timeout": (ERROR, "读取文件超过 {seconds} 秒仍未完成，已停止读取", "用 Excel 打开后另存为 .xlsx 再试；台账确实很大时，可在配置 limits.seconds_per_file 中放宽时限"),
     "memory-limit-unavailable": (WARNING, "本机无法为读取文件的进程设置内存上限（{detail}），只限制读取时间", "在 Windows 或 Linux 上运行可获得内存上限保护"),

@@ -165,7 +165,8 @@ class _Worker:
         return LedgerError("file-parse-crashed", self.path, detail=detail)
 
     def _too_large(self) -> LedgerError:
-        return LedgerError("file-too-large", self.path, detail=f"读取时所需内存超过上限 {self.limits.memory_mb:,} MB")
+        return LedgerError("file-too-large", self.path, detail=f"读取时所需内存超过上限 {self.limits.memory_mb:,} MB"
+                           "（工作表中可能有远离数据区的单元格，或文件被恶意构造）")
 
     def kill(self) -> None:
         if self.process.is_alive():
