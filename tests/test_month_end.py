@@ -111,7 +111,7 @@ def test_consolidate_conserves_rows_and_reports_every_window(inbox, tmp_path):
     assert "损坏" in data["files_rejected"][0]["reason"] or "不是" in data["files_rejected"][0]["reason"]
     assert "ZLS03" in data["windows_resubmitted"] and data["files_superseded"]
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    assert wb.sheetnames == ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "报送情况", "考核", "校验问题", "说明"]
+    assert wb.sheetnames == ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "未计入本期", "疑似重复", "报送情况", "考核", "校验问题", "说明"]
     assert wb["明细"].max_row - 1 == data["rows_in_details"]
 
 

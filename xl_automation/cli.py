@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", help="台账文件")
     sp.add_argument("--to", required=True, help="报送目录（集团营销服务中心收取的文件夹）")
     sp.add_argument("--period", help="统计周期 YYYY-MM，默认取台账信息表中的统计周期")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出报送结果（含逐行列出的未报送行）")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     sp = command("consolidate", m.consolidate, "汇总：读取报送目录中的全部报送文件，生成集团月度报表",
                  "xl-automation consolidate 报送/2026-11 --period 2026-11 --out 月报-2026-11.xlsx --pdf")

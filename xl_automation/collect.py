@@ -29,7 +29,11 @@ MANIFEST_SCHEMA = {
         "copy_file": {"type": "string", "pattern": r"^[^/\\]+\.xlsx$"},
         "copy_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "submitted_at": {"type": "string"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
-        "findings": {"type": "array"},
+        "findings": {"type": "array"}, "rows_in_ledger": {"type": "integer", "minimum": 0},
+        "left_out": {"type": "array", "items": {
+            "type": "object", "required": ["row", "request_id", "reason"],
+            "properties": {"row": {"type": "integer"}, "request_id": {"type": "string", "maxLength": 200},
+                           "reason": {"type": "string", "maxLength": 200}}}},
     },
 }
 
@@ -107,6 +111,11 @@ def collect(folder: Path, period: Period, config: Config, now: datetime) -> Coll
         candidates.append(Source(code, path, sha256_of(path), ledger.rows, "ledger",
                                  datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
                                  check.errors, check.warnings, check.findings))
+    later = [s for s in candidates if s.submitted_at is not None and s.submitted_at > now]
+    for src in later:        # handed in after the moment this run stands for (--now): not yet there
+        result.skipped.append({"file": _rel(src.path, folder),
+                               "reason": f"报送时间 {src.submitted_at:%Y-%m-%d %H:%M} 晚于本次汇总时间 {now:%Y-%m-%d %H:%M}，未计入"})
+    candidates = [s for s in candidates if s not in later]
     latest: dict[str, Source] = {}
     for src in sorted(candidates, key=lambda s: (s.submitted_at or datetime.min, s.path.name)):
         if src.window in latest:

@@ -147,11 +147,6 @@ def period_verdict(row: LedgerRow, period: Period) -> str | None:
     return EXCLUDED_EARLIER
 
 
-def belongs_to_submission(row: LedgerRow, period: Period) -> bool:
-    """Rows a submission copy keeps: the period's own, and earlier ones still open at its start."""
-    return period_verdict(row, period) in (None, "carried")
-
-
 def consolidate(sources: list[Source], period: Period, config: Config, now: datetime) -> Consolidation:
     clock = Clock(config.policy, now)
     candidates: list[tuple[Source, LedgerRow, bool]] = []

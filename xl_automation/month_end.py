@@ -15,6 +15,10 @@ def submit(args) -> int:
     now = parse_now(args.now)
     check, _ = check_file(Path(args.file), conf, now, annotate=False)
     if check.errors:
+        if args.json:
+            print_json({"file": str(check.ledger.path), "submitted": False, "errors": check.errors,
+                        "findings": [f.as_dict() for f in check.findings if f.severity == "error"]})
+            return EXIT_ERRORS
         print(f"{check.ledger.path.name}：有 {check.errors} 条错误，不能报送。请改正后再提交：")
         for f in check.findings:
             if f.severity == "error":
@@ -23,10 +27,20 @@ def submit(args) -> int:
     try:
         done = write_submission(check, Path(args.to), conf, now, args.period)
     except SubmitError as e:
-        print(str(e))
+        if args.json:
+            print_json({"file": str(check.ledger.path), "submitted": False, "error": str(e)})
+        else:
+            print(str(e))
         return EXIT_ERRORS
-    print(f"已报送 {done.window} {done.period}：{done.rows} 行（本期 {done.rows_period}，"
-          f"往期未办结结转 {done.rows_carried}），提醒 {check.warnings} 条")
+    if args.json:
+        print_json({"window": done.window, "period": done.period, "rows_in_ledger": done.rows_in_ledger,
+                    "rows_submitted": done.rows, "rows_period": done.rows_period, "rows_carried": done.rows_carried,
+                    "left_out": list(done.left_out), "copy": str(done.copy), "manifest": str(done.manifest)})
+        return EXIT_OK
+    print(f"已报送 {done.window} {done.period}：台账 {done.rows_in_ledger} 行，报送 {done.rows} 行（本期 {done.rows_period}，"
+          f"往期未办结结转 {done.rows_carried}），未报送 {len(done.left_out)} 行，提醒 {check.warnings} 条")
+    for x in done.left_out:
+        print(f"  未报送：第 {x['row']} 行 {x['request_id'] or '（无受理编号）'}：{x['reason']}")
     print(f"  报送文件：{done.copy}")
     print(f"  报送清单：{done.manifest}")
     return EXIT_OK
@@ -63,8 +77,32 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "rows_excluded": len(cons.excluded),
         "overdue": cons.overdue,
         "on_time_rate": cons.on_time_rate,
+        "windows": window_rows(info, conf),
+        "excluded": [{"window": x.window, "file": x.file, "row": x.source_row, "request_id": x.request_id,
+                      "reason": x.reason} for x in cons.excluded],
+        "likely_duplicates": [{"kind": s.kind, "window": s.window, "request_id": s.request_id, "file": s.file,
+                               "row": s.source_row, "other_window": s.other_window, "other_file": s.other_file,
+                               "other_row": s.other_row} for s in cons.suspects],
+        "warnings": list(cons.warnings),
         "report": str(report),
     }
+
+
+# the per-window numbers of the JSON summary: (JSON key, figure key); the same as the 考核 sheet's cached values
+WINDOW_FIGURES = (("received", "received"), ("carried_over", "carried_over"), ("carried_closed", "carried_closed"),
+                  ("on_time", "on_time"), ("late", "late"), ("overdue_open", "overdue_open"),
+                  ("on_time_rate", "on_time_rate"), ("closed", "result:已办结"), ("unable", "result:无法办理"),
+                  ("unable_with_reason", "unable_with_reason"), ("transferred", "transferred"))
+
+
+def window_rows(info, conf) -> list[dict[str, Any]]:
+    out = []
+    for s in info.statuses:
+        figs = info.figures["windows"].get(s.code, {})
+        score = info.scores[s.code]
+        out.append({"code": s.code, "name": s.name, **{k: figs.get(f) for k, f in WINDOW_FIGURES},
+                    "score": score.total, "band": score.band})
+    return out
 
 
 def consolidate(args) -> int:
@@ -103,6 +141,12 @@ def consolidate(args) -> int:
     print(f"  超时 {data['overdue']} 件，按时率 {rate}")
     for r in collected.rejected:
         print(f"  未能读取：{r['file']}：{r['reason']}")
+    if data["excluded"]:
+        print(f"  未计入本期 {len(data['excluded'])} 行（逐行见报表“未计入本期”表）")
+    if data["likely_duplicates"]:
+        print(f"  疑似重复或受理编号冲突 {len(data['likely_duplicates'])} 对（见报表“疑似重复”表）")
+    for w in data["warnings"]:
+        print(f"  提醒：{w}")
     if "pdf" in data:
         print(f"  PDF：{data['pdf']}")
     if pdf_note:

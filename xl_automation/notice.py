@@ -43,4 +43,5 @@ def notice_text(collected: Collected, consolidation: Consolidation, config: Conf
         lines.append("请首问责任人立即联系办事群众，并在群内回复对接情况。")
     else:
         lines.append("目前没有超过 2 小时未联系的需求。")
+    lines += [f"提醒：{w}" for w in consolidation.warnings]
     return "\n".join(lines)

@@ -129,7 +129,7 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
     book = Book(partial, config, show_personal_info, created=now)
     try:
         write_summary(book, summary_rows, period=period, config=config, detail_rows=len(details),
-                      cached_values=cached_values, window_count=len(config.windows))
+                      cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings)
         write_detail(book, details, config)
         lists = Lists(book, config)
         lists.overdue(details)

@@ -12,6 +12,7 @@ from .config import Config, Window
 from .consolidate import Consolidation, Detail
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, SEVERITY_ZH
 from .report_book import PERSONAL_HEADERS, Book
+from .report_detail import CARRIED, YES
 from .report_summary import clock_line
 from .schema import BY_KEY
 
@@ -93,8 +94,8 @@ class Lists:
     # --- 超时清单 ---------------------------------------------------------------
     def overdue(self, details: list[Detail]) -> None:
         headers = [WINDOW, WINDOW_NAME, H["request_id"], H["received_at"], H["replied_at"], H["response_minutes"],
-                   "超时(分钟)", H["sla_status"], H["first_responder"], H["applicant"], H["phone"]]
-        ws = self.book.sheet(OVERDUE_SHEET, [9, 14, 20, 16, 16, 10, 10, 10, 10, 22, 15], header_row=0)
+                   "超时(分钟)", H["sla_status"], H["first_responder"], H["applicant"], H["phone"], CARRIED]
+        ws = self.book.sheet(OVERDUE_SHEET, [9, 14, 20, 16, 16, 10, 10, 10, 10, 22, 15, 6], header_row=0)
         ws.freeze_panes(1, 0)
         rows = sorted((d for d in details if d.clock.overdue), key=self.by_window_time)
         ws.autofilter(0, 0, max(1, len(rows)), len(headers) - 1)
@@ -102,7 +103,7 @@ class Lists:
         self.table(ws, 0, headers, (
             [d.window, self.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
              d.values.get("replied_at"), d.clock.minutes, -d.clock.margin, d.clock.status,
-             d.values.get("first_responder"), *self.personal(d)] for d in rows))
+             d.values.get("first_responder"), *self.personal(d), YES if d.carried else None] for d in rows))
 
     # --- 未办结及原因 -----------------------------------------------------------
     def unresolved(self, details: list[Detail]) -> None:

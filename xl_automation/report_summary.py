@@ -121,12 +121,12 @@ def clock_line(config: Config) -> str:
 
 
 def write_summary(book: Book, rows: list[SummaryRow], *, period: Period, config: Config,
-                  detail_rows: int, cached_values: bool, window_count: int) -> None:
+                  detail_rows: int, cached_values: bool, window_count: int, warnings: list[str] = ()) -> None:
     figures: list[Figure] = figure_list()
     ws = book.sheet(SUMMARY_SHEET, [10, 36] + [max(6.5, min(12, len(f.label) * 2 + 1)) for f in figures])
     group = config.data.get("group", {}).get("name", "")
     ws.write_string(0, 0, f"{group}综合受理月度汇总 {period.label}（{period.describe()}）", book.title)
-    ws.write_string(1, 0, clock_line(config), book.subtitle)
+    ws.write_string(1, 0, "；".join([clock_line(config), *warnings]), book.subtitle)
     book.headers(ws, 2, ["编码", "名称"] + [f.label for f in figures])
     ws.set_row(2, 30)
     ws.freeze_panes(FIRST_ROW, 2)

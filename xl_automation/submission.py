@@ -10,7 +10,7 @@ from typing import Any
 
 from . import TEMPLATE_VERSION, __version__
 from .config import Config
-from .consolidate import period_verdict, belongs_to_submission
+from .consolidate import period_verdict
 from .labels import INFO_COMPANY, INFO_SHEET, INFO_PERIOD, INFO_PERIOD_RANGE, INFO_TEMPLATE_VERSION, INFO_WINDOW_CODE, INFO_WINDOW_NAME
 from .periods import Period
 from .validate import Check
@@ -33,6 +33,8 @@ class Submitted:
     rows_carried: int
     window: str
     period: str
+    rows_in_ledger: int = 0
+    left_out: tuple[dict[str, Any], ...] = ()     # {"row", "request_id", "reason"} for every row not submitted
 
 
 def sha256_of(path: Path) -> str:
@@ -60,8 +62,11 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
         raise SubmitError(f"{ledger.path.name} › {INFO_SHEET} › B 列“{INFO_WINDOW_CODE}”为“{code or '空'}”，"
                           f"不是已配置的窗口。请填写窗口编码：{'、'.join(w.code for w in config.windows)}")
     period = submission_period(check, period_text, config)
-    kept = [row for row in ledger.rows if belongs_to_submission(row, period)]
-    carried = sum(1 for row in kept if period_verdict(row, period) == "carried")
+    verdicts = [(row, period_verdict(row, period)) for row in ledger.rows]
+    kept = [row for row, v in verdicts if v in (None, "carried")]
+    carried = sum(1 for _, v in verdicts if v == "carried")
+    left_out = tuple({"row": row.excel_row, "request_id": row.values.get("request_id") or "", "reason": v}
+                     for row, v in verdicts if v not in (None, "carried"))
     stamp = now.strftime("%Y%m%d-%H%M%S")
     folder = Path(to_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,7 +85,7 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
         "manifest_version": MANIFEST_VERSION, "window": window.code, "window_name": window.name,
         "company": window.company_name, "period": period.label,
         "rows": len(kept), "rows_period": len(kept) - carried, "rows_carried": carried,
-        "rows_in_ledger": len(ledger.rows),
+        "rows_in_ledger": len(ledger.rows), "left_out": list(left_out),
         "source_file": ledger.path.name, "source_sha256": sha256_of(ledger.path),
         "copy_file": copy.name, "copy_sha256": sha256_of(copy),
         "submitted_at": now.isoformat(sep=" "), "template_version": ledger.info.get(INFO_TEMPLATE_VERSION, ""),
@@ -91,7 +96,8 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
     tmp = manifest_path.with_name(manifest_path.name + ".part")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(manifest_path)
-    return Submitted(copy, manifest_path, len(kept), len(kept) - carried, carried, window.code, period.label)
+    return Submitted(copy, manifest_path, len(kept), len(kept) - carried, carried, window.code, period.label,
+                     len(ledger.rows), left_out)
 
 
 def _program_values(check: Check, row) -> tuple[Any, ...]:

@@ -6,7 +6,8 @@ from typing import Any, Iterable
 
 from .labels import INFO_SHEET, LEDGER_SHEET, LEDGER_TITLE, TICK
 from .schema import COLUMNS
-from .xlsx_safe import DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
+from .normalize import DateOnly
+from .xlsx_safe import DATE_FORMAT, DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
 
 HEADER_ROW = 3  # 1-based, as in the template
 
@@ -18,6 +19,7 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
     wb = new_workbook(path, constant_memory=constant_memory)
     bold = wb.add_format({"bold": True, "font_name": FONT, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     when = wb.add_format({"num_format": DATETIME_FORMAT, "font_name": FONT})
+    day = wb.add_format({"num_format": DATE_FORMAT, "font_name": FONT})
     ws = wb.add_worksheet(LEDGER_SHEET)
     ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14, "font_name": FONT}))
     meta = "  ".join(f"{k}：{v}" for k, v in info.items() if v)
@@ -35,7 +37,11 @@ def write_values_ledger(path: Path, rows: Iterable[dict[str, Any]], info: dict[s
                 i = c - (len(COLUMNS) - len(extra))
                 value = extra[i] if 0 <= i < len(extra) else None
             else:
-                value = cell_value(values.get(col.key))
+                raw = values.get(col.key)
+                if isinstance(raw, DateOnly):       # a date without a time stays one: a date-only cell
+                    ws.write_datetime(r, c, raw.value, day)
+                    continue
+                value = cell_value(raw)
             if value is None or value == "" or value is False:
                 continue
             if value is True:

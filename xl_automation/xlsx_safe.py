@@ -9,6 +9,7 @@ import xlsxwriter
 
 FONT = "等线"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
 FIXED_CREATED = datetime(2026, 1, 1)
 
 
