@@ -109,6 +109,8 @@ def good_inbox(tmp_path_factory):
         ledger = make_ledger(work, code, work)
         assert cli("submit", ledger, "--to", inbox, "--now", "2026-11-24 09:00", tmp=work)[0] == 0
     shutil.copy(make_ledger(work, "ZLS03", work), inbox / "ZLS03-台账.xlsx")
+    stamp = datetime(2026, 11, 24, 12).timestamp()      # a plain ledger is handed in when last saved
+    os.utime(inbox / "ZLS03-台账.xlsx", (stamp, stamp))
     return inbox
 
 
@@ -134,7 +136,7 @@ def test_a_crashing_file_and_a_memory_storm_leave_the_good_windows_exactly_as_th
     (tmp_path / "b").mkdir()
     dirty, mb = consolidate_json(bad, tmp_path / "b", env={FAULT_ENV: "abort:ZLS04-崩溃.xlsx"})
     assert comparable(dirty) == comparable(clean)
-    assert clean["files_rejected"] == []
+    assert clean["files_rejected"] == [] and "ZLS03" in clean["windows_submitted"]
     reasons = {r["file"]: r["reason"] for r in dirty["files_rejected"]}
     assert set(reasons) == {"ZLS04-崩溃.xlsx", "ZLS05-远处单元格.xlsx"}
     assert "解析程序异常终止" in reasons["ZLS04-崩溃.xlsx"] and "SIGABRT" in reasons["ZLS04-崩溃.xlsx"]
