@@ -45,10 +45,16 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def worker_logs() -> set[str]:
+    import tempfile
+    return {p.name for p in Path(tempfile.gettempdir()).glob(f"xl_worker_{os.getpid()}_*.log")}
+
+
 @pytest.fixture
 def no_leftover_workers():
-    before = child_pids()
+    before, logs = child_pids(), worker_logs()
     yield
+    assert worker_logs() - logs == set(), "a worker's stderr file was left behind"
     deadline = time.monotonic() + 5
     while child_pids() - before and time.monotonic() < deadline:
         time.sleep(0.05)

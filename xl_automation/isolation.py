@@ -84,7 +84,10 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
                 if outcome is None:
                     continue
                 results[busy.pop(worker)] = outcome
-                (idle if worker.alive() else []).append(worker)
+                if worker.alive():
+                    idle.append(worker)
+                else:
+                    worker.close()      # a fresh worker takes the next file
     finally:
         for worker in (*idle, *busy):
             worker.close()
@@ -94,7 +97,7 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
 class _Worker:
     def __init__(self, limits: Limits):
         self.limits = limits
-        fd, self.stderr_path = tempfile.mkstemp(prefix="xl_worker_", suffix=".log")
+        fd, self.stderr_path = tempfile.mkstemp(prefix=f"xl_worker_{os.getpid()}_", suffix=".log")
         os.close(fd)
         self.conn, child = get_context("spawn").Pipe()
         self.process = get_context("spawn").Process(
