@@ -206,3 +206,17 @@ def test_fuzzed_files_under_validate_submit_and_consolidate(seeds, good_inbox, t
     assert {k: v for k, v in dirty.items() if k not in ignore} == {k: v for k, v in clean.items() if k not in ignore}
     accounted = {r["file"] for r in dirty["files_rejected"] + dirty["files_skipped"]} | set(dirty["files_superseded"])
     assert {f"ZLS09-{p.name}" for p in files} <= accounted, "every bad file is listed, none silently dropped"
+
+
+@pytest.mark.parametrize("fault, words", [("abort", "SIGABRT"), ("memory", "内存超过上限"), ("hang", "秒仍未完成")])
+def test_a_single_file_command_says_what_killed_its_parser_in_one_line(good_inbox, tmp_path, fault, words):
+    ledger = tmp_path / "台账.xlsx"
+    shutil.copy(good_inbox / "ZLS03-台账.xlsx", ledger)
+    conf = tmp_path / "limits.json"
+    conf.write_text('{"limits": {"memory_mb": 400, "seconds_per_file": 2}}', encoding="utf-8")
+    for command in (["validate", ledger], ["flag", ledger], ["submit", ledger, "--to", tmp_path / "inbox"]):
+        code, out, err, mb = cli("--config", conf, *command, "--now", NOW, env={FAULT_ENV: f"{fault}:台账.xlsx"},
+                                 tmp=tmp_path)
+        assert code == 2 and words in err, (command, err)
+        assert_clean(code, out, err, mb, str(ledger))
+    assert not (tmp_path / "inbox").exists()
