@@ -246,3 +246,14 @@ def test_exit_codes_in_words():
     assert "0xc0000005" in memory_ceiling.describe_exit(0xC0000005) and "访问冲突" in memory_ceiling.describe_exit(0xC0000005)
     for code in ("file-parse-crashed", "file-too-large", "file-timeout", "memory-limit-unavailable"):
         assert code in CATALOGUE and "。" not in CATALOGUE[code][1][-1:]
+
+
+def test_config_command_shows_the_limits_in_force(tmp_path):
+    import subprocess
+    user = tmp_path / "c.json"
+    user.write_text('{"limits": {"memory_mb": 2048, "workers": 3}}', encoding="utf-8")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "xl_automation", "--config", str(user), *a],
+                                    capture_output=True, text=True, check=True).stdout
+    assert "内存上限 2048 MB，每个文件限时 60 秒，并行 3 个进程" in run("config")
+    import json
+    assert json.loads(run("config", "--json"))["limits"] == {"memory_mb": 2048, "seconds_per_file": 60, "workers": 3}
