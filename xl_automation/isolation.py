@@ -238,7 +238,10 @@ def _serve(conn, memory_bytes: int, stderr_path: str) -> None:
     from .reader import read_ledger
     faults = _faults()
     while True:
-        job = conn.recv()
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return          # the parent is gone: so is the reason to live
         if job is None:
             return
         try:
