@@ -167,7 +167,9 @@ def test_rows_travel_as_plain_tuples(ledgers):
 def test_limits_come_from_the_config_and_default_to_the_measured_sizes():
     assert Limits.from_config(cfg.load()) == Limits(1024, 60.0, 0)
     assert Limits.from_config(limited(memory_mb=300, workers=3)) == Limits(300, 60.0, 3)
-    assert Limits(workers=0).worker_count(100) == len(os.sched_getaffinity(0))
+    memory_workers = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 // (1024 << 20)
+    assert Limits(workers=0).worker_count(100) == max(1, min(len(os.sched_getaffinity(0)), memory_workers))
+    assert Limits(memory_mb=1 << 30, workers=0).worker_count(100) == 1     # a ceiling beyond the RAM: one
     assert Limits(workers=8).worker_count(2) == 2
     bad = cfg.default_data()
     bad["limits"]["memory_mb"] = 10      # below what the worker itself needs to start

@@ -47,8 +47,18 @@ class Limits:
                    int(data.get("workers", cls.workers)))
 
     def worker_count(self, files: int) -> int:
+        """Configured, or one per core; never more than half the machine's memory at the ceiling allows
+        (eight hostile files on an 8-core PC with 8 GB must not take all of it)."""
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return max(1, min(self.workers or cores, files))
+        return max(1, min(self.workers or min(cores, _memory_bytes() // 2 // (self.memory_mb << 20)), files))
+
+
+def _memory_bytes() -> int:
+    """Physical memory where the system says (Linux, macOS); unbounded elsewhere."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return 1 << 62
 
 
 def read_untrusted(path: str | Path, *, config: Any = None) -> Ledger:
