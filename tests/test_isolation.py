@@ -259,3 +259,14 @@ def test_config_command_shows_the_limits_in_force(tmp_path):
     assert "内存上限 2048 MB，每个文件限时 60 秒，并行 3 个进程" in run("config")
     import json
     assert json.loads(run("config", "--json"))["limits"] == {"memory_mb": 2048, "seconds_per_file": 60, "workers": 3}
+
+
+def test_when_no_worker_can_be_started_each_file_says_so(ledgers, monkeypatch):
+    from xl_automation import isolation
+
+    def refused(limits):
+        raise PermissionError("Access is denied")
+    monkeypatch.setattr(isolation, "_Worker", refused)
+    results = read_many(ledgers[:2])
+    assert [r.finding.code for r in results] == ["file-parse-crashed"] * 2
+    assert "读取进程无法启动" in results[0].finding.message

@@ -82,10 +82,16 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
     try:
         while queue or busy:
             while queue and len(busy) < count:
-                worker = idle.pop() if idle else _Worker(limits)
                 index, path = queue.popleft()
+                try:
+                    worker = idle.pop() if idle else _Worker(limits)
+                except OSError as e:     # process creation refused (security software, no resources)
+                    results[index] = LedgerError("file-parse-crashed", path, detail=f"读取进程无法启动：{e}")
+                    continue
                 worker.start(path)
                 busy[worker] = index
+            if not busy:
+                continue
             deadline = min(w.deadline for w in busy)
             handles = [h for w in busy for h in (w.conn, w.process.sentinel)]
             wait(handles, timeout=max(0.0, deadline - time.monotonic()))
@@ -112,8 +118,14 @@ class _Worker:
         self.conn, child = get_context("spawn").Pipe()
         self.process = get_context("spawn").Process(
             target=_serve, args=(child, limits.memory_mb << 20, self.stderr_path), daemon=True)
-        with _main_hidden():
-            self.process.start()
+        try:
+            with _main_hidden():
+                self.process.start()
+        except OSError:
+            child.close()
+            self.conn.close()
+            os.unlink(self.stderr_path)
+            raise
         child.close()
         self.ready = False
         self.path: Path | None = None
