@@ -100,11 +100,12 @@ class Consolidation:
 
     @property
     def overdue(self) -> int:
-        return sum(1 for d in self.details if d.clock.overdue)
+        """Overdue among this period's receipts (a carried-over request was counted in its own period)."""
+        return sum(1 for d in self.details if d.clock.overdue and not d.carried)
 
     @property
     def on_time_rate(self) -> float | None:
-        return on_time_rate(d.clock for d in self.details)
+        return on_time_rate(d.clock for d in self.details if not d.carried)
 
 
 def on_time_rate(clocks) -> float | None:

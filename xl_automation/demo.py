@@ -188,7 +188,8 @@ def run_demo(out: Path, config: Config) -> int:
     (reports / f"联络群提醒-{PERIOD}.txt").write_text(notice, encoding="utf-8")
     rate = summary["on_time_rate"]
     print(f"汇总：读入 {summary['rows_in']} 行 = 明细 {summary['rows_in_details']} + 转办合并 {summary['rows_merged']}"
-          f" + 不计入本期 {summary['rows_excluded']}；超时 {summary['overdue']} 件；按时率 {rate:.1%}")
+          f" + 不计入本期 {summary['rows_excluded']}；本期受理 {summary['received']} 件，往期结转 {summary['carried_over']} 件；"
+          f"超时 {summary['overdue']} 件；按时率 {rate:.1%}")
     print(f"  未报送：{'、'.join(summary['windows_missing']) or '无'}；逾期：{'、'.join(summary['windows_late']) or '无'}；"
           f"未能读取：{'、'.join(r['file'] for r in summary['files_rejected']) or '无'}")
     print("联络群提醒：")

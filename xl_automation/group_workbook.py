@@ -50,17 +50,28 @@ def default_report_name(period: Period) -> str:
 
 def summary_lines(data: dict[str, Any], period: Period, now: datetime) -> list[str]:
     """The consolidation in the words the CLI prints, for the message box and the sheet."""
+    return [f"{period.label}（{period.describe()}）汇总完成（{now:%Y-%m-%d %H:%M}）：{data['report']}",
+            *summary_body(data)]
+
+
+def summary_body(data: dict[str, Any]) -> list[str]:
+    """What a consolidation found, line by line (the CLI's text output and the 汇总 button say the same)."""
     rate = "—" if data["on_time_rate"] is None else f"{data['on_time_rate']:.1%}"
-    lines = [f"{period.label}（{period.describe()}）汇总完成（{now:%Y-%m-%d %H:%M}）：{data['report']}",
-             f"窗口：应报 {len(data['windows_expected'])}，已报 {len(data['windows_submitted'])}，"
+    lines = [f"窗口：应报 {len(data['windows_expected'])}，已报 {len(data['windows_submitted'])}，"
              f"未报 {len(data['windows_missing'])}，逾期 {len(data['windows_late'])}，"
              f"重新报送 {len(data['windows_resubmitted'])}"]
     if data["windows_missing"]:
         lines.append(f"未报窗口：{'、'.join(data['windows_missing'])}")
     lines += [f"行数：读入 {data['rows_in']} = 明细 {data['rows_in_details']} + 转办合并 {data['rows_merged']}"
               f" + 不计入本期 {data['rows_excluded']}",
-              f"超时 {data['overdue']} 件，按时率 {rate}"]
+              f"本期受理 {data['received']} 件，往期结转 {data['carried_over']} 件；"
+              f"本期受理中超时 {data['overdue']} 件，按时率 {rate}"]
     lines += [f"未能读取：{r['file']}：{r['reason']}" for r in data["files_rejected"]]
+    if data["excluded"]:
+        lines.append(f"未计入本期 {len(data['excluded'])} 行（逐行见报表“未计入本期”表）")
+    if data["likely_duplicates"]:
+        lines.append(f"疑似重复或受理编号冲突 {len(data['likely_duplicates'])} 对（见报表“疑似重复”表）")
+    lines += [f"提醒：{w}" for w in data["warnings"]]
     if "pdf" in data:
         lines.append(f"PDF：{data['pdf']}")
     if "pdf_error" in data:

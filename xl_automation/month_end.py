@@ -75,8 +75,10 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "rows_in_details": len(cons.details),
         "rows_merged": cons.merged,
         "rows_excluded": len(cons.excluded),
-        "overdue": cons.overdue,
-        "on_time_rate": cons.on_time_rate,
+        "received": info.figures["group"]["received"],
+        "carried_over": info.figures["group"]["carried_over"],
+        "overdue": info.figures["group"]["overdue"],
+        "on_time_rate": info.figures["group"]["on_time_rate"],
         "windows": window_rows(info, conf),
         "excluded": [{"window": x.window, "file": x.file, "row": x.source_row, "request_id": x.request_id,
                       "reason": x.reason} for x in cons.excluded],
@@ -119,38 +121,21 @@ def consolidate(args) -> int:
     info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
                         show_personal_info=show)
     data = summary_json(collected, cons, info, out, conf)
-    pdf_note = None
     if args.pdf:
         from .pdf import PdfUnavailable, export_pdf
         try:
             data["pdf"] = str(export_pdf(out))
         except PdfUnavailable as e:
-            pdf_note = str(e)
-            data["pdf_error"] = pdf_note
+            data["pdf_error"] = str(e)
     if data["rows_in"] != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
         raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if args.json:
         print_json(data)
         return EXIT_OK
-    rate = "—" if data["on_time_rate"] is None else f"{data['on_time_rate']:.1%}"
+    from .group_workbook import summary_body
     print(f"{period.label}（{period.describe()}）汇总完成：{out}")
-    print(f"  窗口：应报 {len(data['windows_expected'])}，已报 {len(data['windows_submitted'])}，"
-          f"未报 {len(data['windows_missing'])}，逾期 {len(data['windows_late'])}，重新报送 {len(data['windows_resubmitted'])}")
-    print(f"  行数：读入 {data['rows_in']} = 明细 {data['rows_in_details']} + 转办合并 {data['rows_merged']}"
-          f" + 不计入本期 {data['rows_excluded']}")
-    print(f"  超时 {data['overdue']} 件，按时率 {rate}")
-    for r in collected.rejected:
-        print(f"  未能读取：{r['file']}：{r['reason']}")
-    if data["excluded"]:
-        print(f"  未计入本期 {len(data['excluded'])} 行（逐行见报表“未计入本期”表）")
-    if data["likely_duplicates"]:
-        print(f"  疑似重复或受理编号冲突 {len(data['likely_duplicates'])} 对（见报表“疑似重复”表）")
-    for w in data["warnings"]:
-        print(f"  提醒：{w}")
-    if "pdf" in data:
-        print(f"  PDF：{data['pdf']}")
-    if pdf_note:
-        print(f"  {pdf_note}")
+    for line in summary_body(data):
+        print(f"  {line}")
     return EXIT_OK
 
 
