@@ -8,3 +8,9 @@ Option Explicit
 Public Sub ConsolidateSubmissions()
     RunPython "import xl_automation.excel as x; x.consolidate()"
 End Sub
+
+' Why a button does nothing: the same checks as xl-automation doctor, in a message box.
+' If this button itself does nothing, Python is not reached at all: run the bundle's check .cmd file.
+Public Sub CheckEnvironment()
+    RunPython "import xl_automation.excel as x; x.doctor()"
+End Sub

@@ -35,3 +35,8 @@ Public Sub OnConsolidate(control As IRibbonControl)
     If ActiveWorkbook Is Nothing Then Exit Sub
     RunPython "import xl_automation.excel as x; x.consolidate(book='active')"
 End Sub
+
+Public Sub OnDoctor(control As IRibbonControl)
+    If ActiveWorkbook Is Nothing Then Exit Sub
+    RunPython "import xl_automation.excel as x; x.doctor(book='active')"
+End Sub

@@ -19,6 +19,13 @@ DEFAULT_INFO = {labels.INFO_WINDOW_CODE: "ZLS01", labels.INFO_WINDOW_NAME: "营�
                 labels.INFO_COMPANY: "淄博市自来水有限责任公司", labels.INFO_PERIOD: "2026-11"}
 
 
+@dataclass(frozen=True)
+class Formatted:
+    """A date or date-time cell written with its own number format (e.g. a date-only "yyyy-mm-dd")."""
+    value: Any
+    num_format: str
+
+
 def sample_row(i: int, *, start: datetime = BASE_TIME) -> dict[str, Any]:
     """A plausible, valid ledger row number i (0-based), keyed by schema key."""
     received = start + timedelta(minutes=37 * i)
@@ -120,6 +127,8 @@ def write_layout(path: Path, layout: Layout, *, engine: str = "xlsxwriter", date
             for (r, c), v in cells.items():
                 if isinstance(v, datetime):
                     ws.write_datetime(r - 1, c - 1, v, fmt)
+                elif isinstance(v, Formatted):
+                    ws.write_datetime(r - 1, c - 1, v.value, wb.add_format({"num_format": v.num_format}))
                 else:
                     ws.write(r - 1, c - 1, v)
             for r1, c1, r2, c2 in layout.merges.get(name, ()):
@@ -137,9 +146,11 @@ def write_layout(path: Path, layout: Layout, *, engine: str = "xlsxwriter", date
         for name, cells in layout.sheets.items():
             ws = wb.create_sheet(name)
             for (r, c), v in cells.items():
-                cell = ws.cell(r, c, v)
+                cell = ws.cell(r, c, v.value if isinstance(v, Formatted) else v)
                 if isinstance(v, datetime):
                     cell.number_format = DATETIME_FORMAT
+                elif isinstance(v, Formatted):
+                    cell.number_format = v.num_format
             for r1, c1, r2, c2 in layout.merges.get(name, ()):
                 ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
             for r in layout.hidden.get(name, ()):

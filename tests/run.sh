@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need, then runs the whole suite.
-# Debian packages: LibreOffice (independent spreadsheet engine), a CJK font (PDF checks), poppler (pdffonts).
+# Debian packages: LibreOffice (independent spreadsheet engine; Writer for the 通报's PDF), a CJK font (PDF checks),
+# poppler (pdffonts, pdftotext, pdftoppm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v soffice >/dev/null || need+=(libreoffice-calc)
+dpkg -s libreoffice-writer >/dev/null 2>&1 || need+=(libreoffice-writer)   # opens the 通报 .docx for its PDF
 /usr/bin/python3 -c 'import uno' 2>/dev/null || need+=(libreoffice-script-provider-python)   # python3-uno: clicks buttons
 fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk" || need+=(fonts-wqy-zenhei)
 command -v pdffonts >/dev/null || need+=(poppler-utils)

@@ -134,3 +134,22 @@ def test_every_command_has_help_with_an_example():
         for action in sp._actions:
             if action.dest != "help":
                 assert action.help, f"{name} {action.dest}"
+
+
+def test_flag_shows_an_uncovered_calendar_year_and_the_rows_without_a_clock(tmp_path):
+    """A working-hours clock over 2027 (no holiday data) is a warning in flag's text and JSON."""
+    from ledger_files import Formatted, sample_row, write_ledger
+    start = datetime(2027, 1, 8, 16, 0)
+    rows = [sample_row(0, start=start) | {"posted_at": None},
+            sample_row(1, start=start) | {"replied_at": Formatted(datetime(2027, 1, 9), "yyyy-mm-dd"), "posted_at": None}]
+    path = write_ledger(tmp_path / "2027.xlsx", rows)
+    config = tmp_path / "hours.json"
+    config.write_text(json.dumps({"policy": {"clock": "working-hours"}}), encoding="utf-8")
+    text = run("--config", config, "flag", path, "--now", "2027-01-20 12:00")
+    assert "2027 年的法定节假日和调休数据缺失" in text.stdout, text.stdout + text.stderr
+    assert "1 行没有时限状态" in text.stdout
+    data = json.loads(run("--config", config, "flag", path, "--json", "--now", "2027-01-20 12:00").stdout)
+    assert [f["code"] for f in data["findings"]].count("calendar-uncovered") == 1
+    assert data["status"][1]["status"] is None and data["status"][0]["status"] is not None
+    elapsed = run("flag", path, "--now", "2027-01-20 12:00")
+    assert "法定节假日" not in elapsed.stdout

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "xl_automation"
 # import name -> distribution name, where they differ
 DISTRIBUTION = {"python_calamine": "python-calamine", "xlsxwriter": "XlsxWriter", "chinese_calendar": "chinesecalendar",
-                "pyopenvba": "pyOpenVBA", "docx": "python-docx", "yaml": "PyYAML"}
+                "pyopenvba": "pyOpenVBA", "docx": "python-docx", "yaml": "PyYAML",
+                "PIL": "pillow"}
 
 
 def _declared() -> tuple[set[str], dict[str, set[str]]]:
@@ -35,7 +36,8 @@ def _top_level_imports(path: Path) -> set[str]:
 
 
 # modules that may import an optional extra, and which one; everything else needs a core dependency
-EXTRA_USERS = {"xlwings": {"excel.py": "excel", "build_vba.py": "build"}, "pyopenvba": {"build_vba.py": "build"}}
+EXTRA_USERS = {"xlwings": {"excel.py": "excel", "winenv.py": "excel", "build_vba.py": "build"},
+               "pyopenvba": {"build_vba.py": "build"}, "packaging": {"bundle.py": "build"}}
 
 
 def test_every_import_is_declared():

@@ -237,6 +237,22 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     overdue = [s for s in buttons.row_statuses(check) if s["status"] in sla.OVERDUE_STATUSES]
     assert overdue and all(f"第 {s['row']} 行" in text for s in overdue[:12])
     assert book.app_.status[-1] is False                      # the status bar is handed back
+    assert "法定节假日" not in text
+
+
+def test_flag_button_says_when_the_calendar_does_not_cover_a_year(tmp_path, conf):
+    import copy
+    from xl_automation.config import Config
+    conf = Config(copy.deepcopy(conf.data))
+    conf.data["policy"]["clock"] = "working-hours"
+    rows = month(conf, n=6, mistakes=False)
+    for r in rows:
+        for key in ("received_at", "posted_at", "replied_at", "closed_at"):
+            if isinstance(r.get(key), datetime):
+                r[key] = r[key].replace(year=2027)
+    path = write_layout(tmp_path / "台账.xlsx", ledger_layout(rows))
+    title, text, level = press(F.FakeBook(path), conf, "flag_overdue")
+    assert "2027 年的法定节假日和调休数据缺失" in text
 
 
 # ---- the cost of a button in Excel calls --------------------------------------------------
@@ -437,6 +453,8 @@ def test_consolidate_button_writes_the_report_beside_the_group_workbook(tmp_path
     report = tmp_path / "综合受理月报-2026-11.xlsx"
     collected, cons = run_consolidation(inbox, Period.parse("2026-11"), conf, NOW)
     assert report.exists() and title == "集团汇总"
+    bulletin = tmp_path / "综合受理月报-2026-11.通报.docx"          # the same path as `consolidate`
+    assert bulletin.exists() and f"通报：{bulletin}" in text
     assert f"读入 {cons.rows_in} = 明细 {len(cons.details)}" in text and "已报 2" in text
     sheet = openpyxl.load_workbook(group)[GROUP_SHEET]
     top = int(RESULT_TOP_LEFT[1:])

@@ -213,8 +213,9 @@ LOSSY = {
         "A1:C1", {"type": "data_bar", "data_bar_2010": True})), "条件格式", b"x14:cfRule"),
     "text box": (lambda t: xlsxwriter_book(t / "tb.xlsx", lambda wb, ws, p: ws.insert_textbox(
         "E2", "文本框内容")), "图表、图片或形状", "文本框内容".encode()),
-    "picture": (lambda t: xlsxwriter_book(t / "pic.xlsx", lambda wb, ws, p: ws.insert_image(
-        "E2", "dot.png", {"image_data": __import__("io").BytesIO(tiny_png())})), "图表、图片或形状", b"xl/media/"),
+    "picture and shape": (lambda t: xlsxwriter_book(t / "pic.xlsx", lambda wb, ws, p: (ws.insert_image(
+        "E2", "dot.png", {"image_data": __import__("io").BytesIO(tiny_png())}), ws.insert_textbox("H2", "旁边的文本框"))),
+        "图表、图片或形状", "旁边的文本框".encode()),
     "chart": (lambda t: xlsxwriter_book(t / "ch.xlsx", lambda wb, ws, p: ws.insert_chart("E2", _chart(wb))),
               "图表", b"<c:style "),
     "button in xlsx": (lambda t: xlsxwriter_book(t / "b.xlsx", lambda wb, ws, p: ws.insert_button(
@@ -259,6 +260,17 @@ def test_lossy_rule_matches_what_openpyxl_drops(tmp_path, case):
     assert marker not in blob(after), "openpyxl kept it: the rule is too strict"
     reasons = fileio.lossy_parts(path)
     assert any(reason in r for r in reasons), reasons
+
+
+def test_a_drawing_of_plain_pictures_is_kept_and_not_reported(tmp_path):
+    """With Pillow installed (matplotlib brings it) openpyxl writes plain pictures back, link and all."""
+    import io
+    path = xlsxwriter_book(tmp_path / "pic.xlsx", lambda wb, ws, p: ws.insert_image(
+        "E2", "dot.png", {"image_data": io.BytesIO(tiny_png()), "url": "https://example.com/", "description": "示意图"}))
+    after = roundtrip(path, tmp_path / "after.xlsx")
+    for marker in (b"xl/media/", b"hlinkClick", "示意图".encode()):
+        assert marker in blob(path) and marker in blob(after), marker
+    assert fileio.lossy_parts(path) == []
 
 
 def test_features_openpyxl_keeps_are_not_reported(tmp_path):

@@ -39,6 +39,7 @@ COMMANDS = {
     "登记联系单": "import xl_automation.excel as x; x.register_from_form()",
     "提交": "import xl_automation.excel as x; x.submit()",
     "汇总": "import xl_automation.excel as x; x.consolidate()",
+    "环境检查": "import xl_automation.excel as x; x.doctor()",
 }
 RIBBON_COMMANDS = {label: command.replace("()", "(book='active')") for label, command in COMMANDS.items()}
 

@@ -111,7 +111,8 @@ def test_consolidate_conserves_rows_and_reports_every_window(inbox, tmp_path):
     assert "损坏" in data["files_rejected"][0]["reason"] or "不是" in data["files_rejected"][0]["reason"]
     assert "ZLS03" in data["windows_resubmitted"] and data["files_superseded"]
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    assert wb.sheetnames == ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "未计入本期", "疑似重复", "报送情况", "考核", "校验问题", "说明"]
+    from test_report import SHEETS
+    assert wb.sheetnames == SHEETS
     assert wb["明细"].max_row - 1 == data["rows_in_details"]
 
 
@@ -158,6 +159,13 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     cjk = [line for line in fonts.splitlines() if any(k in line for k in ("WenQuanYi", "Noto", "CJK", "Zen"))]
     assert cjk and all(" yes " in line for line in cjk), fonts
     assert "报表：" in done.stdout
+    # --pdf is the 通报 (a few pages a leader reads), not every sheet of the workbook
+    bulletin = tmp_path / "demo" / "报表" / "综合受理月报-2026-11.通报.docx"
+    assert f"通报：{bulletin.resolve()}" in done.stdout and summary["bulletin"] == str(bulletin)
+    assert Path(summary["pdf"]) == bulletin.with_suffix(".pdf")
+    info = subprocess.run(["pdfinfo", summary["pdf"]], capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert 1 <= pages <= 4, info
 
 
 @pytest.mark.libreoffice

@@ -33,7 +33,8 @@ from rows import good_row
 CONFIG = cfg.load()
 PERIOD = Period(2026, 11)
 NOW = datetime(2026, 11, 26, 9, 0)
-SHEETS = ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "未计入本期", "疑似重复", "报送情况", "考核", "校验问题", "说明"]
+SHEETS = ["汇总", "明细", "超时清单", "未办结及原因", "跨辖区转办", "未计入本期", "疑似重复", "业务分类", "报送情况",
+          "考核", "考核-自来水营销服务中心", "考核-津源供水营销管理处", "校验问题", "说明"]
 NAME, PHONE, BAD_PHONE = "欧阳娜娜", "13953387654", "1395338765"
 INJECTED_NAME, INJECTED_REMARK, RAW_XML = '=HYPERLINK("http://x","y")', "@SUM(1)", "<r><t>x</t></r></is><f>1+1</f>"
 MERGED_ID = "ZLS01-20261109-008"
@@ -397,8 +398,9 @@ def test_window_statuses_due_boundary():
     assert not statuses["ZLS03"].late and statuses["ZLS04"].missing and not statuses["ZLS04"].submitted
     assert (statuses["ZLS01"].file, statuses["ZLS01"].rows, statuses["ZLS01"].errors) == ("ZLS01_2026-11.xlsx", 10, 2)
     conf = cfg.Config(copy.deepcopy(CONFIG.data))
+    # due day 24 with periods starting on the 25th: the first 24th after 2026-11-24 is 2026-12-24
     conf.data["policy"]["submission_due_day"] = 24
-    assert {s.code for s in window_statuses(collected, PERIOD, conf) if s.late} == {"ZLS01", "ZLS02", "ZLS03"}
+    assert {s.code for s in window_statuses(collected, PERIOD, conf) if s.late} == set()
 
 
 def test_findings_carried_with_severity_and_masked_values(masked):
@@ -481,3 +483,92 @@ def test_long_lists_are_cut_at_the_sheet_limit_with_a_note(tmp_path, monkeypatch
     overdue = sum(1 for d in cons.details if d.clock.overdue)
     assert len(rows) == 5 and all(r[2] and r[6] > 0 for r in rows[:4])
     assert rows[4][0] == f"另有 {overdue - 4} 行未列出：超过 Excel 工作表 6 行的上限"
+
+
+# --- printing ----------------------------------------------------------------------------------
+
+def printed_cm(width: float) -> float:
+    """An Excel column of `width` characters on paper at 100 %: at most 10 px a character plus 5 px, at 96 dpi
+    (LibreOffice without 等线 measures about 9.6 px; Excel's digit is 7–8 px)."""
+    return (width * 10 + 5) / 96 * 2.54
+
+
+A4_LANDSCAPE_CM = 29.7 - 2 * 0.4 * 2.54
+
+
+def column_widths(ws) -> dict[int, float]:
+    """Column number -> width; one <col> element may cover a span of equal columns."""
+    out = {}
+    for dim in ws.column_dimensions.values():
+        for c in range(dim.min, dim.max + 1):
+            out[c] = dim.width
+    return out
+
+
+def test_every_sheet_prints_legibly_with_titles_page_numbers_and_the_period(masked):
+    path = masked[0]
+    wb = openpyxl.load_workbook(path)
+    for ws in wb:
+        widths = list(column_widths(ws).values())
+        fitted = ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
+        scale = A4_LANDSCAPE_CM / sum(printed_cm(w) for w in widths) * 100 if fitted else ws.page_setup.scale
+        assert scale >= 60, (ws.title, scale)
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.print_title_rows and ws.print_title_rows.startswith("$1:"), ws.title
+        assert PERIOD.label in ws.oddHeader.left.text and ws.title in ws.oddHeader.right.text
+        assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+
+
+def test_summary_prints_in_whole_groups_beside_code_and_name(masked):
+    ws = openpyxl.load_workbook(masked[0])["汇总"]
+    assert ws.print_title_cols == "$A:$B" and ws.print_title_rows == "$1:$3" and ws.page_setup.scale >= 60
+    breaks = [b.id for b in ws.col_breaks.brk]
+    assert breaks, "29 figures do not fit one page at a legible scale"
+    widths = column_widths(ws)
+    width = lambda c: printed_cm(widths[c])  # noqa: E731
+    fixed = width(1) + width(2)
+    edges = [3] + [b + 1 for b in breaks] + [ws.max_column + 1]
+    for start, stop in zip(edges, edges[1:]):
+        assert (fixed + sum(width(c) for c in range(start, stop))) * ws.page_setup.scale / 100 <= A4_LANDSCAPE_CM
+    headers = [c.value for c in ws[3]]
+    services = [headers.index(c) for c in ("用水", "有线电视")]
+    assert not any(services[0] < b < services[1] for b in breaks)        # a group is never split
+
+
+def test_detail_prints_with_the_readers_first_columns_on_every_page(masked):
+    ws = openpyxl.load_workbook(masked[0])["明细"]
+    assert ws.print_title_rows == "$1:$1"
+    cols = ws.print_title_cols
+    last = openpyxl.utils.column_index_from_string(cols.split(":")[1].strip("$"))
+    assert [c.value for c in ws[1]][:last][-1] == "受理编号" and ws.page_setup.scale >= 60
+    assert ws.print_options is not None and ws.page_setup.pageOrder == "overThenDown"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_summary_groups_whole_and_detail_titles_on_every_page(masked, tmp_path):
+    """LibreOffice as the independent engine: its PDF of the workbook keeps each group of 汇总 figures on
+    one page, repeats 明细's title row and first columns on every page, and heads each page with the period."""
+    if not shutil.which("soffice") or not shutil.which("pdftotext"):
+        pytest.skip("LibreOffice or poppler-utils not installed (tests/run.sh installs them)")
+    from xl_automation.pdf import export_pdf
+    source = tmp_path / "月报.xlsx"
+    shutil.copy(masked[0], source)
+    pdf = export_pdf(source)
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")[:-1]
+    by_sheet = defaultdict(list)
+    for page in pages:
+        head = page.strip().splitlines()[0]
+        assert PERIOD.label in head and re.search(r"第 \d+ 页，共 \d+ 页", page), head
+        by_sheet[head.split()[-1]].append(page)
+    groups = [["用水", "用电", "用气", "用暖", "通信", "有线电视"], ["报装-民用", "报装-工业", "报装-商业", "报装-农业"],
+              ["渠道-窗口现场", "渠道-电话", "渠道-线上平台", "渠道-联络群转入", "渠道-上门"],
+              ["2小时内联系", "按时率", "平均响应(分钟)", "响应中位数(分钟)", "最长响应(分钟)", "超时"]]
+    # the header line of each page across (code and name repeated on each)
+    headers = [set(line.split()) for page in by_sheet["汇总"] for line in page.splitlines()
+               if line.split()[:2] == ["编码", "名称"]]
+    assert len(headers) >= 2
+    for group in groups:
+        holding = [h for h in headers if h & set(group)]
+        assert len(holding) == 1 and set(group) <= holding[0], group
+    assert len(by_sheet["明细"]) > 1 and all("受理编号" in page for page in by_sheet["明细"])

@@ -43,9 +43,16 @@ def _edge(base: datetime):
     return st.builds(lambda m, s: base + timedelta(minutes=m, seconds=s), MINUTES, st.sampled_from([0, 0, 59]))
 
 
+def _twelve_hour(moment: datetime) -> str:
+    """上午12:30 is 00:30, 下午12:30 is 12:30, as clerks write them."""
+    h = moment.hour
+    return f"{'上午' if h < 12 else '下午'}{(h % 12) or 12}:{moment:%M}"
+
+
 def _text(moment: datetime, form: int) -> str:
     return (f"{moment:%Y年}{moment.month}月{moment.day}日 {moment.hour}:{moment:%M}",
-            f"{moment:%Y/%m/%d %H:%M}", f"{moment:%Y-%m-%d %H:%M:%S}", f"{moment:%Y%m%d %H:%M}")[form]
+            f"{moment:%Y/%m/%d %H:%M}", f"{moment:%Y-%m-%d %H:%M:%S}", f"{moment:%Y%m%d %H:%M}",
+            f"{moment:%Y年}{moment.month}月{moment.day}日 {_twelve_hour(moment)}")[form]
 
 
 received_moments = st.one_of(
@@ -56,7 +63,7 @@ received_moments = st.one_of(
 )
 received = st.one_of(
     received_moments,
-    st.tuples(received_moments, st.integers(0, 3)).map(lambda t: _text(*t)),               # typed as text
+    st.tuples(received_moments, st.integers(0, 4)).map(lambda t: _text(*t)),               # typed as text
     received_moments.map(lambda d: DateOnly(datetime(d.year, d.month, d.day))),           # a date only
     st.just(None), st.just("昨天上午"),                                                    # missing, not a time
 )

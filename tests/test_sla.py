@@ -1,10 +1,12 @@
 """The 2-hour clock under both policies: elapsed time, and window hours with holidays and 调休."""
-from datetime import datetime
+from datetime import date, datetime, time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from xl_automation import config as cfg
-from xl_automation.sla import Clock, WorkCalendar, working_minutes
+from xl_automation.normalize import DateOnly, Invalid
+from xl_automation.sla import Clock, RowClock, WorkCalendar, working_minutes
 from xl_automation.validate import check_ledger
 
 from rows import good_row, ledger_of
@@ -65,3 +67,39 @@ def test_exactly_the_limit_is_on_time_under_both_clocks(clock_kind):
 def test_durations_read_as_people_say_them(minutes, text):
     from xl_automation.sla import describe_minutes
     assert describe_minutes(minutes) == text
+
+
+def test_a_reply_before_its_receipt_has_no_status_and_is_an_error():
+    received, replied = datetime(2026, 11, 3, 9, 30), datetime(2026, 11, 3, 9, 0)
+    assert Clock(BASE, datetime(2026, 11, 20)).row(received, replied) == RowClock(None, None, None)
+    check = check_ledger(ledger_of(good_row(received_at=received, posted_at=None, replied_at=replied)),
+                         cfg.load(), datetime(2026, 11, 20))
+    assert check.clocks[4].status is None
+    [f] = [f for f in check.findings if f.code == "time-before-received"]
+    assert f.severity == "error" and f.column == "回复对接时间" and "早于受理时间" in f.message
+
+
+def test_a_date_only_receipt_or_reply_has_no_clock():
+    clock = Clock(BASE, datetime(2026, 11, 20))
+    day = DateOnly(datetime(2026, 11, 3))
+    assert clock.row(day, datetime(2026, 11, 3, 9)) == RowClock(None, None, None)
+    assert clock.row(datetime(2026, 11, 3, 9), day) == RowClock(None, None, None)
+    assert clock.row(datetime(2026, 11, 3, 9), Invalid("明天")) == RowClock(None, None, None)
+
+
+times = st.one_of(st.none(), st.datetimes(datetime(2026, 10, 1), datetime(2026, 12, 31)),
+                  st.dates(date(2026, 10, 1), date(2026, 12, 31)).map(lambda d: DateOnly(datetime.combine(d, time()))))
+
+
+@given(times, times, st.sampled_from(["elapsed", "working-hours"]))
+@settings(max_examples=300, deadline=None)
+def test_a_clock_is_never_negative_and_has_a_status_only_for_real_times(received, replied, kind):
+    """For every pair of values: a status exactly when the receipt is a time and the reply is a time
+    not before it (or no reply yet); minutes are never negative."""
+    row = Clock({**BASE, "clock": kind}, datetime(2026, 12, 31, 23)).row(received, replied)
+    real = isinstance(received, datetime) and (replied is None or (isinstance(replied, datetime)
+                                                                   and replied >= received))
+    assert (row.status is not None) is real
+    assert row.minutes is None or row.minutes >= 0
+    if replied is not None and row.status is not None:
+        assert row.status in ("按时", "超时") and (row.status == "按时") is (row.margin >= 0)

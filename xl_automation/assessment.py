@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import reasons
 from .consolidate import Detail, on_time_rate
 
 
@@ -26,9 +27,9 @@ def band_for(total: float, bands: list[list[Any]]) -> str:
 
 
 def explained(reason: Any, refusals: tuple[str, ...]) -> bool:
-    """A reason for 无法办理 that counts: written, and not a refusal on the grounds of business or area."""
-    r = reason if isinstance(reason, str) else ""
-    return bool(r) and not any(p in r for p in refusals)
+    """A reason for 无法办理 that counts: written (not 无 / — …), and not a refusal on the grounds of
+    business or area (the configured phrases and reasons.REFUSAL_PATTERNS)."""
+    return reasons.explained(reason, refusals)
 
 
 def score_window(details: list[Detail], submitted: bool, late: bool, config_data: dict[str, Any]) -> Score:

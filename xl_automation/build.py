@@ -11,7 +11,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from . import TEMPLATE_VERSION, __version__, labels
+from . import TEMPLATE_VERSION, __version__, batch, labels
 from .build_vba import add_vba, xlwings_bas
 from .config import Config
 from .group_workbook import build_group_workbook
@@ -26,7 +26,7 @@ RIBBON = "customUI14.xml"
 LEDGER_BUTTONS = [("ValidateLedger", "校验"), ("FlagOverdue", "标记超时"),
                   ("RegisterContactForm", "登记联系单"), ("SubmitLedger", "提交")]
 FORM_BUTTONS = [("RegisterContactForm", "登记联系单")]
-GROUP_BUTTONS = [("ConsolidateSubmissions", "汇总")]
+GROUP_BUTTONS = [("ConsolidateSubmissions", "汇总"), ("CheckEnvironment", "环境检查")]
 MODULES = {LEDGER_BOOK: ("LedgerMarks", "LedgerButtons"), GROUP_BOOK: ("GroupButtons",),
            ADDIN: ("LedgerMarks", "RibbonCallbacks")}
 SUBMIT_SETTING = {labels.INFO_SUBMIT_DIR: (
@@ -38,7 +38,7 @@ WRAPPERS = {
     "标记超时.cmd": ("标记超时并把时限状态写回（xl-automation flag --annotate）", "flag \"%~1\" --annotate"),
     "报送台账.cmd": ("月度报送（xl-automation submit）", "submit \"%~1\" --to \"%TO%\""),
 }
-WRAPPER_ENCODING = "gbk"        # cmd.exe reads a batch file in the console code page: 936 on Chinese Windows
+WRAPPER_ENCODING = batch.BATCH_ENCODING     # see batch.py: GBK, chcp 936, CRLF
 
 
 def _modules(macros: Path, names: tuple[str, ...], stand_in: list[str] | None) -> list[str]:
@@ -69,27 +69,29 @@ def wrapper_text(title: str, arguments: str) -> str:
                'if "%TO%"=="" set /p "TO=请输入报送目录（集团营销服务中心收取报送文件的文件夹）："\n')
     return (
         "@echo off\n"
+        f"{batch.CODE_PAGE}"
         f"rem {title}。把台账文件拖到本文件的图标上即可，可一次拖多个。\n"
         "rem 需要本机安装 Python 和 xl-automation（见 docs/安装说明.md），不需要 Excel，WPS 用户也可使用。\n"
         "setlocal\n"
         "if \"%~1\"==\"\" (\n"
         "  echo 用法：把台账文件（.xlsx 或 .xlsm）拖到本文件的图标上。请先在 Excel/WPS 中保存并关闭该文件。\n"
         "  pause\n"
+        f"  {batch.RESTORE_CODE_PAGE}"
         "  exit /b 2\n"
         ")\n"
-        "set \"PY=py -3\"\n"
-        "where py >nul 2>nul || set \"PY=python\"\n"
+        f"{batch.FIND_PYTHON}"
         f"{ask}"
         ":next\n"
         "if \"%~1\"==\"\" goto done\n"
         "echo.\n"
-        "echo ==== %~nx1\n"
+        "echo ==== \"%~nx1\"\n"
         f"%PY% -m xl_automation {arguments}\n"
         "shift\n"
         "goto next\n"
         ":done\n"
         "echo.\n"
         "pause\n"
+        f"{batch.RESTORE_CODE_PAGE}"
     )
 
 
@@ -117,7 +119,7 @@ def build(root: str | Path, *, macros: str | Path | None = None, config: Config 
                                ribbon=(macros / RIBBON).read_bytes(), when=TEMPLATE_CREATED))
     for name, (title, arguments) in WRAPPERS.items():
         path = out / name
-        path.write_bytes(wrapper_text(title, arguments).replace("\n", "\r\n").encode(WRAPPER_ENCODING))
+        path.write_bytes(batch.batch_bytes(wrapper_text(title, arguments)))
         written.append(path)
     return written
 

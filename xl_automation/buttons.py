@@ -16,6 +16,7 @@ from .normalize import DateOnly, Invalid, clean_text, parse_datetime, parse_tick
 from .periods import Period
 from .schema import BY_KEY, INPUT_COLUMNS
 from .sheetport import ERROR, INFO, WARN, SheetPort
+from .validate import CLOCK_WARNINGS
 
 MAX_LINES = 12            # finding lines in a message box; the notes in the cells say the rest
 TITLES = {"validate": "校验台账", "flag": "标记超时", "register": "登记联系单", "submit": "报送台账",
@@ -73,6 +74,7 @@ def run_flag(port: SheetPort, config: Config, now: datetime) -> None:
         over = f"，超出 {-s['margin']:g} 分钟" if s["margin"] is not None and s["margin"] < 0 else ""
         lines.append(f"[{s['status']}] 第 {s['row']} 行 {s['request_id'] or '（无编号）'}：{s['minutes']:g} 分钟{over}")
     lines += _more(len(late), MAX_LINES, f"见“{BY_KEY['sla_status'].header}”列")
+    lines += [finding_line(f).strip() for f in check.findings if f.code in CLOCK_WARNINGS]
     if check.errors:
         lines.append(f"另有 {check.errors} 条错误，点“校验”查看。")
     lines += _marked(annotation)
@@ -217,11 +219,24 @@ def _setting_period(value: Any, now: datetime, config: Config) -> Period:
     return Period.parse(text, start_day) if text else default_period(now, config)
 
 
+class StatusProgress:
+    """The CLI's progress steps in Excel's status bar: one call per file read and per step, never per row."""
+
+    def __init__(self, port: SheetPort, title: str):
+        self.port, self.title = port, title
+
+    def step(self, text: str) -> None:
+        self.port.status(f"{self.title}：{text}")
+
+    def on_file(self, n: int, total: int, name: str) -> None:
+        from .progress import file_step
+        self.step(file_step(n, total, name))
+
+
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
-    from .month_end import run_consolidation, summary_json
-    from .report import write_report
+    from .month_end import run_consolidation, write_outputs
     title = TITLES["consolidate"]
     port.status(f"{title}：正在读取设置……")
     try:
@@ -242,18 +257,10 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
         return
     show = G.is_yes(settings.get(G.SHOW_PERSONAL)) or not config.policy["mask_personal_info"]
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
-    collected, cons = run_consolidation(folder, period, config, now)
-    port.status(f"{title}：正在生成报表……")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = write_report(out, consolidation=cons, collected=collected, config=config, now=now, show_personal_info=show)
-    data = summary_json(collected, cons, info, out, config)
-    if G.is_yes(settings.get(G.EXPORT_PDF)):
-        from .pdf import PdfUnavailable, export_pdf
-        port.status(f"{title}：正在导出 PDF……")
-        try:
-            data["pdf"] = str(export_pdf(out))
-        except PdfUnavailable as e:
-            data["pdf_error"] = str(e)
+    collected, cons = run_consolidation(folder, period, config, now, StatusProgress(port, title))
+    port.status(f"{title}：正在生成报表（{len(cons.details)} 行明细）……")
+    data = write_outputs(out, collected, cons, config, now, show_personal_info=show,
+                         pdf=G.is_yes(settings.get(G.EXPORT_PDF)), status=lambda text: port.status(f"{title}：{text}"))
     lines = G.summary_lines(data, period, now)
     port.write_values(G.SHEET, G.RESULT_TOP_LEFT, G.result_rows(lines))
     port.report(title, "\n".join(lines), WARN if data["windows_missing"] or data["files_rejected"] else INFO)

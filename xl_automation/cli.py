@@ -42,11 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="示例：xl-automation validate 台账.xlsx --annotate")
     p.add_argument("--config", help="配置文件（JSON），默认使用内置配置或环境变量 XL_AUTOMATION_CONFIG")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--quiet", "-q", action="store_true", help="不在终端显示进度")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, func: Callable, help_text: str, example: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_text, description=help_text, epilog=f"示例：{example}")
         sp.set_defaults(func=func)
+        sp.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help="不在终端显示进度（输出到文件或管道时本来就不显示）")
         return sp
 
     sp = command("new-ledger", c.new_ledger, "为窗口生成某统计周期的空白台账",
@@ -77,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="以 JSON 输出汇总结果")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     sp.add_argument("--show-personal-info", action="store_true", help="报表中显示完整姓名和电话（默认脱敏）")
-    sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 导出 PDF")
+    sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 把通报导出为 PDF（工作簿本身不转 PDF）")
     sp = command("notice", m.notice, "生成可直接粘贴到联络群的提醒文字",
                  "xl-automation notice 报送/2026-11 --period 2026-11")
     sp.add_argument("dir", help="报送目录")
@@ -94,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--macros", help="VBA 源文件目录，默认 <根目录>/macros")
     sp = command("demo", c.demo, "用合成样例数据完整运行一遍（演示）", "xl-automation demo --out demo-output")
     sp.add_argument("--out", default="demo-output", help="输出目录，默认 demo-output")
+    from .deploy_commands import add_commands
+    add_commands(command)
     return p
 
 

@@ -61,9 +61,10 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
-def collect(folder: Path, period: Period, config: Config, now: datetime) -> Collected:
+def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None) -> Collected:
     """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
-    a file that crashes the parser, storms memory or hangs is rejected like any unusable file."""
+    a file that crashes the parser, storms memory or hangs is rejected like any unusable file.
+    on_file(n, total, name) is called as each workbook goes to a worker (progress)."""
     from .isolation import read_many
     from .validate import check_ledger
     folder = Path(folder)
@@ -91,7 +92,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime) -> Coll
             result.skipped.append({"file": _rel(path, folder), "reason": "不是台账文件（.xlsx/.xlsm/.xls）"})
         else:
             plain.append(path)
-    ledgers = read_many([entry[1] for entry in submitted] + plain, config=config)
+    ledgers = read_many([entry[1] for entry in submitted] + plain, config=config, on_file=on_file)
     candidates = [src for entry, ledger in zip(submitted, ledgers)
                   if (src := _submission(*entry, ledger, result)) is not None]
     for path, ledger in zip(plain, ledgers[len(submitted):]):

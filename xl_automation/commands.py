@@ -10,7 +10,7 @@ from . import sla
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError, print_json, parse_now
 from .findings import Finding
 from .labels import SEVERITY_ZH
-from .periods import Period
+from .periods import Period, due_day
 
 
 def _window(conf, code: str):
@@ -125,6 +125,14 @@ def flag(args) -> int:
                         if s["margin"] is not None and s["margin"] < 0 else "")
                 print(f"  [{s['status']}] 第 {s['row']} 行 {s['request_id'] or '（无编号）'}："
                       f"{s['minutes']:g} 分钟（{sla.describe_minutes(s['minutes'])}）{over}")
+        from .validate import CLOCK_WARNINGS
+        for f in check.findings:
+            if f.code in CLOCK_WARNINGS:
+                print(finding_line(f))
+        unclocked = sum(1 for s in statuses if s["status"] is None)
+        if unclocked:
+            print(f"  {unclocked} 行没有时限状态（受理时间缺失或只有日期、回复时间只有日期或早于受理时间），"
+                  "不计入按时率；运行 validate 查看。")
         if check.errors:
             print(f"  另有 {check.errors} 条错误，运行 validate 查看。")
         _print_annotation(annotation)
@@ -149,7 +157,7 @@ def show_config(args) -> int:
         print(f"  {w.code}  {w.name}  （{w.company_name}；考核单位：{w.supervisor}）{'  [名称待确认]' if w.placeholder else ''}")
     clock = "自然时间" if p["clock"] == "elapsed" else "工作时间（" + "、".join("-".join(h) for h in p["working_hours"]) + "，按法定节假日和调休）"
     print(f"时限：{p['sla_minutes']} 分钟内联系对接，{p['warn_minutes']} 分钟起提醒；计时方式：{clock}")
-    print(f"统计周期：每月 {p['period_start_day']} 日起；报送截止：每月 {p.get('submission_due_day', 25)} 日前")
+    print(f"统计周期：每月 {p['period_start_day']} 日起；报送截止：每月 {due_day(p)} 日前（周期结束后的第一个该日）")
     print(f"个人信息脱敏：{'开启' if p['mask_personal_info'] else '关闭'}")
     from .isolation import Limits
     lim = Limits.from_config(conf)

@@ -182,14 +182,8 @@ def calendar_warning(year: int) -> str:
 
 def _detail(src: Source, row: LedgerRow, carried: bool, clock: Clock) -> Detail:
     values = row.values   # shared, not copied: a million rows must fit; _absorb copies before changing
-    return Detail(src.window, values, _row_clock(clock, values.get("received_at"), values.get("replied_at")),
+    return Detail(src.window, values, clock.row(values.get("received_at"), values.get("replied_at")),
                   src.path.name, src.sha256, row.excel_row, carried)
-
-
-def _row_clock(clock: Clock, received: Any, replied: Any) -> RowClock:
-    if not isinstance(received, datetime) or not (replied is None or isinstance(replied, datetime)):
-        return RowClock(None, None, None)
-    return clock.row(received, replied)
 
 
 def _merge_transfers(candidates, clock: Clock, names: dict[str, tuple[str, str]]):
@@ -242,7 +236,7 @@ def _sort_time(row: LedgerRow) -> datetime:
 
 def _plausible(origin, taker, names: dict[str, tuple[str, str]]) -> bool:
     """Whether a 联络群转入 row is the same applicant's request as an accepted one."""
-    (o_src, o_row, _), (t_src, t_row, _) = origin, taker
+    (_, o_row, _), (t_src, t_row, _) = origin, taker
     o, t = o_row.values, t_row.values
     o_phone, t_phone = _dial(o.get("phone")), _dial(t.get("phone"))
     if o_phone and o_phone == t_phone:
@@ -287,7 +281,7 @@ def _absorb(detail: Detail, src: Source, row: LedgerRow, clock: Clock) -> None:
     if detail.values.get("result") in ("已转办", "", None) and v.get("result"):
         for key in ("result", "closed_at", "unresolved_reason"):
             detail.values[key] = v.get(key)
-    detail.clock = _row_clock(clock, detail.values.get("received_at"), detail.values.get("replied_at"))
+    detail.clock = clock.row(detail.values.get("received_at"), detail.values.get("replied_at"))
 
 
 def _flag_duplicates(details: list[Detail], days: int) -> list["Suspect"]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .cli import main as cli
 from .config import Config
-from .periods import Period
+from .periods import Period, due_day
 from .sample import sample_rows
 
 PERIOD = "2026-11"
@@ -170,7 +170,7 @@ def run_demo(out: Path, config: Config) -> int:
                 print(line + "；没有运行报送命令，直接把台账放进了报送目录")
             else:
                 s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", when)
-                late = "（逾期）" if datetime.fromisoformat(when).date() >= period.due_date() else ""
+                late = "（逾期）" if datetime.fromisoformat(when).date() >= period.due_date(due_day(config.policy)) else ""
                 again = "（重新报送）" if when != plan[0] else ""
                 print(line + (f"；{when} 报送{again}{late}" if s_code == 0 else f"；报送被拒绝（exit {s_code}），见运行记录"))
     (inbox / "南定分公司-旧版台账.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
@@ -195,7 +195,8 @@ def run_demo(out: Path, config: Config) -> int:
     print("联络群提醒：")
     print("  " + notice.strip().replace("\n", "\n  "))
     print(f"报表：{report.resolve()}")
+    print(f"通报：{Path(summary['bulletin']).resolve()}")
     if summary.get("pdf"):
-        print(f"PDF：{Path(summary['pdf']).resolve()}")
+        print(f"通报 PDF：{Path(summary['pdf']).resolve()}")
     print(f"每一步的完整输出：{log.path.resolve()}")
     return 0

@@ -60,6 +60,27 @@ def consolidate(book: str = CALLER) -> None:
     _run("consolidate", book)
 
 
+def doctor(book: str = CALLER) -> None:
+    """环境检查: the doctor's checks for this workbook, in a message box (the round trip is this call)."""
+    from .doctor import marks_for, run_checks
+    from .winenv import SystemMachine
+    caller = xw.Book.caller()
+    target = caller.app.books.active if book == ACTIVE else caller
+    try:
+        checks = run_checks(SystemMachine(), [Path(target.fullname)], from_button=True)
+        failed = [c for c in checks if c.ok is False]
+        text = "\n".join([c.line(marks_for("gbk")) for c in checks] +
+                         [f"{len(failed)} 项未通过，请按提示处理。" if failed else "全部通过。"])
+        caller.app.alert(text, title="环境检查", buttons="ok", mode="critical" if failed else "info")
+    except Exception as exc:   # one Chinese line, never a traceback
+        caller.app.alert(failure_message(exc), title="环境检查", buttons="ok", mode="critical")
+
+
+def ping(token: str) -> None:
+    """doctor's RunPython round trip: Excel started this Python, which proves it by writing the token file."""
+    Path(token).write_text(f"{xw.__version__} {sys.executable}", encoding="utf-8")
+
+
 def _run(flow: str, which: str) -> None:
     caller = port = None
     try:

@@ -273,7 +273,10 @@ def lossy_parts(path: Path | str, *, keep_vba: bool | None = None) -> list[str]:
         if types.get(part, "").endswith("chartsheet+xml"):
             found.append(f"图表工作表“{name}”")
         elif part in parts:
-            found += [f"工作表“{name}”：{what}" for what in _sheet_losses(parts[part])]
+            losses = _sheet_losses(parts[part])
+            if _SHEET_LOST["drawing"] in losses and _pictures_only(parts, part):
+                losses.remove(_SHEET_LOST["drawing"])
+            found += [f"工作表“{name}”：{what}" for what in losses]
             found += _vml_losses(parts, part, name, keep_vba)
     found += _workbook_losses(parts)
     for _, rtype, target, _ in rels_of(parts, ""):
@@ -293,6 +296,33 @@ def lossy_parts(path: Path | str, *, keep_vba: bool | None = None) -> list[str]:
                 ("xl/media/", "xl/embeddings/", "customUI/", "docProps/", "xl/printerSettings/", "xl/calcChain")):
             found.append(f"程序无法保留的文件部件 {name}")
     return list(dict.fromkeys(found))
+
+
+_DRAWING_NS = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_ANCHORS = {"twoCellAnchor", "oneCellAnchor", "absoluteAnchor"}
+
+
+def _pictures_only(parts: dict[str, bytes], sheet_part: str) -> bool:
+    """A drawing of plain pictures only: openpyxl reads and writes those back when Pillow is installed
+    (matplotlib, a dependency, brings it); shapes, charts, groups and anything else it drops."""
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return False
+    drawings = [t for _, rtype, t, _ in rels_of(parts, sheet_part) if rtype.endswith("/drawing")]
+    if not drawings:
+        return False
+    for drawing in drawings:
+        if drawing not in parts:
+            return False
+        root = ET.fromstring(parts[drawing])
+        for anchor in root:
+            if anchor.tag.rsplit("}", 1)[-1] not in _ANCHORS:
+                return False
+            content = [c.tag for c in anchor if c.tag.rsplit("}", 1)[-1] not in ("from", "to", "pos", "ext", "clientData")]
+            if content != [_DRAWING_NS + "pic"]:
+                return False
+    return True
 
 
 def _vml_losses(parts: dict[str, bytes], sheet_part: str, sheet: str, keep_vba: bool) -> list[str]:
@@ -351,7 +381,9 @@ def note_boxes(parts: dict[str, bytes]) -> dict[str, dict[tuple[int, int], tuple
 
 
 # openpyxl writes a formula cell as <c r=".." s=".."><f>..</f><v /></c>: its cached result is gone
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"((?: [a-z]+="[^"]*")*)>(<f[^>]*/>|<f[^>]*>.*?</f>)<v ?/></c>', re.S)
+# openpyxl writes an empty <v /> with the standard library's XML writer and <v></v> with lxml (which
+# python-docx brings in): both are an empty cached value
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"((?: [a-z]+="[^"]*")*)>(<f[^>]*/>|<f[^>]*>.*?</f>)(?:<v ?/>|<v></v>)</c>', re.S)
 
 
 def restore_cached_values(original: dict[str, bytes], parts: dict[str, bytes]) -> None:

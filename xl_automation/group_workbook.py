@@ -72,8 +72,11 @@ def summary_body(data: dict[str, Any]) -> list[str]:
     if data["likely_duplicates"]:
         lines.append(f"疑似重复或受理编号冲突 {len(data['likely_duplicates'])} 对（见报表“疑似重复”表）")
     lines += [f"提醒：{w}" for w in data["warnings"]]
+    if "bulletin" in data:
+        lines.append(f"通报：{data['bulletin']}")
+    lines += data.get("bulletin_notes", [])
     if "pdf" in data:
-        lines.append(f"PDF：{data['pdf']}")
+        lines.append(f"通报 PDF：{data['pdf']}")
     if "pdf_error" in data:
         lines.append(data["pdf_error"])
     return lines

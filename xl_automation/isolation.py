@@ -19,7 +19,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import memory_ceiling
 from .findings import make
@@ -69,9 +69,10 @@ def read_untrusted(path: str | Path, *, config: Any = None) -> Ledger:
     return result
 
 
-def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int | None = None
-              ) -> list[Ledger | LedgerError]:
-    """Each file's Ledger or LedgerError, in the order given, read in parallel workers."""
+def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int | None = None,
+              on_file: Callable[[int, int, str], None] | None = None) -> list[Ledger | LedgerError]:
+    """Each file's Ledger or LedgerError, in the order given, read in parallel workers;
+    on_file(n, total, name) as the n-th file goes to a worker (progress)."""
     paths = [Path(p) for p in paths]
     limits = Limits.from_config(config)
     count = workers or limits.worker_count(len(paths))
@@ -83,6 +84,8 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
         while queue or busy:
             while queue and len(busy) < count:
                 index, path = queue.popleft()
+                if on_file is not None:
+                    on_file(index + 1, len(paths), path.name)
                 try:
                     worker = idle.pop() if idle else _Worker(limits)
                 except OSError as e:     # process creation refused (security software, no resources)

@@ -7,6 +7,7 @@ from typing import Any
 from .cli import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
 from .commands import finding_line, check_file
 from .periods import Period
+from .progress import for_args
 
 
 def submit(args) -> int:
@@ -50,10 +51,13 @@ def _period(args) -> Period:
     return Period.parse(args.period, args.config_obj.policy["period_start_day"])
 
 
-def run_consolidation(folder: Path, period: Period, conf, now):
+def run_consolidation(folder: Path, period: Period, conf, now, progress=None):
+    """collect + consolidate; progress: a progress.Progress-like object (on_file, step), or None."""
     from .collect import collect
     from .consolidate import consolidate
-    collected = collect(folder, period, conf, now)
+    collected = collect(folder, period, conf, now, on_file=progress.on_file if progress else None)
+    if progress:
+        progress.step(f"已读取 {len(collected.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in collected.sources)} 行，正在汇总……")
     return collected, consolidate(collected.sources, period, conf, now)
 
 
@@ -107,26 +111,51 @@ def window_rows(info, conf) -> list[dict[str, Any]]:
     return out
 
 
-def consolidate(args) -> int:
+def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: bool, pdf: bool,
+                  status=lambda text: None, previous=None, history=(), unrenewed=()) -> dict[str, Any]:
+    """The report workbook, the 通报 beside it and, when asked, the 通报 as PDF: the one path that both
+    `consolidate` and the 汇总 button take. Returns the JSON summary (with the 通报's figures).
+    previous / history (bulletin_figures.PeriodFigures) and unrenewed (bulletin.Unrenewed) come from the
+    archive when there is one; without them the 通报 says nothing about 环比 or 未续报."""
+    from .bulletin import bulletin_path, write_bulletin
     from .report import write_report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
+                        show_personal_info=show_personal_info)
+    data = summary_json(collected, cons, info, out, conf)
+    status("正在生成通报……")
+    bulletin = write_bulletin(bulletin_path(out), consolidation=cons, info=info, config=conf, now=now,
+                              rejected=collected.rejected, previous=previous, history=history, unrenewed=unrenewed)
+    data["bulletin"] = str(bulletin.path)
+    data["bulletin_figures"] = bulletin.figures
+    if bulletin.notes:
+        data["bulletin_notes"] = bulletin.notes
+    if pdf:
+        from .pdf import PdfUnavailable, export_pdf
+        status("正在把通报导出为 PDF……")
+        try:
+            data["pdf"] = str(export_pdf(bulletin.path))
+        except PdfUnavailable as e:
+            data["pdf_error"] = str(e)
+    return data
+
+
+def consolidate(args) -> int:
     conf = args.config_obj
     now = parse_now(args.now)
     period = _period(args)
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
-    collected, cons = run_consolidation(Path(args.dir), period, conf, now)
-    show = args.show_personal_info or not conf.policy["mask_personal_info"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
-                        show_personal_info=show)
-    data = summary_json(collected, cons, info, out, conf)
-    if args.pdf:
-        from .pdf import PdfUnavailable, export_pdf
-        try:
-            data["pdf"] = str(export_pdf(out))
-        except PdfUnavailable as e:
-            data["pdf_error"] = str(e)
+    progress = for_args(args)
+    try:
+        collected, cons = run_consolidation(Path(args.dir), period, conf, now, progress)
+        show = args.show_personal_info or not conf.policy["mask_personal_info"]
+        progress.step(f"正在写报表 {out.name}（{len(cons.details)} 行明细）……")
+        data = write_outputs(out, collected, cons, conf, now, show_personal_info=show, pdf=args.pdf,
+                             status=progress.step)
+    finally:
+        progress.done()
     if data["rows_in"] != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
         raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if args.json:
@@ -143,6 +172,10 @@ def notice(args) -> int:
     from .notice import notice_text
     conf = args.config_obj
     now = parse_now(args.now)
-    collected, cons = run_consolidation(Path(args.dir), _period(args), conf, now)
+    progress = for_args(args)
+    try:
+        collected, cons = run_consolidation(Path(args.dir), _period(args), conf, now, progress)
+    finally:
+        progress.done()
     print(notice_text(collected, cons, conf, now))
     return EXIT_OK

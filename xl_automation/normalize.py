@@ -11,11 +11,20 @@ _FULLWIDTH[0x3000] = 0x20
 TICK_TRUE = frozenset({"√", "✓", "✔", "☑", "是", "y", "yes", "1", "true", "v"})
 TICK_FALSE = frozenset({"", "否", "n", "no", "0", "false", "×", "✗", "✘", "-", "—", "□", "☐"})
 _EXCEL_EPOCH = {False: datetime(1899, 12, 30), True: datetime(1904, 1, 1)}
-_DATE_RE = re.compile(
-    r"^(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*[日号]?"
-    r"(?:\s*[T\s]?\s*(上午|下午|晚上|早上)?\s*(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?"
-    r"(?:\s*[:：]?\s*(\d{1,2})\s*秒?)?)?\s*$")
-_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_DATE_PART = (r"(?:(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*[日号]?"
+              r"|(\d{4})(\d{2})(\d{2})(?=$|[\sT]))")
+# a time of day as clerks type it: 9:05, 9:05:30, 9点05, 9点半, 8点一刻, 15时20分, 下午3点, 上午12:30, 9:05 PM
+_TIME_PART = (r"(上午|早上|早晨|凌晨|中午|下午|傍晚|晚上|夜里|am|pm)?\s*(\d{1,2})\s*"
+              r"(?:[:时点]\s*(?:(\d{1,2})\s*分?|(半)|(一刻|1刻|三刻|3刻))?\s*(?::\s*(\d{1,2})\s*秒?)?)"
+              r"\s*(am|pm)?")
+_DATE_RE = re.compile(rf"^{_DATE_PART}(?:\s*T?\s*,?\s*{_TIME_PART})?\s*$", re.I)
+_TIME_ONLY_RE = re.compile(rf"^{_TIME_PART}$", re.I)
+_QUARTERS = {"半": 30, "一刻": 15, "1刻": 15, "三刻": 45, "3刻": 45}
+_MORNING = frozenset({"上午", "早上", "早晨", "凌晨", "am"})
+_EVENING = frozenset({"下午", "傍晚", "晚上", "夜里", "pm"})
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile("[零〇一二两三四五六七八九十]+")
+_NIGHT = frozenset({"晚上", "夜里"})      # 晚上12点 / 晚上2点: midnight or noon? asked, never guessed
 
 
 @dataclass(frozen=True)
@@ -96,22 +105,63 @@ def parse_datetime(value: Any, date1904: bool = False) -> datetime | DateOnly | 
     text = clean_text(value)
     if not text:
         return None
+    if _CN_NUMBER.search(text):
+        text = _CN_NUMBER.sub(_arabic, text)      # 二〇二六年十一月三日 下午三点半
     m = _DATE_RE.match(text)
     if m:
-        y, mo, d, ampm, hh, mm, ss = m.groups()
-        hour = int(hh) if hh else None
-        if hour is not None and ampm in ("下午", "晚上") and hour < 12:
-            hour += 12
-        return _build(int(y), int(mo), int(d), hour, int(mm or 0), int(ss or 0), value)
-    m = _COMPACT_RE.match(text)
-    if m:
-        y, mo, d, hh, mm, ss = m.groups()
-        return _build(int(y), int(mo), int(d), int(hh) if hh else None, int(mm or 0), int(ss or 0), value)
+        return _from_match(m.groups(), value)
+    if _TIME_ONLY_RE.match(text):
+        return Invalid(value, "只有时刻，没有日期")
     try:
         number = float(text)
     except ValueError:
         return Invalid(value)
     return parse_datetime(number, date1904)
+
+
+def _arabic(m: re.Match) -> str:
+    """Chinese numerals as clerks write them in dates and times: 二〇二六 (digit by digit), 十一, 二十三,
+    零五; 一刻 / 三刻 become 1刻 / 3刻, which the time pattern reads as quarters."""
+    text = m.group(0)
+    if "十" not in text:
+        return "".join(str(_CN_DIGITS[ch]) for ch in text)
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return text
+    return str(_CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0))
+
+
+def clock_hour(word: str | None, hour: int) -> int | None:
+    """The 24-hour hour of "上午12" (0), "下午3" (15), "下午15" (15); None when the words contradict
+    the number (上午15点) or leave it ambiguous (晚上12点 may be midnight or the next day's)."""
+    word = (word or "").lower() or None
+    if word is None or hour > 12:
+        return hour if hour <= 23 and (word is None or word in _EVENING) else None
+    if word in _MORNING:
+        return 0 if hour == 12 else hour
+    if word == "中午":
+        return hour if hour in (11, 12) else hour + 12 if 1 <= hour <= 2 else None
+    if word in _NIGHT and not 5 <= hour <= 11:
+        return None
+    return hour if hour == 12 else hour + 12
+
+
+def _from_match(groups, raw):
+    y, mo, d = (int(g) for g in (groups[:3] if groups[0] else groups[3:6]))
+    word, hh, mm, half, quarter, ss, suffix = groups[6:]
+    if hh is None:
+        return _build(y, mo, d, None, 0, 0, raw)
+    if word and suffix:
+        return Invalid(raw, "上午/下午写了两次")
+    hour = clock_hour(word or suffix, int(hh))
+    minute = int(mm) if mm else _QUARTERS.get(half or quarter or "", 0)
+    if int(hh) > 23:
+        return Invalid(raw, "钟点超过 23，午夜请写 00:00")
+    if hour is None:
+        return Invalid(raw, "钟点与上午/下午/晚上不符或有歧义，请写 24 小时制，如 00:30、15:20")
+    if minute > 59 or int(ss or 0) > 59:
+        return Invalid(raw, "分钟或秒超过 59")
+    return _build(y, mo, d, hour, minute, int(ss or 0), raw)
 
 
 def _build(y, mo, d, hour, minute, second, raw):

@@ -7,14 +7,15 @@ from datetime import datetime
 from .collect import Collected
 from .config import Config
 from .consolidate import Consolidation
-from .phones import mask_name, mask_phone
+from .periods import due_day
+from .masking import is_organisation, mask_name
+from .phones import mask_phone
 from .sla import OVERDUE_OPEN, describe_minutes
-from .validate import is_organisation
 
 
 def notice_text(collected: Collected, consolidation: Consolidation, config: Config, now: datetime) -> str:
     period = consolidation.period
-    due = period.due_date(config.policy.get("submission_due_day", 25))
+    due = period.due_date(due_day(config.policy))
     lines = [f"【综合受理提醒】{period.label} 统计周期（{period.describe()}），截至 {now:%m月%d日 %H:%M}"]
     submitted = {s.window for s in collected.sources}
     missing = [w for w in config.windows if w.code not in submitted]

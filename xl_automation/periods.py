@@ -1,11 +1,21 @@
 """Statistical periods: month M runs from day `start` of M-1 00:00 to day `start` of M 00:00."""
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def due_day(policy: dict) -> int:
+    """The configured submission due day (config policy `submission_due_day`)."""
+    return int(policy["submission_due_day"])
+
+
+def _day_in_month(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 class PeriodError(ValueError):
@@ -55,9 +65,17 @@ class Period:
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
 
-    def due_date(self, due_day: int = 25) -> date:
-        """Reports are due before this day (the notice: 每月25日之前)."""
-        return date(self.year, self.month, min(due_day, 28 if self.month == 2 else 30 if self.month in (4, 6, 9, 11) else 31))
+    def due_date(self, due_day: int) -> date:
+        """The day reports are due before (the notice: 每月25日之前): the first day numbered `due_day`
+        (the month's last day when it is shorter) on or after the day after the period's last day, so a
+        period is never due before it ends. Start day 25, due day 25: 2026-11 is due before 2026-11-25;
+        start day 1, due day 25: 2026-11 is due before 2026-12-25; start day 25, due day 5: 2026-12-05."""
+        end = self.end.date()
+        due = _day_in_month(end.year, end.month, due_day)
+        if due < end:
+            y, m = (end.year + 1, 1) if end.month == 12 else (end.year, end.month + 1)
+            due = _day_in_month(y, m, due_day)
+        return due
 
     def describe(self) -> str:
         last = self.end - timedelta(days=1)

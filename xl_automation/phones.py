@@ -1,4 +1,4 @@
-"""Phone numbers: Zibo landlines, mobiles, extensions, and masking for reports."""
+"""Phone numbers: Zibo landlines, mobiles, extensions, and masking one for reports (masking.py does text)."""
 from __future__ import annotations
 
 import re
@@ -60,21 +60,3 @@ def mask_phone(value: str) -> str:
     if len(digits) >= 7:
         return f"****{digits[-3:]}"
     return "****" if text else ""
-
-
-def mask_name(value: str, organisation: bool) -> str:
-    """张* / 王*明; organisation names are not personal information and stay as they are."""
-    text = clean_text(value)
-    if organisation or not text:
-        return text
-    if len(text) <= 2:
-        return text[0] + "*"
-    return text[0] + "*" * (len(text) - 2) + text[-1]
-
-
-_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(?:(?:\+?86)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
-
-
-def mask_numbers_in_text(text: str) -> str:
-    """Phone numbers typed into free text (remarks, addresses) masked like the 联系方式 column."""
-    return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)

@@ -11,6 +11,7 @@ from .config import Config
 class Placement:
     towns: tuple[tuple[str, frozenset[str]], ...]   # (town, areas it belongs to) found in the address
     areas_named: tuple[str, ...]                    # districts/zones named in the address
+    areas_written: tuple[str, ...] = ()             # of those, the ones written in full (张店区, not 张店)
 
 
 _CACHE: dict[int, tuple] = {}
@@ -40,8 +41,9 @@ def locate(address: str, config: Config) -> Placement:
     towns = config.towns
     town_re, area_re, names = _patterns(config)
     found = tuple(dict.fromkeys((m.group(0), towns[m.group(0)]) for m in town_re.finditer(address))) if town_re else ()
-    named = tuple(dict.fromkeys(names[m.group(0)] for m in area_re.finditer(address)))
-    return Placement(found, named)
+    hits = [m.group(0) for m in area_re.finditer(address)]
+    named = tuple(dict.fromkeys(names[h] for h in hits))
+    return Placement(found, named, tuple(dict.fromkeys(h for h in hits if h in config.areas)))
 
 
 def mismatched_town(address: str, district: str, config: Config) -> tuple[str, str] | None:
@@ -58,3 +60,14 @@ def mismatch_in(place: Placement, district: str, config: Config) -> tuple[str, s
             if district not in areas:
                 return town, "、".join(sorted(areas))
     return None
+
+
+def other_county_written(place: Placement, district: str, config: Config) -> str | None:
+    """The district or county written in full in the address when it is not the filed one (淄川区 in an
+    address filed under 张店区). Short forms (张店, 桓台) name streets too, and the functional zones lie
+    inside counties, so neither is evidence of a mismatch; an address naming the filed area as well is
+    taken as consistent."""
+    zones = set(config.data.get("zone_towns", {}))
+    if district in zones or district not in config.areas or district in place.areas_written:
+        return None
+    return next((a for a in place.areas_written if a != district and a not in zones), None)

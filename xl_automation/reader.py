@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -195,13 +195,39 @@ class _Reader:
         width = max(map(len, body))
         if min(map(len, body)) != width:
             body = [line + [""] * (width - len(line)) for line in body]
-        converted, empty = self._convert(list(zip(*body)), columns)
+        raw = list(zip(*body))
+        converted, empty = self._convert(raw, columns)
+        self._midnights(raw, converted, columns, start)
         out = []
         for i, (is_empty, values) in enumerate(zip(empty, zip(*converted)), start=start + 1):
             if not is_empty:
                 out.append(LedgerRow(i, RowValues(values), i in hidden))
         self._hidden_findings([r.excel_row for r in out if r.hidden])
         return out
+
+    def _midnights(self, raw, converted: list, columns: dict[str, int], start: int) -> None:
+        """A date-time cell at exactly 00:00 is that midnight, not a date only (calamine returns a `date`
+        for both): decided by the cell's number format, or for .xls by the column (its other cells hold
+        times)."""
+        dates: dict[tuple[int, str], tuple[list, int, date]] = {}
+        for k, key in enumerate(_ALL_KEYS):
+            if key in columns and BY_KEY[key].kind == "datetime":
+                letter, values = column_letter(columns[key]), raw[columns[key] - 1]
+                if date not in set(map(type, values)):
+                    continue        # the usual column: one C-level pass, no Python loop per cell
+                for i, v in enumerate(values):
+                    if type(v) is date:
+                        dates[(start + 1 + i, letter)] = (converted[k], i, v)
+        if not dates:
+            return
+        timed = self.facts.time_cells(self.sheet, set(dates)) if self.facts is not None else None
+        if timed is None:
+            with_times = {letter for (row, letter), (column, i, v) in dates.items()
+                          if any(type(x) is datetime and x.time() != time() for x in column)}
+            timed = {cell for cell in dates if cell[1] in with_times}
+        for cell in timed:
+            column, i, day = dates[cell]
+            column[i] = datetime.combine(day, time())
 
     def _hidden_findings(self, rows: list[int]) -> None:
         """One warning per run of consecutive hidden data rows: a filtered ledger hides thousands."""

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .assessment import Score, score_window
+from .breakdown import Breakdown, breakdown
 from .collect import Collected
 from .config import Config
 from .consolidate import Consolidation, Detail
-from .periods import Period
+from .periods import Period, due_day
 from .report_book import MAX_ROWS, Book, ReportError
+from .report_breakdown import write_breakdown, write_unit_assessments
 from .report_detail import write_detail
 from .report_sheets import Lists
 from .report_summary import GROUP_TOTAL, SUBTOTAL, SummaryRow, write_summary
@@ -64,11 +66,12 @@ class ReportInfo:
     figures: dict[str, Any]             # {"windows": {code: figs}, "companies": {code: figs}, "group": figs}
     statuses: list[WindowStatus]        # every configured window, in configuration order
     scores: dict[str, Score] = field(default_factory=dict)
+    breakdown: Breakdown | None = None  # the notice's 三.5 figures, as the 业务分类 sheet shows them
 
 
 def due_at(period: Period, config: Config) -> datetime:
     """Reports are due *before* the due day: a submission at 00:00 on that day is already late."""
-    return datetime.combine(period.due_date(int(config.policy.get("submission_due_day", 25))), time.min)
+    return datetime.combine(period.due_date(due_day(config.policy)), time.min)
 
 
 def window_statuses(collected: Collected, period: Period, config: Config) -> list[WindowStatus]:
@@ -125,8 +128,11 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
     summary_rows, figs = _summary_rows(details, by_window, config)
     scores = {s.code: score_window(by_window.get(s.code, []), s.submitted, s.late, config.data) for s in statuses}
     due = due_at(period, config)
+    split = breakdown([d for d in details if not d.carried],        # this period's receipts, as 汇总 counts them
+                      [(w.code, w.name) for w in config.windows], reason_rules(config))
     partial = path.with_name(f".~{path.stem}.partial.xlsx")
     book = Book(partial, config, show_personal_info, created=now)
+    book.print_title = f"{config.data.get('group', {}).get('name', '')}综合受理月报 {period.label}（{period.describe()}）"
     try:
         write_summary(book, summary_rows, period=period, config=config, detail_rows=len(details),
                       cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings)
@@ -137,8 +143,10 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         lists.transfers(details)
         lists.excluded(consolidation)
         lists.suspects(consolidation)
+        write_breakdown(lists, split)
         lists.submissions(statuses, collected, consolidation, due)
         lists.assessment(statuses, scores, figs["windows"])
+        write_unit_assessments(lists, statuses, scores, figs["windows"])
         lists.findings(collected)
         lists.notes(consolidation, collected, now, due)
         book.close()
@@ -150,4 +158,8 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         book.discard()
         partial.unlink(missing_ok=True)
         raise
-    return ReportInfo(path, figs, statuses, scores)
+    return ReportInfo(path, figs, statuses, scores, split)
+
+
+def reason_rules(config: Config) -> list[dict[str, Any]]:
+    return config.data.get("reason_categories", {}).get("rules", [])

@@ -8,16 +8,36 @@ from typing import Any, Sequence
 from .config import Config
 from .labels import TICK
 from .normalize import DateOnly, Invalid, clean_text
-from .phones import mask_name, mask_numbers_in_text, mask_phone
+from .masking import is_organisation, mask_name, mask_numbers_in_text
+from .phones import mask_phone
 from .schema import COLUMNS
-from .validate import is_organisation
 from .xlsx_safe import DATETIME_FORMAT, FONT, new_workbook, write_text
 from .xlsx_spool import SpoolSheet, splice
 
 PERSONAL = {c.key: c.personal for c in COLUMNS if c.personal}      # key -> "name" | "phone"
 PERSONAL_HEADERS = {c.header: c.key for c in COLUMNS if c.personal}          # header -> key
 PAPER_A4 = 9
+MIN_PRINT_SCALE = 60        # percent: below this a printed sheet is no longer legible
+SIDE_MARGIN_IN = 0.4
+PRINTABLE_CM = 29.7 - 2 * SIDE_MARGIN_IN * 2.54        # A4 landscape between the side margins
 MAX_ROWS = 1_048_576        # rows in one Excel worksheet
+
+
+def column_cm(width: float) -> float:
+    """Printed width of an Excel column of `width` characters at 100 %, reckoned at 10 px a character + 5 px
+    at 96 dpi: Excel's digit is 7–8 px, but LibreOffice, where 等线 is missing, lays a column out at
+    about 9.6 px a character (measured on its PDF); pages planned for the wider one are never cut."""
+    return (width * 10 + 5) * 2.54 / 96
+
+
+def print_scale(widths: Sequence[float]) -> int:
+    """The scale (percent) at which these columns fill the printable width of A4 landscape."""
+    total = sum(column_cm(w) for w in widths) or 1
+    return int(PRINTABLE_CM / total * 100)
+
+
+def _header_text(text: str) -> str:
+    return text.replace("&", "&&")         # '&' starts a code in Excel's header language
 
 
 class ReportError(Exception):
@@ -48,6 +68,7 @@ class Book:
         self.total_text = add(bold=True, top=1)
         self.spools: list[SpoolSheet] = []
         self.path = Path(path)
+        self.print_title = ""           # the page header of every sheet: the report and its period
 
     def spool(self, ws, first_row: int) -> SpoolSheet:
         """Rows from first_row on go through a fast XML spool instead of XlsxWriter's per-cell path."""
@@ -55,18 +76,29 @@ class Book:
         self.spools.append(spool)
         return spool
 
-    def sheet(self, name: str, widths: Sequence[float], *, header_row: int | None = None, fit_width: bool = True):
-        """A worksheet with column widths and A4 landscape printing; header_row repeats on each page."""
+    def sheet(self, name: str, widths: Sequence[float], *, header_row: int | None = None, fit_width: bool = True,
+              scale: int | None = None, repeat_columns: int = 0):
+        """A worksheet with column widths and A4 landscape printing: the title rows down to header_row (or
+        the title alone) repeat on each page, the first repeat_columns columns too; the period in the page
+        header, page numbers in the footer. A sheet fits the page width only when that keeps it at 60 % or
+        more; otherwise it prints at `scale` (at least 60 %) over several pages across."""
         ws = self.wb.add_worksheet(name)
-        if fit_width:
+        fitted = print_scale(widths)
+        if fit_width and fitted >= MIN_PRINT_SCALE:
             ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(max(MIN_PRINT_SCALE, min(100, scale or fitted)))
+            ws.print_across()           # a request's columns on consecutive pages, not after every row
         for i, width in enumerate(widths):
             ws.set_column(i, i, width)
         ws.set_paper(PAPER_A4)
         ws.set_landscape()
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        if header_row is not None:
-            ws.repeat_rows(header_row)
+        ws.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=0.6, bottom=0.6)
+        ws.repeat_rows(0, header_row or 0)
+        if repeat_columns:
+            ws.repeat_columns(0, repeat_columns - 1)
+        ws.set_header(f"&L&9{_header_text(self.print_title)}&R&9{_header_text(name)}", {"margin": 0.25})
+        ws.set_footer("&C&9第 &P 页，共 &N 页", {"margin": 0.25})
         return ws
 
     def text(self, ws, row: int, col: int, value: str, fmt=None) -> None:

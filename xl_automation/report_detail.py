@@ -34,7 +34,9 @@ def detail_letter(key: str) -> str:
 
 def write_detail(book: Book, details: list[Detail], config: Config) -> None:
     """Header on row 1, a request per row from row 2; raw ledger text is written as text, never parsed."""
-    ws = book.sheet(DETAIL_SHEET, [w for _, _, w in DETAIL_COLUMNS], header_row=0, fit_width=False)
+    # printed at 60 %, several pages across in reading order, with the window and 受理编号 on every page
+    ws = book.sheet(DETAIL_SHEET, [w for _, _, w in DETAIL_COLUMNS], header_row=0, fit_width=False, scale=60,
+                    repeat_columns=DETAIL_INDEX["request_id"] + 1)
     book.headers(ws, 0, [h for _, h, _ in DETAIL_COLUMNS])
     last_col = len(DETAIL_COLUMNS) - 1
     ws.freeze_panes(1, 3)

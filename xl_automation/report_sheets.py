@@ -12,6 +12,8 @@ from .config import Config, Window
 from .consolidate import Consolidation, Detail
 from .labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, SEVERITY_ZH
 from .report_book import PERSONAL_HEADERS, Book
+from .periods import due_day
+from .reasons import is_placeholder, is_refusal
 from .report_detail import CARRIED, YES
 from .report_summary import clock_line
 from .schema import BY_KEY
@@ -109,12 +111,13 @@ class Lists:
     def unresolved(self, details: list[Detail]) -> None:
         refusals = tuple(self.config.policy.get("refusal_phrases", ()))
         open_ = [d for d in details if d.values.get("result") in ("办理中", "无法办理")]
-        reason = {id(d): (str(d.values.get("unresolved_reason") or "").strip() or NO_REASON) for d in open_}
+        reason = {id(d): NO_REASON if is_placeholder(d.values.get("unresolved_reason"))
+                  else str(d.values["unresolved_reason"]).strip() for d in open_}
         counts: dict[str, Counter] = defaultdict(Counter)
         for d in open_:
             counts[reason[id(d)]][d.values["result"]] += 1
         ranked = sorted(counts, key=lambda k: (-sum(counts[k].values()), k))
-        refusal = {k: "是" if k != NO_REASON and any(p in k for p in refusals) else "" for k in ranked}
+        refusal = {k: "是" if k != NO_REASON and is_refusal(k, refusals) else "" for k in ranked}
         ws = self.book.spool(self.book.sheet(UNRESOLVED_SHEET, [36, 14, 20, 16, 10, 36, 8, 10, 22, 15]), 0)
         ws.write_string(0, 0, "未办结及原因（办理中、无法办理）", self.book.title)
         ws.write_string(1, 0, "“属推脱”为“是”的原因以业务范围推脱，违反无差别受理要求", self.book.subtitle)
@@ -200,11 +203,14 @@ class Lists:
         self.table(ws, r + 2, ["行数", "原因"], ([n, k] for k, n in excluded.most_common()), 1)
 
     # --- 考核 -------------------------------------------------------------------
-    def assessment(self, statuses: list["WindowStatus"], scores: dict[str, Score], figs: dict[str, dict]) -> None:
+    def assessment(self, statuses: list["WindowStatus"], scores: dict[str, Score], figs: dict[str, dict],
+                   sheet: str = ASSESSMENT_SHEET, title: str = "月度考核（及时性与办理情况）") -> None:
+        """The group's table, or (sheet, title given) one supervising unit's windows only (三.3)."""
         a = self.config.data["assessment"]
         weights = a["weights"]
-        ws = self.book.sheet(ASSESSMENT_SHEET, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8])
-        ws.write_string(0, 0, "月度考核（及时性与办理情况）", self.book.title)
+        ws = self.book.sheet(sheet, [10, 22, 30, 9] + [7] * len(ASSESSMENT_FIGURES) + [11] * 4 + [8, 8],
+                             repeat_columns=2)
+        ws.write_string(0, 0, title, self.book.title)
         shown = "，".join(f"{WEIGHT_LABELS.get(k, k)} {v:g} 分" for k, v in weights.items())
         ws.write_string(1, 0, f"权重：{shown}（合计折算为百分制）；逾期报送的报送分按 "
                               f"{a.get('late_submission_share', 0.5):.0%} 计；未报送记 0 分。及时性只看本期受理的需求"
@@ -265,7 +271,7 @@ class Lists:
             items.append(("工作时间", "、".join(f"{a}–{b}" for a, b in p.get("working_hours", []))))
         items += [
             ("统计周期起始日", f"每月 {p.get('period_start_day', 25)} 日"),
-            ("报送截止", f"每月 {p.get('submission_due_day', 25)} 日之前（本期 {due:%Y-%m-%d %H:%M} 前）"),
+            ("报送截止", f"每月 {due_day(p)} 日之前（本期 {due:%Y-%m-%d %H:%M} 前）"),
             ("个人信息", "完整显示（按要求未脱敏）" if self.book.show_personal_info else "已脱敏：姓名、联系方式（单位名称不脱敏）"),
             ("生成时间", now), ("程序版本", f"xl_automation {__version__}"), ("配置", self.config.source),
         ]

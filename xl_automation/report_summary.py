@@ -8,7 +8,7 @@ from .config import Config
 from .labels import TICK
 from .ledger import column_letter
 from .periods import Period
-from .report_book import Book
+from .report_book import PRINTABLE_CM, Book, column_cm
 from .report_detail import DETAIL_SHEET, YES, detail_letter
 from .schema import SERVICE_COLUMNS
 from .sla import LATE, ON_TIME, OVERDUE_OPEN
@@ -21,6 +21,7 @@ FIRST_ROW = 3          # 0-based: title, policy line, header, then the windows
 RATE_KEYS = ("on_time_rate",)
 MINUTE_KEYS = ("avg_minutes", "median_minutes", "max_minutes")
 SIMPLE = {"svc": None, "type": "install_type", "channel": "channel", "result": "result"}
+PRINT_SCALE = 75        # 汇总 prints at this scale, code and name repeated, a group of figures never split
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def clock_line(config: Config) -> str:
 def write_summary(book: Book, rows: list[SummaryRow], *, period: Period, config: Config,
                   detail_rows: int, cached_values: bool, window_count: int, warnings: list[str] = ()) -> None:
     figures: list[Figure] = figure_list()
-    ws = book.sheet(SUMMARY_SHEET, [10, 36] + [max(6.5, min(12, len(f.label) * 2 + 1)) for f in figures])
+    widths = [10, 36] + [max(6.5, min(12, len(f.label) * 2 + 1)) for f in figures]
+    ws = book.sheet(SUMMARY_SHEET, widths, header_row=2, fit_width=False, scale=PRINT_SCALE, repeat_columns=2)
+    ws.set_v_pagebreaks(page_breaks(widths, figures, PRINT_SCALE))
     group = config.data.get("group", {}).get("name", "")
     ws.write_string(0, 0, f"{group}综合受理月度汇总 {period.label}（{period.describe()}）", book.title)
     ws.write_string(1, 0, "；".join([clock_line(config), *warnings]), book.subtitle)
@@ -185,6 +188,31 @@ def _charts(book: Book, ws, figures: list[Figure], windows: int, group_row: int,
     services.set_legend({"none": True})
     services.set_size({"width": 560, "height": 320})
     ws.insert_chart(at_row, 1, services, {"x_offset": 740})
+
+
+def print_group(key: str) -> str:
+    """Figures printed together: services with the total, install types, channels, timeliness, results."""
+    prefix = key.partition(":")[0]
+    if prefix in ("received", "svc", "type", "channel", "result"):
+        return "svc" if prefix == "received" else prefix
+    return "time" if key in ("on_time", "on_time_rate", *MINUTE_KEYS, "overdue") else "other"
+
+
+def page_breaks(widths: list[float], figures: list[Figure], scale: int) -> list[int]:
+    """Columns before which a printed page of 汇总 starts, so that each page holds whole groups of figures
+    beside the repeated code and name columns at the given scale."""
+    room = PRINTABLE_CM * 100 / scale - sum(column_cm(w) for w in widths[:2])
+    breaks, used, previous = [], 0.0, None
+    for c, f in enumerate(figures, start=2):
+        group = print_group(f.key)
+        if group != previous:
+            size = sum(column_cm(widths[i + 2]) for i, g in enumerate(figures) if print_group(g.key) == group)
+            if used and used + size > room:
+                breaks.append(c)
+                used = 0.0
+            previous = group
+        used += column_cm(widths[c])
+    return breaks
 
 
 def column_of(key: str) -> str:

@@ -92,9 +92,13 @@ class Clock:
         return round((end - start).total_seconds() / 60, 2)
 
     def row(self, received: Any, replied: Any) -> RowClock:
-        if not isinstance(received, datetime):
+        """No status (kept out of every rate and average) without a receipt time of day, with a reply
+        that is not a time (a date only, unreadable text) or a reply before the receipt."""
+        if not isinstance(received, datetime) or not (replied is None or isinstance(replied, datetime)):
             return RowClock(None, None, None)
         if isinstance(replied, datetime):
+            if replied < received:
+                return RowClock(None, None, None)
             minutes = self.minutes_between(received, replied)
             return RowClock(minutes, round(self.sla - minutes, 2), ON_TIME if minutes <= self.sla else LATE)
         minutes = self.minutes_between(received, max(received, self.now))

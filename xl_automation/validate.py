@@ -9,16 +9,22 @@ from typing import Any, Iterable
 
 from . import findings as F
 from .config import Config
+from .consolidate import EXCLUDED_EARLIER, EXCLUDED_LATER, period_verdict
+from .labels import INFO_PERIOD, INFO_SHEET
 from .ledger import Ledger, LedgerRow
+from .masking import is_organisation
 from .normalize import DateOnly, Invalid
+from .periods import Period, PeriodError
 from .phones import INVALID, SHORT, check_phone
-from .places import locate, mismatch_in
+from .reasons import is_placeholder, is_refusal
+from .places import locate, mismatch_in, other_county_written
 from .schema import BY_KEY, COLUMNS, DATETIME_KEYS, RESULT_REQUIRES, SERVICE_COLUMNS
 from .sla import Clock, RowClock
 
 RESULT_FINDING = {"closed_at": "closed-without-time", "unresolved_reason": "unable-without-reason",
                   "transferred_to": "transfer-without-target"}
 VISIT_TYPES = ("工业", "商业")
+CLOCK_WARNINGS = ("calendar-uncovered",)    # shown by flag too: they qualify every status it prints
 _REQUIRED = tuple(c for c in COLUMNS if c.required and c.key != "request_id")
 _ENUMS = tuple((c, frozenset(c.enum)) for c in COLUMNS if c.enum and not c.program_written)
 _ID_RE = re.compile(r"^(?P<window>[A-Za-z0-9]+)-(?P<day>\d{8})-(?P<seq>\d{3,})$")
@@ -64,6 +70,7 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
         _check_row(rows, row, present, config, now)
     proposals = _check_ids(rows, ledger.rows, window, now) if "request_id" in present else {}
     _check_duplicates(rows, ledger.rows)
+    _check_period(rows, ledger, config)
     clocks = {row.excel_row: _clock(clock, row) for row in ledger.rows}
     structural = list(ledger.findings)
     if clock.calendar.uncovered_years:
@@ -71,6 +78,29 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
             structural.append(F.make("calendar-uncovered", sheet=ledger.sheet, year=year))
     ordered = sorted(rows.out, key=lambda f: (f.row or 0, _col_order(ledger, f)))
     return Check(ledger, structural + ordered, clocks, proposals)
+
+
+def _check_period(rows: _Rows, ledger: Ledger, config: Config) -> None:
+    """A warning for every row the period's submission will leave out (consolidate.period_verdict
+    decides, so validate and the group agree); carried-over open requests are not warned."""
+    text = ledger.info.get(INFO_PERIOD, "")
+    if not text:
+        return
+    try:
+        period = Period.parse(text, config.policy["period_start_day"])
+    except PeriodError:
+        rows.out.append(F.make("period-invalid", sheet=INFO_SHEET, value=text))
+        return
+    codes = {EXCLUDED_EARLIER: "row-before-period", EXCLUDED_LATER: "row-after-period"}
+    for row in ledger.rows:
+        verdict = period_verdict(row, period)
+        if verdict in codes:
+            value = row.values["received_at"]
+            received = _moment(value)
+            shown = f"{received:%Y-%m-%d}" if isinstance(value, DateOnly) else _fmt(received)
+            rows.add(codes[verdict], row, "received_at", shown, period=period.label,
+                     request_id=row.values.get("request_id") or "（无编号）", range=period.describe(),
+                     reason=verdict, next=Period.containing(received, period.start_day).label)
 
 
 def _col_order(ledger: Ledger, f: F.Finding) -> int:
@@ -81,10 +111,7 @@ def _col_order(ledger: Ledger, f: F.Finding) -> int:
 
 
 def _clock(clock: Clock, row: LedgerRow) -> RowClock:
-    received, replied = row.values.get("received_at"), row.values.get("replied_at")
-    if not isinstance(received, datetime) or not (replied is None or isinstance(replied, datetime)):
-        return RowClock(None, None, None)
-    return clock.row(received, replied)
+    return clock.row(row.values.get("received_at"), row.values.get("replied_at"))
 
 
 def _check_row(rows: _Rows, row: LedgerRow, present: set[str], config: Config, now: datetime) -> None:
@@ -130,6 +157,7 @@ def _check_services(rows: _Rows, row: LedgerRow, present: set[str]) -> None:
 def _check_times(rows: _Rows, row: LedgerRow, present: set[str], now: datetime) -> None:
     v = row.values
     received = _moment(v.get("received_at"))
+    received_day_only = isinstance(v.get("received_at"), DateOnly)
     for key in DATETIME_KEYS:
         value = v.get(key)
         if isinstance(value, Invalid):
@@ -143,8 +171,15 @@ def _check_times(rows: _Rows, row: LedgerRow, present: set[str], now: datetime) 
             continue
         if moment > now:
             rows.add("time-in-future", row, key, _fmt(moment), now=_fmt(now))
-        elif received and key != "received_at" and moment < received and not isinstance(value, DateOnly):
+        elif received and key != "received_at" and _before(moment, received,
+                                                           received_day_only or isinstance(value, DateOnly)):
+            # a reply before its receipt is an error and has no clock status (sla.Clock.row)
             rows.add("time-before-received", row, key, _fmt(moment), received=_fmt(received))
+
+
+def _before(moment: datetime, received: datetime, day_only: bool) -> bool:
+    """Earlier than the receipt; compared by day when either holds a date only."""
+    return moment.date() < received.date() if day_only else moment < received
 
 
 def _moment(value: Any) -> datetime | None:
@@ -161,17 +196,15 @@ def _check_result(rows: _Rows, row: LedgerRow, present: set[str], config: Config
     v = row.values
     result = v.get("result")
     needed = RESULT_REQUIRES.get(result)
-    if needed and needed in present and _blank(v.get(needed)):
-        rows.add(RESULT_FINDING[needed], row, needed)
+    value = v.get(needed) if needed else None
+    # where a reason or a target is required, 无 / — 。 say nothing: the same as blank
+    if needed and needed in present and (_blank(value) or (isinstance(value, str) and is_placeholder(value))):
+        rows.add(RESULT_FINDING[needed], row, needed, value or None)
     if result == "办理中" and isinstance(v.get("closed_at"), datetime):
         rows.add("closed-time-without-closed", row, "result", result)
     reason = v.get("unresolved_reason") or ""
-    if reason and any(p in reason for p in config.policy.get("refusal_phrases", ())):
+    if is_refusal(reason, config.policy.get("refusal_phrases", ())):
         rows.add("refusal-not-allowed", row, "unresolved_reason", reason)
-
-
-def is_organisation(name: str, config: Config) -> bool:
-    return any(word in name for word in config.policy.get("organisation_words", ())) if name else False
 
 
 def _check_visit(rows: _Rows, row: LedgerRow, present: set[str], config: Config) -> None:
@@ -194,8 +227,11 @@ def _check_place(rows: _Rows, row: LedgerRow, present: set[str], config: Config)
         return
     place = locate(address, config)
     hit = mismatch_in(place, district, config) if district in config.areas else None
+    other = other_county_written(place, district, config) if not hit else None
     if hit:
         rows.add("district-mismatch", row, "address", address, town=hit[0], town_district=hit[1], district=district)
+    elif other:
+        rows.add("district-named-mismatch", row, "address", address, named=other, district=district)
     elif not place.towns and not place.areas_named:
         rows.add("address-no-district", row, "address", address)
 

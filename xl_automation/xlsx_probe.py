@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import olefile
 
 from .ledger import LedgerError
+from .number_formats import cells_showing_time
 from .ole_probe import MAX_SHEETS, check_biff, check_container
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -38,6 +39,18 @@ class Probe:
     sheet_parts: dict[str, str] = field(default_factory=dict)    # xlsx: sheet name -> zip member
     sheet_offsets: dict[str, int] = field(default_factory=dict)  # xls: sheet name -> BIFF offset
     biff: bytes = b""
+    styles_part: str = ""                                        # xlsx: the styles zip member
+
+    def time_cells(self, sheet: str, cells: set[tuple[int, str]]) -> set[tuple[int, str]] | None:
+        """Of (row, column letters) cells, those whose number format shows a time; None when unknown."""
+        if self.format == "xls" or not self.styles_part:
+            return None
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                return cells_showing_time(z, self.sheet_parts[sheet], self.styles_part, cells)
+        except (KeyError, OSError, EOFError, ValueError, RuntimeError, NotImplementedError,
+                zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+            return None
 
     def hidden_rows(self, sheet: str) -> set[int]:
         """1-based numbers of the rows Excel hides in a sheet (empty when unknown)."""
@@ -91,6 +104,7 @@ def _probe_zip(path: Path) -> Probe:
             fmt = "xlsm" if b"macroEnabled.main+xml" in types else "xlsx"
             root = ElementTree.fromstring(z.read(book))
             rels = _relationships(z, book, names)
+            styles = _relationships(z, book, names, type_suffix="/styles")
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, UnicodeDecodeError, KeyError):
         # damaged directory entries show up as odd versions, "encrypted" flags or bad names
         raise LedgerError("file-corrupt", path, detail="压缩包结构损坏") from None
@@ -98,7 +112,7 @@ def _probe_zip(path: Path) -> Probe:
         raise LedgerError("file-corrupt", path, detail="压缩数据损坏") from None
     except ElementTree.ParseError:
         raise LedgerError("file-corrupt", path, detail="工作簿结构 XML 无法解析") from None
-    probe_ = Probe(path, fmt)
+    probe_ = Probe(path, fmt, styles_part=next(iter(styles.values()), ""))
     sheets = sum(1 for el in root.iter() if _local(el.tag) == "sheet")
     if sheets > MAX_SHEETS:
         raise LedgerError("file-too-large", path, detail=f"工作簿声明了 {sheets:,} 个工作表")
@@ -138,8 +152,8 @@ def _office_document(z: zipfile.ZipFile, names: set[str]) -> str | None:
     return "xl/workbook.xml" if "xl/workbook.xml" in names else None
 
 
-def _relationships(z: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, str]:
-    """Relationship id -> zip member, for the relationships of one part."""
+def _relationships(z: zipfile.ZipFile, part: str, names: set[str], type_suffix: str = "") -> dict[str, str]:
+    """Relationship id -> zip member, for the relationships of one part (of one type when given)."""
     p = PurePosixPath(part)
     rels_name = str(p.parent / "_rels" / f"{p.name}.rels")
     if rels_name not in names:
@@ -147,7 +161,7 @@ def _relationships(z: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, 
     out = {}
     for el in ElementTree.fromstring(z.read(rels_name)).iter():
         target = el.get("Target")
-        if target and el.get("Id"):
+        if target and el.get("Id") and el.get("Type", "").endswith(type_suffix):
             out[el.get("Id")] = target.lstrip("/") if target.startswith("/") else _join(p.parent, target)
     return out
 
