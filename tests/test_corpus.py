@@ -30,7 +30,7 @@ PEAK_CLI = Path(__file__).with_name("peak_cli.py")
 CONF = cfg.load()
 PERIOD = Period.parse("2026-11")
 NOW = "2026-11-25 10:00"
-MAIN_PEAK_MB = 400          # the CLI process itself: Python, calamine, openpyxl and a small ledger
+MAIN_PEAK_MB = 150          # the CLI process itself (measured 31-36 MB): it never parses a branch file
 CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "SOURCES.md")
 
 
@@ -122,8 +122,10 @@ def consolidate_json(inbox: Path, tmp: Path, env=None) -> tuple[dict, float]:
     return json.loads(out), mb
 
 
-def comparable(summary: dict) -> dict:
-    return {k: v for k, v in summary.items() if k not in ("files_rejected", "report")}
+def comparable(summary: dict, *ignore: str) -> dict:
+    """The summary without the rejected files and without the paths of what the run wrote."""
+    return {k: v for k, v in summary.items()
+            if k not in ("files_rejected", *ignore) and not (isinstance(v, str) and Path(v).is_absolute())}
 
 
 def test_a_crashing_file_and_a_memory_storm_leave_the_good_windows_exactly_as_they_were(good_inbox, tmp_path):
@@ -202,8 +204,8 @@ def test_fuzzed_files_under_validate_submit_and_consolidate(seeds, good_inbox, t
         os.utime(inbox / f"ZLS09-{p.name}", (old, old))
     (tmp_path / "b").mkdir()
     dirty, _ = consolidate_json(inbox, tmp_path / "b")
-    ignore = ("files_rejected", "files_skipped", "files_superseded", "windows_resubmitted", "report")
-    assert {k: v for k, v in dirty.items() if k not in ignore} == {k: v for k, v in clean.items() if k not in ignore}
+    ignore = ("files_skipped", "files_superseded", "windows_resubmitted")
+    assert comparable(dirty, *ignore) == comparable(clean, *ignore)
     accounted = {r["file"] for r in dirty["files_rejected"] + dirty["files_skipped"]} | set(dirty["files_superseded"])
     assert {f"ZLS09-{p.name}" for p in files} <= accounted, "every bad file is listed, none silently dropped"
 
