@@ -221,7 +221,8 @@ def test_annotation_content(case):
     assert header.value == "校验结果" and header.fill.fgColor.rgb == FILLS["warning"]
     assert header.comment.text == "【提醒】缺少列：备注，这些信息将视为空\n处理：从台账模板复制完整表头"
     assert wb[labels.ANNOTATION_SHEET].sheet_state == "veryHidden"
-    assert wb.properties.modified == NOW
+    # no clock value anywhere: the document properties are the user's, byte for byte
+    assert fileio.read_parts(case.path)["docProps/core.xml"] == fileio.read_parts(case.original)["docProps/core.xml"]
     if case.path.suffix == ".xlsm":   # appended columns look like the header row
         last_input = ws.cell(case.header_row, len(schema.INPUT_COLUMNS))
         for column in schema.PROGRAM_COLUMNS:
@@ -447,19 +448,27 @@ def with_ribbon(case: Case) -> str:
 
 @pytest.mark.parametrize("suffix, add", [(".xlsx", with_x14_validation), (".xlsx", with_chart),
                                          (".xlsm", with_ribbon)], ids=["x14-validation", "chart", "ribbon"])
-def test_lossy_workbook_gets_an_annotated_copy(tmp_path, suffix, add):
+def test_workbook_openpyxl_would_damage_is_annotated_in_place(tmp_path, suffix, add):
+    """These used to go to a copy beside the file (openpyxl drops them); the patch keeps them in the file."""
     case = Case(tmp_path, suffix)
-    reason = add(case)
-    digest = sha256(case.path)
+    add(case)
+    before = fileio.read_parts(case.path)
     result = case.run()
-    assert result.is_copy and result.path == copy_path(case.path)
-    assert result.path.name == f"台账2026年11月.校验标注{suffix}"
-    assert any(reason in r for r in result.reasons), result.reasons
-    assert sha256(case.path) == digest
-    ws = openpyxl.load_workbook(result.path)[LEDGER]
+    assert (result.path, result.is_copy) == (case.path, False) and not copy_path(case.path).exists()
+    after = fileio.read_parts(case.path)
+    ledger_part = fileio.sheet_parts(after)[LEDGER]
+    ledger_rels = ledger_part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    touched = {ledger_part, ledger_rels, "xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+               "[Content_Types].xml"} | {t for _, rt, t, _ in fileio.rels_of(after, ledger_part)
+                                         if rt.endswith(("/comments", "/vmlDrawing"))}
+    assert {n for n in before if before[n] != after.get(n)} <= touched
+    if add is with_x14_validation:      # the extension sits in the ledger sheet itself: kept there
+        assert b"x14:dataValidation" in after[ledger_part]
+    ws = openpyxl.load_workbook(case.path)[LEDGER]
     assert ws[case.ledger.cell(case.rows[1], "channel")].comment.author == AUTHOR
-    again = case.run()
-    assert again.path == result.path and sha256(case.path) == digest
+    first = case.path.read_bytes()
+    case.run()
+    assert case.path.read_bytes() == first
 
 
 # ---- LibreOffice: rows deleted in a spreadsheet program -------------------------------------------

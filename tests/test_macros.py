@@ -18,7 +18,7 @@ from oletools.olevba import VBA_Parser
 from libreoffice import Session, needs_soffice
 from xl_automation import build as B
 from xl_automation import excel, labels, live_marks, schema
-from xl_automation.annotate import _parse_ref
+from xl_automation.annotation_text import parse_ref
 from xl_automation.build_vba import RIBBON_PART, RIBBON_REL, module_name, xlwings_bas
 from xl_automation.commands import check_file
 from xl_automation.ledger import column_letter
@@ -274,7 +274,7 @@ def test_ledger_marks_set_and_undo_what_python_planned_in_libreoffice(for_libreo
     assert ws[status].value == "超时未回复"
     # the record: what the CLI reads to undo these marks, with the program cell's grey recorded
     record = first[labels.ANNOTATION_SHEET]
-    fills = {_parse_ref(row[1].value)[:3]: row[2].value for row in record.iter_rows(min_row=3)
+    fills = {parse_ref(row[1].value)[:3]: row[2].value for row in record.iter_rows(min_row=3)
              if row[0].value == "标注单元格"}      # Excel and LibreOffice quote sheet names differently
     key = (labels.LEDGER_SHEET, schema.COLUMNS.index(schema.BY_KEY["sla_status"]) + 1, 4)
     assert live_marks.fill_spec(fills[key])[:2] == [1, live_marks.bgr("FFF2F2F2")]

@@ -1,66 +1,56 @@
-"""Write findings and the 2-hour clock back into the ledger workbook, undoing the previous run's marks first."""
+"""Write findings and the 2-hour clock back into the ledger workbook, undoing the previous run's marks first.
+
+The workbook is patched, not re-saved: only the parts the marks live in are rewritten (the marked sheets'
+XML, the styles part extended, the notes parts, the record sheet, the workbook part when the record sheet
+is new); every other part is copied as it is, byte for byte.
+"""
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import re
-import unicodedata
-import warnings
-from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.styles.fills import Fill
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.xml.functions import fromstring, tostring
-
 from . import fileio, labels, schema, sla
-from .findings import ERROR, WARNING, Finding
+from .annotation_record import KIND_ADDED, KIND_CELL, KIND_PROGRAM, exact, read_record, write_record
+from .annotation_text import (AUTHOR, FILLS, SEPARATOR, STATUS_FILLS, clean, digest, group_findings, is_ours,
+                              load_json, minutes_value, note_box, note_of, parse_ref, ref_formula, row_summary)
+from .findings import ERROR, Finding, make
 from .ledger import Ledger, LedgerError
+from .xlsx_cells import SharedStrings, Sheet, ref_of, split_ref
+from .xlsx_notes import Note, SheetNotes
+from .xlsx_package import R_NS, STRICT_NS, Package, local, q
+from .xlsx_styles import Styles, solid
 
-AUTHOR = "综合受理校验"
-SEPARATOR = "—" * 12
 COPY_TAG = "校验标注"
-FILLS = {ERROR: "FFFFC7CE", WARNING: "FFFFEB9C"}
-STATUS_FILLS = {sla.LATE: "FFFFC7CE", sla.OVERDUE_OPEN: "FFFFC7CE", sla.NEAR: "FFF8CBAD"}
-PASSED = "通过"
 SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
-# the record sheet: one row per thing this program changed, referenced by formulas that Excel/WPS
-# keep pointing at the same cell when the user inserts or deletes rows
-KIND_CELL, KIND_PROGRAM, KIND_ADDED = "标注单元格", "程序列", "新增列"
-RECORD_NOTE = "本表由综合受理校验程序维护，记录上次标注前单元格的原样，请勿修改"
-RECORD_HEADERS = ("类别", "位置", "原填充", "原批注", "本次标注")
-_OUR_NOTE = re.compile(r"(?m)^【(?:错误|提醒)】.*\n处理：")
-_REF = re.compile(r"^=\s*(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?\s*$")
 
 
 @dataclass
 class AnnotateResult:
     path: Path                      # the workbook written
-    is_copy: bool                   # True when written beside the original instead of into it
-    reasons: list[str]              # what openpyxl could not carry, when a copy was written
+    is_copy: bool                   # always False now: the file itself is patched (kept for the JSON output)
+    reasons: list[str]              # empty: kept for the JSON output's shape
     cells_marked: int = 0           # cells given a fill and a note for findings
     error_cells: int = 0
     warning_cells: int = 0
     rows_written: int = 0           # ledger rows whose program columns were written
     columns_added: list[str] = field(default_factory=list)
+    notices: list[Finding] = field(default_factory=list)   # what the user should know about the write
 
 
 def copy_path(path: Path) -> Path:
+    """Where versions before the package patch wrote an annotated copy (tests check none is made now)."""
     return path.with_name(f"{path.stem}.{COPY_TAG}{path.suffix}")
 
 
 def annotate(ledger: Ledger, findings: Iterable[Finding], clocks: dict[int, sla.RowClock], *,
-             now: datetime) -> AnnotateResult:
-    """Mark findings and write the program columns; in place when safe, else into a copy beside the file."""
+             now: datetime | None = None) -> AnnotateResult:
+    """Mark findings and write the program columns into the workbook itself.
+
+    `now` is accepted for the callers' symmetry; nothing of the clock is written (document properties and
+    zip entry dates stay the file's own)."""
     path = Path(ledger.path)
     suffix = path.suffix.lower()
     if getattr(ledger, "format", None) == "xls" or suffix == ".xls":
@@ -68,100 +58,138 @@ def annotate(ledger: Ledger, findings: Iterable[Finding], clocks: dict[int, sla.
     if suffix not in SUPPORTED:
         raise LedgerError("file-not-xlsx", path)
     fileio.check_not_open(path)
-    reasons = fileio.lossy_parts(path)
-    target = copy_path(path) if reasons else path
-    if target != path:
-        fileio.check_not_open(target)
-    original = fileio.read_parts(path)
-    wb = _load(path, keep_vba=suffix in fileio.MACRO_SUFFIXES)
-    if b"creator" not in original.get("docProps/core.xml", b""):
-        wb.properties.creator = None    # openpyxl would otherwise sign a file it did not create
-    _carry_comment_boxes(wb, original)
-    if ledger.sheet not in wb.sheetnames:
-        raise LedgerError("sheet-missing", path, sheet=ledger.sheet)
-    run = _Run(wb, ledger)
-    run.undo_previous()
-    run.write_program_columns(clocks)
-    run.mark_findings(list(findings))
-    run.write_record()
-    wb.calculation.fullCalcOnLoad = True    # openpyxl drops cached formula results; let Excel/WPS refresh them
-    try:
-        parts = fileio.workbook_parts(wb, now)
-    except Exception as exc:   # openpyxl cannot write some packages it read (e.g. malformed VML it kept)
-        raise LedgerError("annotate-failed", path, detail=f"{type(exc).__name__}: {str(exc)[:160]}") from exc
-    fileio.restore_cached_values(original, parts)
-    fileio.renumber_note_shapes(parts)
-    try:
-        fileio.write_package(target, parts, now, mode_from=path)
-    except PermissionError as exc:   # Windows: another program holds the file
-        raise LedgerError("file-locked", target, lock=target.name) from exc
-    return AnnotateResult(target, target != path, reasons, run.cells_marked, run.error_cells,
-                          run.warning_cells, run.rows_written, run.columns_added)
-
-
-def _load(path: Path, keep_vba: bool):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # openpyxl warns about extensions; lossy_parts has judged them
-            return load_workbook(path, keep_vba=keep_vba, keep_links=True, rich_text=True)
-    except Exception as exc:   # openpyxl raises many kinds for a damaged package
-        raise LedgerError("file-corrupt", path, detail=str(exc)[:200]) from exc
+    with Package(path) as pkg:
+        run = _Run(pkg, ledger)
+        run.undo_previous()
+        run.write_program_columns(clocks)
+        run.mark_findings(list(findings))
+        run.save()
+        try:
+            pkg.write(path, mode_from=path)
+        except PermissionError as exc:   # Windows: another program holds the file
+            raise LedgerError("file-locked", path, lock=path.name) from exc
+    return AnnotateResult(path, False, [], run.cells_marked, run.error_cells, run.warning_cells, run.rows_written,
+                          run.columns_added, run.notices)
 
 
 class _Run:
-    """One annotation pass over a loaded workbook."""
+    """One annotation pass over a package."""
 
-    def __init__(self, wb, ledger: Ledger):
-        self.wb, self.ledger = wb, ledger
-        self.ws = wb[ledger.sheet]
-        self.entries: dict[tuple[str, str], dict[str, Any]] = {}
-        self.added: dict[str, str] = {}            # header -> coordinate of header cells this program added
+    def __init__(self, pkg: Package, ledger: Ledger):
+        self.pkg, self.ledger = pkg, ledger
+        self.book = pkg.target("", "officeDocument") or "xl/workbook.xml"
+        root = pkg.xml(self.book)
+        if root.tag.startswith(f"{{{STRICT_NS}}}"):
+            raise LedgerError("file-strict", pkg.path)
+        if local(root.tag) != "workbook":
+            raise LedgerError("file-corrupt", pkg.path, detail=f"{self.book} 不是工作簿部件")
+        targets = {rid: (rtype.rsplit("/", 1)[-1], target) for rid, rtype, target, _ in pkg.rels(self.book)}
+        self.parts: dict[str, str] = {}     # worksheet name -> part (chart sheets and the like are left alone)
+        self.order: list[str] = []
+        for el in root.iter(q("sheet")):
+            kind, target = targets.get(el.get(q("id", R_NS)), ("", ""))
+            self.order.append(el.get("name", ""))
+            if kind == "worksheet" and pkg.has(target):
+                self.parts[el.get("name", "")] = target
+        self.strings = SharedStrings(pkg, pkg.target(self.book, "sharedStrings"))
+        self._styles: Styles | None = None
+        self._sheets: dict[str, Sheet] = {}
+        self._notes: dict[str, SheetNotes] = {}
+        if ledger.sheet not in self.parts:
+            raise LedgerError("sheet-missing", pkg.path, sheet=ledger.sheet)
+        self.ws = self.sheet(ledger.sheet)
+        self.entries: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.added: dict[str, str] = {}
         self.previously_added: dict[str, str] = {}
         self.columns: dict[str, int] = {}
         self.cells_marked = self.error_cells = self.warning_cells = self.rows_written = 0
         self.columns_added: list[str] = []
-        # fills by index: openpyxl hashes a fill object on every assignment, too slow for thousands of cells
-        self._fill_ids: dict[str, int] = {}
-        self._fill_xml: dict[int, str] = {}
+        self.notices: list[Finding] = []
+        if self.ws.protected:
+            self.notices.append(make("annotate-protected", sheet=ledger.sheet))
+
+    # -- parts, opened when first needed ------------------------------------------------------
+    @property
+    def styles(self) -> Styles:
+        if self._styles is None:
+            self._styles = Styles(self.pkg, self.book)
+        return self._styles
+
+    def sheet(self, name: str) -> Sheet:
+        if name not in self._sheets:
+            self._sheets[name] = Sheet(self.pkg, name, self.parts[name], self.strings)
+        return self._sheets[name]
+
+    def notes(self, name: str) -> SheetNotes:
+        if name not in self._notes:
+            block = self.order.index(name) + 1 if name in self.order else 1
+            self._notes[name] = SheetNotes(self.pkg, self.sheet(name), block)
+        return self._notes[name]
+
+    def _with_notes(self) -> list[str]:
+        """Worksheets that have a notes part (only those can hold notes this program wrote)."""
+        return [n for n, part in self.parts.items() if self.pkg.target(part, "comments")
+                and n != labels.ANNOTATION_SHEET]
 
     # -- undo ---------------------------------------------------------------------------
     def undo_previous(self) -> None:
         """Restore every cell the last run marked, clear its program values in rows gone from the ledger."""
-        if labels.ANNOTATION_SHEET not in self.wb.sheetnames:
-            return
-        rows = set(r.excel_row for r in self.ledger.rows)
-        restored: set[tuple[str, str]] = set()
-        for kind, ref, value, note, applied in _record_rows(self.wb[labels.ANNOTATION_SHEET]):
-            target = _parse_ref(ref)
-            if target is None or target[0] not in self.wb.sheetnames:
+        record = self.parts.get(labels.ANNOTATION_SHEET)
+        rows = {r.excel_row for r in self.ledger.rows}
+        restored: set[tuple[str, int, int]] = set()
+        for kind, ref, value, note, applied, extra in read_record(self.pkg, record, self.strings):
+            target = parse_ref(ref)
+            if target is None or target[0] not in self.parts or target[0] == labels.ANNOTATION_SHEET:
                 continue   # the cell was deleted (#REF!) or its sheet removed
-            ws = self.wb[target[0]]
+            name, col, top, _, bottom = target
+            ws = self.sheet(name)
             if kind == KIND_CELL:
-                cell = ws.cell(target[2], target[1])
-                if not isinstance(cell, MergedCell):
-                    self._restore_cell(cell, value, _json(note), _json(applied) or {})
-                    restored.add((ws.title, cell.coordinate))
+                if not ws.covered(top, col):
+                    self._restore_cell(name, top, col, value, load_json(note), load_json(applied) or {},
+                                       exact(extra))
+                    restored.add((name, top, col))
             elif kind == KIND_PROGRAM and ws is self.ws:
-                _, col, top, _, bottom = target
                 for row in range(top, bottom + 1):
-                    cell = ws._cells.get((row, col))
-                    if row not in rows and cell is not None and not isinstance(cell, MergedCell):
-                        cell.value = None
-            elif kind == KIND_ADDED and ws is self.ws:
-                cell = ws._cells.get((target[2], target[1]))
-                if cell is not None and cell.value == value:   # value: the header this program wrote
-                    self.previously_added[value] = cell.coordinate
+                    if row not in rows and ws.value(row, col) is not None and not ws.covered(row, col):
+                        ws.set_value(row, col, None)
+            elif kind == KIND_ADDED and ws is self.ws and ws.value(top, col) == value:
+                self.previously_added[value] = ref_of(top, col)
         self._strip_stray_notes(restored)
 
-    def _strip_stray_notes(self, restored: set[tuple[str, str]]) -> None:
+    def _restore_cell(self, name: str, row: int, col: int, fill: Any, note: dict | None, applied: dict,
+                      extra: dict) -> None:
+        """Put back the user's fill and note, unless the user has since replaced ours with their own."""
+        ws, styles = self.sheet(name), self.styles
+        now = ws.style(row, col)
+        if "fill" in applied and styles.solid_rgb(now) == applied["fill"]:
+            fill = fill if isinstance(fill, str) else ""
+            before = extra.get("s")
+            if isinstance(before, int) and styles.same_but_fill(before, now) and styles.fill_xml(before) == fill:
+                ws.set_style(row, col, before)     # exactly the format it had
+            else:                                  # recorded by the live path, or formats renumbered since
+                ws.set_style(row, col, styles.with_fill(now, fill))
+            ws.drop_if_bare(row, col)
+        notes = self.notes(name) if "comment" in applied else None
+        current = notes.get(row, col) if notes else None
+        if current is not None and is_ours(current, applied["comment"]):
+            if note and isinstance(extra.get("note"), dict) and extra["note"].get("xml"):
+                notes.restore(row, col, extra["note"])
+            elif note:
+                notes.set(row, col, Note(str(note.get("text", "")), note.get("author") or "",
+                                         note.get("width") or 144, note.get("height") or 79))
+            else:
+                notes.set(row, col, None)
+
+    def _strip_stray_notes(self, restored: set[tuple[str, int, int]]) -> None:
         """Our notes that moved away from their recorded cell (e.g. after a sort): keep only the user's part."""
-        for ws in self.wb.worksheets:
-            for cell in list(ws._cells.values()):
-                note = cell.comment
-                if note is None or (ws.title, cell.coordinate) in restored or not _is_ours(note):
+        for name in self._with_notes():
+            notes = self.notes(name)
+            for (row, col) in list(notes.elements):
+                note = notes.get(row, col)
+                if note is None or (name, row, col) in restored or not is_ours(note):
                     continue
                 user = note.text.split("\n" + SEPARATOR + "\n")[0] if SEPARATOR in note.text else None
-                cell.comment = Comment(user, "", note.height, note.width) if user else None
+                notes.set(row, col, Note(user, "", note.width, note.height) if user else None)
 
     # -- program columns ----------------------------------------------------------------
     def write_program_columns(self, clocks: dict[int, sla.RowClock]) -> None:
@@ -169,24 +197,25 @@ class _Run:
         minutes, status = self.columns["response_minutes"], self.columns["sla_status"]
         for row in self.ledger.rows:
             clock = clocks.get(row.excel_row)
-            _put(self.ws.cell(row.excel_row, minutes), _minutes(clock.minutes) if clock else None)
-            cell = self.ws.cell(row.excel_row, status)
-            _put(cell, clock.status if clock else None)
-            if clock and clock.status in STATUS_FILLS and not isinstance(cell, MergedCell):
-                self._mark(cell, STATUS_FILLS[clock.status], None)
+            self._put(row.excel_row, minutes, minutes_value(clock.minutes) if clock else None)
+            self._put(row.excel_row, status, clock.status if clock else None)
+            if clock and clock.status in STATUS_FILLS and not self.ws.covered(row.excel_row, status):
+                self._mark(self.ledger.sheet, row.excel_row, status, STATUS_FILLS[clock.status], None)
             self.rows_written += 1
+
+    def _put(self, row: int, col: int, value: Any) -> None:
+        if not self.ws.covered(row, col):
+            self.ws.set_value(row, col, value)
 
     def _ensure_program_columns(self) -> None:
         """Find the program columns, or append the missing ones in empty columns right of the header."""
-        header_row = self.ledger.header_row
-        header_cells = {c.value: col for (r, col), c in self.ws._cells.items()
-                        if r == header_row and isinstance(c.value, str)}
-        used = {col for (_, col), cell in self.ws._cells.items() if cell.value is not None}
-        used |= {col for rng in self.ws.merged_cells.ranges if rng.min_row <= header_row <= rng.max_row
-                 for col in range(rng.min_col, rng.max_col + 1)}
-        last = max((col for (r, col), cell in self.ws._cells.items() if r == header_row and cell.value is not None),
-                   default=1)
-        style_source = self.ws.cell(header_row, last)
+        ws, header_row = self.ws, self.ledger.header_row
+        values = [(r, c, ws.value_of(el)) for r, c, el in ws.cells()]
+        header_cells = {v: c for r, c, v in values if r == header_row and isinstance(v, str)}
+        used = {c for _, c, v in values if v is not None}
+        used |= {c for r1, c1, r2, c2 in ws.merged if r1 <= header_row <= r2 for c in range(c1, c2 + 1)}
+        last = max((c for r, c, v in values if r == header_row and v is not None), default=1)
+        style_source = ws.style(header_row, last)
         free = last + 1
         for col in schema.PROGRAM_COLUMNS:
             index = self.ledger.columns.get(col.key) or header_cells.get(col.header)
@@ -194,11 +223,11 @@ class _Run:
                 while free in used:   # never write over the user's cells beside the table
                     free += 1
                 index, free = free, free + 1
-                cell = self.ws.cell(header_row, index, col.header)
-                cell._style = copy(style_source._style)
-                self.ws.column_dimensions[get_column_letter(index)].width = col.width
+                ws.set_value(header_row, index, col.header)
+                ws.set_style(header_row, index, style_source)
+                ws.set_width(index, col.width)
                 self.columns_added.append(col.header)
-                self.added[col.header] = cell.coordinate
+                self.added[col.header] = ref_of(header_row, index)
             elif col.header in self.previously_added:
                 self.added[col.header] = self.previously_added[col.header]
             self.columns[col.key] = index
@@ -206,234 +235,116 @@ class _Run:
     # -- findings -----------------------------------------------------------------------
     def mark_findings(self, findings: list[Finding]) -> None:
         result_col = self.columns["check_result"]
-        header_cell = self.ws.cell(self.ledger.header_row, result_col)
+        sheet = self.ledger.sheet
 
         def anchor(f: Finding):
-            known = f.sheet is None or f.sheet in self.wb.sheetnames
-            cell = _anchor(self.wb[f.sheet] if f.sheet else self.ws, f.cell) if f.cell and known else None
-            return (cell.parent.title, cell.coordinate) if cell is not None else None
+            name = f.sheet or sheet
+            at = split_ref(f.cell.replace("$", "")) if f.cell and name in self.parts else None
+            if at is None or name == labels.ANNOTATION_SHEET:
+                return None
+            return name, ref_of(*self.sheet(name).owner(*at))
 
         def fallback(f: Finding, in_row: bool):
-            cell = self.ws.cell(f.row, result_col) if in_row else header_cell
-            return cell.parent.title, cell.coordinate
+            return sheet, ref_of(f.row if in_row else self.ledger.header_row, result_col)
 
         by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
+        rows = {r.excel_row for r in self.ledger.rows}
+        for (name, ref), group in list(by_cell.items()):
+            if self.notes(name).has_thread(*split_ref(ref)):
+                # a threaded comment (Excel 365) stays as it is: the cell gets the fill, its findings'
+                # note goes to the row's 校验结果 cell
+                self._mark(name, *split_ref(ref), FILLS[note_of(group)[0]], None)
+                for f in group:
+                    by_cell.setdefault(fallback(f, f.sheet in (None, sheet) and f.row in rows), []).append(f)
+                del by_cell[(name, ref)]
         for row in self.ledger.rows:
-            _put(self.ws.cell(row.excel_row, result_col), _summary(by_row.get(row.excel_row, [])))
-        for (sheet, coord), group in by_cell.items():
+            self._put(row.excel_row, result_col, row_summary(by_row.get(row.excel_row, [])))
+        for (name, ref), group in by_cell.items():
             severity, text = note_of(group)
-            self._mark(self.wb[sheet][coord], FILLS[severity], text)
-            self.count(severity)
+            self._mark(name, *split_ref(ref), FILLS[severity], text)
+            self.cells_marked += 1
+            if severity == ERROR:
+                self.error_cells += 1
+            else:
+                self.warning_cells += 1
 
-    def count(self, severity: str) -> None:
-        self.cells_marked += 1
-        if severity == ERROR:
-            self.error_cells += 1
-        else:
-            self.warning_cells += 1
-
-    def _mark(self, cell, rgb: str, text: str | None) -> None:
-        key = (cell.parent.title, cell.coordinate)
+    def _mark(self, name: str, row: int, col: int, rgb: str, text: str | None) -> None:
+        ws = self.sheet(name)
+        key = (name, row, col)
         entry = self.entries.get(key)
         if entry is None:
-            entry = self.entries[key] = {"fill": self._fill_of(cell), "comment": _comment_json(cell.comment),
-                                         "applied": {}}
-        self._set_fill(cell, f"solid:{rgb}")
+            style = ws.style(row, col)
+            notes = self.notes(name)
+            user = notes.get(row, col)
+            entry = self.entries[key] = {
+                "fill": self.styles.fill_xml(style), "applied": {},
+                "comment": None if user is None else {"text": user.text, "author": user.author,
+                                                      "width": round(user.width), "height": round(user.height)},
+                "exact": {"s": style, **({"note": notes.original(row, col)} if user is not None else {})}}
+        ws.set_style(row, col, self.styles.with_fill(ws.style(row, col), solid(rgb)))
         entry["applied"]["fill"] = rgb
-        if text:
+        if text and not self.notes(name).has_thread(row, col):
             user = entry["comment"]
-            text = _clean(f"{user['text'].rstrip()}\n{SEPARATOR}\n{text}" if user else text)
-            width, height = _box(text)
-            cell.comment = Comment(text, AUTHOR, height=height, width=width)
-            entry["applied"]["comment"] = _digest(text)
+            text = clean(f"{user['text'].rstrip()}\n{SEPARATOR}\n{text}" if user else text)
+            width, height = note_box(text)
+            self.notes(name).set(row, col, Note(text, AUTHOR, width, height))
+            entry["applied"]["comment"] = digest(text)
 
-    # -- record -------------------------------------------------------------------------
-    def write_record(self) -> None:
-        title = labels.ANNOTATION_SHEET
-        index = None
-        if title in self.wb.sheetnames:
-            index = self.wb.sheetnames.index(title)
-            self.wb.remove(self.wb[title])
-        rs = self.wb.create_sheet(title, index)
-        rs.sheet_state = "veryHidden"
-        rs.append([RECORD_NOTE])
-        rs.append(list(RECORD_HEADERS))
-        for header, coord in self.added.items():
-            rs.append([KIND_ADDED, _ref_formula(self.ws.title, coord), header, None, None])
-        rows = sorted(r.excel_row for r in self.ledger.rows)
-        if rows:
+    # -- record and parts -----------------------------------------------------------------
+    def record_rows(self) -> list[list[Any]]:
+        sheet = self.ledger.sheet
+        rows: list[list[Any]] = [[KIND_ADDED, ref_formula(sheet, ref), header, None, None]
+                                 for header, ref in self.added.items()]
+        excel_rows = sorted(r.excel_row for r in self.ledger.rows)
+        if excel_rows:
             for col in schema.PROGRAM_COLUMNS:
-                letter = get_column_letter(self.columns[col.key])
-                rs.append([KIND_PROGRAM, _ref_formula(self.ws.title, f"{letter}{rows[0]}:{letter}{rows[-1]}"),
-                           col.header, None, None])
-        for (sheet, coord), entry in self.entries.items():
+                first, last = ref_of(excel_rows[0], self.columns[col.key]), ref_of(excel_rows[-1], self.columns[col.key])
+                rows.append([KIND_PROGRAM, ref_formula(sheet, f"{first}:{last}"), col.header, None, None])
+        for (name, row, col), entry in self.entries.items():
             note = json.dumps(entry["comment"], ensure_ascii=False) if entry["comment"] else None
-            rs.append([KIND_CELL, _ref_formula(sheet, coord), entry["fill"] or None, note,
-                       json.dumps(entry["applied"], ensure_ascii=False)])
+            rows.append([KIND_CELL, ref_formula(name, ref_of(row, col)), entry["fill"] or None, note,
+                         json.dumps(entry["applied"], ensure_ascii=False),
+                         json.dumps(entry["exact"], ensure_ascii=False)])
+        return rows
 
-    # -- fills ----------------------------------------------------------------------------
-    def _fill_of(self, cell) -> str:
-        """The cell's fill as XML; "" for no fill."""
-        index = cell._style.fillId if cell._style is not None else 0
-        if index not in self._fill_xml:
-            fill = self.wb._fills[index]
-            plain = isinstance(fill, PatternFill) and fill == PatternFill()
-            self._fill_xml[index] = "" if plain else tostring(fill.to_tree()).decode("utf-8")
-        return self._fill_xml[index]
-
-    def _set_fill(self, cell, key: str) -> None:
-        """Give the cell a fill: "solid:ARGB", a fill's XML, or "" for none."""
-        index = self._fill_ids.get(key)
-        if index is None:
-            if key.startswith("solid:"):
-                fill = PatternFill(fill_type="solid", start_color=key[6:], end_color=key[6:])
-            else:
-                fill = Fill.from_tree(fromstring(key)) if key else None
-            index = self._fill_ids[key] = self.wb._fills.add(fill or PatternFill())
-        if cell._style is None:
-            cell._style = StyleArray()
-        cell._style.fillId = index
-
-    def _restore_cell(self, cell, fill: str | None, note: dict | None, applied: dict) -> None:
-        """Put back the user's fill and note, unless the user has since replaced ours with their own."""
-        if "fill" in applied and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == applied["fill"]:
-            self._set_fill(cell, fill or "")
-        if "comment" in applied and cell.comment is not None and _is_ours(cell.comment, applied["comment"]):
-            cell.comment = (Comment(note["text"], note["author"], height=note["height"], width=note["width"])
-                            if note else None)
+    def save(self) -> None:
+        """Every changed part into the package; the workbook recalculates formulas over program columns on opening."""
+        for notes in self._notes.values():
+            notes.save(AUTHOR)
+        for ws in self._sheets.values():
+            ws.save()
+        if self._styles is not None:
+            self._styles.save()
+        write_record(self.pkg, self.book, self.parts.get(labels.ANNOTATION_SHEET), self.record_rows())
+        _full_calc_on_load(self.pkg, self.book)
 
 
-# ---- cells ------------------------------------------------------------------------------
-
-def group_findings(findings: Iterable[Finding], ledger: Ledger, anchor, fallback):
-    """Findings per marked cell and per ledger row. anchor(f) is the cell a finding names (None when it
-    names none, or none that exists); fallback(f, in_row) is its row's 校验结果 cell or the header's."""
-    rows = {r.excel_row for r in ledger.rows}
-    by_cell: dict[tuple[str, str], list[Finding]] = {}
-    by_row: dict[int, list[Finding]] = {}
-    for f in findings:
-        in_row = f.sheet in (None, ledger.sheet) and f.row in rows
-        if in_row:
-            by_row.setdefault(f.row, []).append(f)
-        by_cell.setdefault(anchor(f) or fallback(f, in_row), []).append(f)
-    return by_cell, by_row
+# CT_Workbook's children after calcPr (ECMA-376 Part 1, 18.2.27)
+_AFTER_CALC = {"oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+               "fileRecoveryPr", "webPublishObjects", "extLst", "AlternateContent"}
 
 
-def note_of(group: list[Finding]) -> tuple[str, str]:
-    """The severity that colours a cell (errors first) and its note: every finding and its fix."""
-    group.sort(key=lambda f: f.severity != ERROR)
-    severity = ERROR if group[0].severity == ERROR else WARNING
-    text = "\n".join(dict.fromkeys(
-        f"【{labels.SEVERITY_ZH.get(f.severity, f.severity)}】{f.message}\n处理：{f.hint}" for f in group))
-    return severity, text
+def _full_calc_on_load(pkg: Package, book: str) -> None:
+    """Cached results of formulas over the program columns are stale now: let Excel/WPS recalculate on opening.
+    A workbook without calculation properties (Tencent Docs, Numbers) gets the element."""
+    root = pkg.xml(book)
+    calc = root.find(q("calcPr"))
+    if calc is None:
+        from lxml import etree
+        calc = etree.Element(q("calcPr"))
+        later = next((c for c in root if local(c.tag) in _AFTER_CALC), None)
+        if later is not None:
+            later.addprevious(calc)
+        else:
+            root.append(calc)
+    if calc.get("fullCalcOnLoad") not in ("1", "true"):
+        calc.set("fullCalcOnLoad", "1")
+        pkg.save_xml(book)
 
-
-def _record_rows(rs):
-    for values in rs.iter_rows(min_row=3, max_col=len(RECORD_HEADERS), values_only=True):
-        # other programs may save the texts as rich text (LibreOffice does): read them as plain text
-        values = [v if v is None or isinstance(v, (str, int, float)) else str(v) for v in values]
-        kind, ref, *rest = (*values, None, None, None, None)[:len(RECORD_HEADERS)]
-        if kind in (KIND_CELL, KIND_PROGRAM, KIND_ADDED) and isinstance(ref, str):
-            yield (kind, ref, *rest)
-
-
-def _ref_formula(sheet: str, ref: str) -> str:
-    return "='{}'!{}".format(sheet.replace("'", "''"), ref)
-
-
-def _parse_ref(formula: str) -> tuple[str, int, int, int, int] | None:
-    """(sheet, column, first row, last column, last row) of a recorded reference formula."""
-    m = _REF.match(formula)
-    if not m:
-        return None
-    sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2).strip()
-    c1, r1, c2, r2 = range_boundaries(f"{m.group(3)}{m.group(4)}:{m.group(5) or m.group(3)}{m.group(6) or m.group(4)}")
-    return sheet, c1, r1, c2, r2
-
-
-def _json(text: Any) -> Any:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _comment_json(note: Comment | None) -> dict[str, Any] | None:
-    if note is None:
-        return None
-    return {"text": note.text, "author": note.author, "width": note.width, "height": note.height}
-
-
-def _put(cell, value: Any) -> None:
-    if not isinstance(cell, MergedCell):
-        cell.value = value
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:16]
-
-
-def _is_ours(note: Comment, applied: str | None = None) -> bool:
-    """A note this program wrote: by author, or by its text (LibreOffice does not keep authors)."""
-    text = note.text or ""
-    if note.author == AUTHOR or (applied is not None and _digest(text) == applied):
-        return True
-    return applied is None and bool(_OUR_NOTE.search(text))
-
-
-def _anchor(ws, coord: str):
-    """The cell to mark for a reference (top-left when inside a merged range); None when not one cell."""
-    try:
-        cell = ws[coord.replace("$", "")]
-    except (ValueError, KeyError, IndexError):
-        return None
-    if not hasattr(cell, "coordinate"):
-        return None
-    if isinstance(cell, MergedCell):
-        for rng in ws.merged_cells.ranges:
-            if cell.coordinate in rng:
-                return ws.cell(rng.min_row, rng.min_col)
-    return cell
-
-
-def _minutes(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    value = round(value, 1)
-    return int(value) if value == int(value) else value
-
-
-def _summary(findings: list[Finding]) -> str:
-    if not findings:
-        return PASSED
-    errors = sum(1 for f in findings if f.severity == ERROR)
-    warnings_ = len(findings) - errors
-    counts = " ".join(f"{n} {labels.SEVERITY_ZH[s]}" for n, s in ((errors, ERROR), (warnings_, WARNING)) if n)
-    where = "、".join(dict.fromkeys(f.column for f in findings if f.column))
-    return _clean(f"{counts}：{where}" if where else counts)
-
-
-def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
-
-
-def _box(text: str) -> tuple[int, int]:
-    """Note size in px, wide and tall enough for the text at Excel's 9-point note font."""
-    def units(line: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-    lines = text.split("\n")
-    width = min(max(144, max(units(line) for line in lines) * 6 + 24), 360)
-    per_line = (width - 24) / 6
-    height = sum(max(1, math.ceil(units(line) / per_line)) for line in lines) * 16 + 16
-    return width, max(79, height)
-
-
-# ---- package ----------------------------------------------------------------------------
 
 def _carry_comment_boxes(wb, parts: dict[str, bytes]) -> None:
-    """openpyxl forgets note sizes; take them from the VML so untouched notes keep their boxes."""
+    """openpyxl forgets note sizes; take them from the VML so untouched notes keep their boxes (sheetport,
+    the tests' Excel stand-in)."""
     for name, boxes in fileio.note_boxes(parts).items():
         if name not in wb.sheetnames:
             continue

@@ -28,11 +28,10 @@ def _more(total: int, shown: int, where: str) -> list[str]:
 
 
 def _marked(annotation) -> list[str]:
-    if annotation.is_copy:
-        return [f"原文件含有写回时会丢失的内容（{'；'.join(annotation.reasons)}），标注已写入副本：{annotation.path}"]
+    notices = [f"{f.message}。{f.hint}" for f in annotation.notices]
     if not annotation.cells_marked:
-        return []
-    return [f"已标出 {annotation.cells_marked} 个单元格（红色：错误，黄色：提醒），鼠标移到单元格上可看批注和处理办法。"]
+        return notices
+    return notices + [f"已标出 {annotation.cells_marked} 个单元格（红色：错误，黄色：提醒），鼠标移到单元格上可看批注和处理办法。"]
 
 
 def _check(port: SheetPort, config: Config, now: datetime, title: str):

@@ -55,7 +55,8 @@ def _summary(check, annotation) -> dict[str, Any]:
             "warnings": check.warnings, "findings": [f.as_dict() for f in check.findings]}
     if annotation is not None:
         data["annotated"] = {"path": str(annotation.path), "copy": annotation.is_copy,
-                             "reasons": list(annotation.reasons)}
+                             "reasons": list(annotation.reasons),
+                             "notices": [f.as_dict() for f in annotation.notices]}
     return data
 
 
@@ -74,11 +75,9 @@ def _print_head(check) -> None:
 def _print_annotation(annotation) -> None:
     if annotation is None:
         return
-    if annotation.is_copy:
-        print(f"原文件含有写回时会丢失的内容（{'；'.join(annotation.reasons)}），"
-              f"为不损坏原文件，标注已写入副本：{annotation.path}")
-    else:
-        print(f"已写回标注：{annotation.path}")
+    print(f"已写回标注：{annotation.path}")
+    for notice in annotation.notices:
+        print(finding_line(notice))
 
 
 def validate(args) -> int:

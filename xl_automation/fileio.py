@@ -139,7 +139,7 @@ def content_types(parts: dict[str, bytes]) -> dict[str, str]:
     return {n: overrides.get(n) or defaults.get(n.rsplit(".", 1)[-1].lower(), "") for n in parts}
 
 
-def _pt_or_px(value: str) -> float | None:
+def pt_or_px(value: str) -> float | None:
     m = re.fullmatch(r"\s*([\d.]+)\s*(pt|px)?\s*", value)
     if not m:
         return None
@@ -157,7 +157,7 @@ def vml_shapes(data: bytes) -> list[dict]:
             "type": client.get("ObjectType") if client is not None else None,
             "row": int(client.findtext(VML_X + "Row") or -1) if client is not None else -1,
             "column": int(client.findtext(VML_X + "Column") or -1) if client is not None else -1,
-            "width": _pt_or_px(style.get("width", "")), "height": _pt_or_px(style.get("height", "")),
+            "width": pt_or_px(style.get("width", "")), "height": pt_or_px(style.get("height", "")),
             "id": shape.get("id"),
             "visible": client is not None and client.find(VML_X + "Visible") is not None,
         })

@@ -22,6 +22,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "memory-limit-unavailable": (WARNING, "本机无法为读取文件的进程设置内存上限（{detail}），只限制读取时间", "在 Windows 或 Linux 上运行可获得内存上限保护"),
     "file-locked": (ERROR, "文件正在被 Excel/WPS 打开（发现锁文件 {lock}）", "先在 Excel/WPS 中保存并关闭此文件，再运行"),
     "write-refused": (ERROR, "文件含有程序写回时会丢失的内容（{detail}），未写入", "在 Excel 中用台账里的按钮操作，或手工填写"),
+    "file-strict": (ERROR, "文件是“Strict Open XML 电子表格”格式，程序无法写回标注", "在 Excel 中“另存为”，保存类型选“Excel 工作簿(*.xlsx)”后再运行"),
+    "annotate-protected": (WARNING, "“{sheet}”工作表设有保护：保护保持不变，标注照常写入", "如需修改标出的单元格，先在 Excel/WPS 中“审阅 › 撤销工作表保护”"),
     "annotate-failed": (ERROR, "无法把标注写回工作簿：{detail}", "校验结果不受影响：不写回标注再运行即可查看结果，并把此文件交给维护人员排查"),
     "sheet-missing": (ERROR, "找不到“{sheet}”工作表，也没有哪个工作表含有台账表头", "使用台账模板，或把台账工作表改名为“{sheet}”并保留表头行"),
     "sheet-fallback": (WARNING, "没有“{expected}”工作表，已按表头识别使用“{sheet}”", "把工作表改名为“{expected}”"),

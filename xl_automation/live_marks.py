@@ -22,9 +22,9 @@ from openpyxl.utils.cell import column_index_from_string
 from openpyxl.xml.functions import fromstring
 
 from . import schema, sla
-from .annotate import (FILLS, KIND_ADDED, KIND_CELL, KIND_PROGRAM, RECORD_HEADERS, RECORD_NOTE,
-                       SEPARATOR, STATUS_FILLS, _box, _clean, _digest, _is_ours, _json, _minutes, _parse_ref,
-                       _ref_formula, _summary, group_findings, note_of)
+from .annotation_record import KIND_ADDED, KIND_CELL, KIND_PROGRAM, RECORD_HEADERS, RECORD_NOTE
+from .annotation_text import (FILLS, SEPARATOR, STATUS_FILLS, clean, digest, group_findings, is_ours, load_json,
+                              minutes_value, note_box, note_of, parse_ref, ref_formula, row_summary)
 from .findings import ERROR, Finding
 from .ledger import Ledger, column_letter
 
@@ -232,7 +232,7 @@ class _Planner:
         restored: set[tuple[str, str]] = set()
         self.cleared: dict[int, set[int]] = {}
         for kind, ref, value, note, applied in record:
-            target = _parse_ref(ref)
+            target = parse_ref(ref)
             if target is None or target[0] not in self.captured.sheets:
                 continue
             sheet, col, top, _, bottom = target
@@ -240,7 +240,7 @@ class _Planner:
                 if self.is_covered(sheet, top, col):
                     continue
                 key = (sheet, f"{column_letter(col)}{top}")
-                self._restore(key, value, _json(note), _json(applied) or {})
+                self._restore(key, value, load_json(note), load_json(applied) or {})
                 restored.add(key)
             elif kind == KIND_PROGRAM and sheet == self.sheet:
                 for row in range(top, bottom + 1):
@@ -254,14 +254,14 @@ class _Planner:
         if "fill" in applied:
             self.ops.append(["RF", *key, bgr(applied["fill"]), *fill_spec(fill if isinstance(fill, str) else "")])
         current = self.notes.get(key)
-        if "comment" in applied and current is not None and _is_ours(Comment(current.text, current.author),
+        if "comment" in applied and current is not None and is_ours(Comment(current.text, current.author),
                                                                      applied["comment"]):
             self._set_note(key, Note(note["text"], note.get("author") or "", note["width"], note["height"])
                            if note else None)
 
     def _strip_stray_notes(self, restored: set[tuple[str, str]]) -> None:
         for key, note in list(self.notes.items()):
-            if note is None or key in restored or not _is_ours(Comment(note.text, note.author)):
+            if note is None or key in restored or not is_ours(Comment(note.text, note.author)):
                 continue
             user = note.text.split("\n" + SEPARATOR + "\n")[0] if SEPARATOR in note.text else None
             self._set_note(key, Note(user, "", note.width, note.height) if user else None)
@@ -285,7 +285,7 @@ class _Planner:
                 self.values[(row, col)] = None
         for row in self.ledger.rows:
             clock = clocks.get(row.excel_row)
-            self._put(row.excel_row, minutes, _minutes(clock.minutes) if clock else None)
+            self._put(row.excel_row, minutes, minutes_value(clock.minutes) if clock else None)
             self._put(row.excel_row, status, clock.status if clock else None)
             if clock and clock.status in STATUS_FILLS and not self.is_covered(self.sheet, row.excel_row, status):
                 self._mark((self.sheet, f"{column_letter(status)}{row.excel_row}"), STATUS_FILLS[clock.status], None)
@@ -333,7 +333,7 @@ class _Planner:
 
         by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
         for row in self.ledger.rows:
-            self._put(row.excel_row, result_col, _summary(by_row.get(row.excel_row, [])))
+            self._put(row.excel_row, result_col, row_summary(by_row.get(row.excel_row, [])))
         for key, group in by_cell.items():
             severity, text = note_of(group)
             self._mark(key, FILLS[severity], text)
@@ -357,25 +357,25 @@ class _Planner:
         entry["applied"]["fill"] = rgb
         if text:
             user = entry["note"]
-            entry["text"] = _clean(f"{user.text.rstrip()}\n{SEPARATOR}\n{text}" if user else text)
-            entry["applied"]["comment"] = _digest(entry["text"])
+            entry["text"] = clean(f"{user.text.rstrip()}\n{SEPARATOR}\n{text}" if user else text)
+            entry["applied"]["comment"] = digest(entry["text"])
 
     # -- output -------------------------------------------------------------------------
     def record_and_marks(self) -> list[list[Any]]:
         """The record rows; appends a MARK operation per entry, pointing at its record row."""
-        record: list[list[Any]] = [[KIND_ADDED, _ref_formula(self.sheet, coord), header, None, None]
+        record: list[list[Any]] = [[KIND_ADDED, ref_formula(self.sheet, coord), header, None, None]
                                    for header, coord in self.added.items()]
         rows = sorted(r.excel_row for r in self.ledger.rows)
         if rows:
             for col in schema.PROGRAM_COLUMNS:
                 letter = column_letter(self.columns[col.key])
-                record.append([KIND_PROGRAM, _ref_formula(self.sheet, f"{letter}{rows[0]}:{letter}{rows[-1]}"),
+                record.append([KIND_PROGRAM, ref_formula(self.sheet, f"{letter}{rows[0]}:{letter}{rows[-1]}"),
                                col.header, None, None])
         for (sheet, coord), entry in self.entries.items():
-            record.append([KIND_CELL, _ref_formula(sheet, coord), None, _note_json(entry["note"]),
+            record.append([KIND_CELL, ref_formula(sheet, coord), None, _note_json(entry["note"]),
                            json.dumps(entry["applied"], ensure_ascii=False)])
             text = entry["text"]
-            width, height = _box(text) if text else (0, 0)
+            width, height = note_box(text) if text else (0, 0)
             self.ops.append(["MARK", sheet, coord, bgr(entry["applied"]["fill"]), text or "",
                              _pt(width) if text else "", _pt(height) if text else "", FIRST_ROW + len(record) - 1])
         return record
