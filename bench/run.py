@@ -360,6 +360,22 @@ def archive_history(tmp: Path) -> None:
            f"CPU {cpu:.3f} s（目标 < 1 s 的计算），墙钟 {t:.3f} s：各期数据、环比、累计、4 张透视表、重复来件 {repeats:,} 个号码；"
            f"写入归档另用 {t_fill:.1f} s，{db.stat().st_size / 1e6:.0f} MB")
 
+def parallel_reading(tmp: Path, n_windows: int, rows_each: int) -> None:
+    """consolidate's reading step: isolated workers on every core against one worker (and, for the cost
+    of isolation itself, against reading in the process without any worker), same files."""
+    from xl_automation.isolation import Limits, read_many
+    from xl_automation.reader import read_ledger
+    conf = bench_config(n_windows)
+    paths = make_ledgers(tmp / f"par_{n_windows}x{rows_each}", conf, rows_each)
+    cores = Limits().worker_count(len(paths))
+    t_in = best_of(lambda: [read_ledger(p) for p in paths], 2)
+    t_one = best_of(lambda: read_many(paths, config=conf, workers=1), 2)
+    t_all = best_of(lambda: read_many(paths, config=conf, workers=cores), 2)
+    ratio = t_one / t_all
+    record(f"并行读取 {n_windows} × {rows_each:,}（{cores} 个进程 对 1 个）", cores == 1 or ratio >= 1.3,
+           f"1 个进程 {t_one:.2f} s，{cores} 个进程 {t_all:.2f} s，快 {ratio:.2f} 倍（目标：多核空闲时 ≥ 1.3 倍）；"
+           f"不隔离、在主进程内逐个读取 {t_in:.2f} s")
+
 
 def million(tmp: Path) -> None:
     """Run in a child process so that its peak memory (ru_maxrss) is the pipeline's alone."""
@@ -408,6 +424,7 @@ def main() -> int:
         annotation(tmp)
         end_to_end(tmp, 15, 200, 2.0, repeat=3)
         end_to_end(tmp, 15, 2000, 8.0, repeat=2)
+        parallel_reading(tmp, 15, 2000)
         bulletin(tmp, 15, 2000, 5.0)
         archive_rerun(tmp)
         archive_history(tmp)

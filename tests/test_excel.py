@@ -486,3 +486,17 @@ def test_consolidate_in_a_ledger_says_which_workbook_it_needs(tmp_path, conf):
     buttons.run_consolidate(port, conf, NOW)
     (title, text, level), = port.reports
     assert (title, level) == ("集团汇总", "warning") and f"没有“{GROUP_SHEET}”表" in text
+
+
+def test_live_buttons_read_from_excel_not_through_a_worker(tmp_path, conf, monkeypatch):
+    """The worker isolation (issue 8) is for files; the open workbook is read through xlwings."""
+    from xl_automation import isolation
+    calls = []
+    real = isolation.read_many
+    monkeypatch.setattr(isolation, "read_many", lambda *a, **k: calls.append(a) or real(*a, **k))
+    path = write_layout(tmp_path / "台账.xlsx", ledger_layout(month(conf, n=5)))
+    title, _, _ = press(F.FakeBook(path), conf, "validate")
+    assert title == "校验台账" and calls == []
+    from xl_automation.sheetport import FilePort
+    FilePort(path).read_ledger()              # the drag-and-drop path reads a saved file: isolated
+    assert len(calls) == 1

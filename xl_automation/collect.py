@@ -1,13 +1,13 @@
 """Reading a folder of submissions and plain ledgers for one period; bad files are listed, never fatal."""
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
@@ -67,39 +67,52 @@ def _files(folder: Path) -> list[Path]:
 
 
 def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None, rows_cache=None) -> Collected:
-    """on_file(n, total, name) is called before each workbook is read (progress); rows_cache
-    (row_cache.RowCache): submission copies already parsed, by sha256 (not read again)."""
-    from .reader import read_ledger
+    """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
+    a file that crashes the parser, storms memory or hangs is rejected like any unusable file.
+    on_file(n, total, name) is called as each workbook goes to a worker (progress). rows_cache
+    (row_cache.RowCache): submission copies already parsed, by sha256, are not read again."""
+    from .isolation import read_many
     from .validate import check_ledger
     folder = Path(folder)
     if not folder.is_dir():
         raise LedgerError("file-not-found", folder)
     files = _files(folder)
-    if on_file is not None:
-        read_ledger = _counted(read_ledger, on_file, sum(p.suffix.lower() in LEDGER_SUFFIXES for p in files))
     result = Collected([])
-    candidates: list[Source] = []
     claimed: set[Path] = set()
+    submitted: list[tuple[Path, Path, str, dict[str, Any]]] = []   # manifest, copy, sha256, data
     for manifest in (p for p in files if p.name.endswith(MANIFEST_SUFFIX)):
-        source = _from_manifest(manifest, period, config, result, read_ledger, rows_cache)
+        entry = _from_manifest(manifest, period, config, result)
         claimed.add(manifest)
-        if source is not None:
-            claimed.add(source.path)
-            candidates.append(source)
+        if entry is not None:
+            claimed.add(entry[1])
+            submitted.append(entry)
         else:
             copy_name = _peek_copy(manifest)
             if copy_name:
                 claimed.add(manifest.with_name(copy_name))
+    plain: list[Path] = []
     for path in files:
         if path in claimed:
             continue
         if path.suffix.lower() not in LEDGER_SUFFIXES:
             result.skipped.append({"file": _rel(path, folder), "reason": "不是台账文件（.xlsx/.xlsm/.xls）"})
-            continue
-        try:
-            ledger = read_ledger(path, config=config)
-        except LedgerError as e:
-            result.rejected.append({"file": _rel(path, folder), "reason": f"{e.finding.message}。{e.finding.hint}"})
+        else:
+            plain.append(path)
+    cached = {entry[2]: rows for entry in submitted
+              if rows_cache is not None and (rows := rows_cache.get(entry[2])) is not None}
+    to_read = [entry for entry in submitted if entry[2] not in cached]
+    ledgers = read_many([entry[1] for entry in to_read] + plain, config=config, on_file=on_file)
+    fresh = iter(ledgers[:len(to_read)])
+    candidates = []
+    for entry in submitted:
+        ledger = SimpleNamespace(rows=cached[entry[2]]) if entry[2] in cached else next(fresh)
+        if rows_cache is not None and entry[2] not in cached and not isinstance(ledger, LedgerError):
+            rows_cache.put(entry[2], ledger.rows)
+        if (src := _submission(*entry, ledger, result)) is not None:
+            candidates.append(src)
+    for path, ledger in zip(plain, ledgers[len(to_read):]):
+        if isinstance(ledger, LedgerError):
+            result.rejected.append({"file": _rel(path, folder), "reason": _reason(ledger)})
             continue
         code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip() or _window_from_name(path, config)
         if not code or config.window(code) is None:
@@ -129,14 +142,8 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     return result
 
 
-def _counted(read, on_file, total: int):
-    """read_ledger that reports each workbook before reading it."""
-    count = itertools.count(1)
-
-    def reading(path, **kw):
-        on_file(min(next(count), total), total, Path(path).name)
-        return read(path, **kw)
-    return reading
+def _reason(error: LedgerError) -> str:
+    return f"{error.finding.message}。{error.finding.hint}"
 
 
 def _rel(path: Path, folder: Path) -> str:
@@ -162,8 +169,10 @@ def _window_from_name(path: Path, config: Config) -> str:
     return ""
 
 
-def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected, read_ledger,
-                   rows_cache=None) -> Source | None:
+def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected
+                   ) -> tuple[Path, Path, str, dict[str, Any]] | None:
+    """(manifest, submission copy, its sha256, manifest data) when the manifest is sound and the copy is
+    the one it names; the copy itself is read later, with the other files, in parallel."""
     folder_name = manifest.name
     try:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
@@ -188,21 +197,21 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
     if digest != data["copy_sha256"]:
         result.rejected.append({"file": copy.name, "reason": "报送文件的 sha256 与清单不符：报送后被修改过，请重新报送"})
         return None
-    try:
-        rows = rows_cache.get(digest) if rows_cache is not None else None
-        if rows is None:
-            rows = read_ledger(copy, config=config).rows
-            if rows_cache is not None:
-                rows_cache.put(digest, rows)
-        submitted = datetime.fromisoformat(data["submitted_at"])
-    except LedgerError as e:
-        result.rejected.append({"file": copy.name, "reason": f"{e.finding.message}。{e.finding.hint}"})
+    return manifest, copy, digest, data
+
+
+def _submission(manifest: Path, copy: Path, digest: str, data: dict[str, Any], ledger,
+                result: Collected) -> Source | None:
+    if isinstance(ledger, LedgerError):
+        result.rejected.append({"file": copy.name, "reason": _reason(ledger)})
         return None
+    try:
+        submitted = datetime.fromisoformat(data["submitted_at"])
     except ValueError:
-        result.rejected.append({"file": folder_name, "reason": "报送时间格式不对"})
+        result.rejected.append({"file": manifest.name, "reason": "报送时间格式不对"})
         return None
     from .findings import Finding
     findings = [Finding(**{k: f.get(k) for k in Finding.__dataclass_fields__})
                 for f in data.get("findings", []) if isinstance(f, dict) and f.get("code")]
-    return Source(data["window"], copy, digest, rows, "submission", submitted,
+    return Source(data["window"], copy, digest, ledger.rows, "submission", submitted,
                   int(data.get("errors", 0)), int(data.get("warnings", 0)), findings, data)

@@ -66,9 +66,9 @@ def _last_ledger(args, conf):
 
 def check_file(path: Path, conf, now, annotate: bool):
     """Read, validate and clock one ledger; annotate it when asked. Returns (check, annotation)."""
-    from .reader import read_ledger
+    from .isolation import read_untrusted
     from .validate import check_ledger
-    ledger = read_ledger(path, config=conf)
+    ledger = read_untrusted(path, config=conf)
     check = check_ledger(ledger, conf, now)
     annotation = None
     if annotate:
@@ -185,6 +185,10 @@ def show_config(args) -> int:
     print(f"时限：{p['sla_minutes']} 分钟内联系对接，{p['warn_minutes']} 分钟起提醒；计时方式：{clock}")
     print(f"统计周期：每月 {p['period_start_day']} 日起；报送截止：每月 {due_day(p)} 日前（周期结束后的第一个该日）")
     print(f"个人信息脱敏：{'开启' if p['mask_personal_info'] else '关闭'}")
+    from .isolation import Limits
+    lim = Limits.from_config(conf)
+    print(f"读取分公司文件：每个读取进程内存上限 {lim.memory_mb} MB，每个文件限时 {lim.seconds:g} 秒，"
+          f"并行 {lim.workers or f'按 CPU 核数（本机 {Limits().worker_count(1 << 10)}）'} 个进程")
     ent = conf.data.get("enterprises", {})
     print(f"服务企业名录：{len(ent.get('items', []))} 家（{'草稿，待确认' if ent.get('status') == 'draft' else '已确认'}）")
     print(f"镇街：{len(conf.towns)} 个名称（含旧称）；功能区镇街表：" +

@@ -108,7 +108,7 @@ def check(data: dict[str, Any], source: str) -> None:
 
 
 def load(path: str | os.PathLike | None = None) -> Config:
-    """Defaults, overlaid key by key (top level and policy) by the user's file if one is given."""
+    """Defaults, overlaid key by key (top level, policy and limits) by the user's file if one is given."""
     data = default_data()
     path = path or os.environ.get(ENV_VAR) or None
     source = "默认配置"
@@ -122,9 +122,9 @@ def load(path: str | os.PathLike | None = None) -> Config:
             raise ConfigError(f"配置文件 {p} 不是有效的 JSON：{e}；请修正后再运行") from None
         if not isinstance(user, dict):
             raise ConfigError(f"配置文件 {p} 的顶层必须是对象 {{…}}")
-        policy = {**data["policy"], **user.get("policy", {})}
+        sections = {k: {**data[k], **user.get(k, {})} for k in ("policy", "limits")}
         data.update(user)
-        data["policy"] = policy
+        data.update(sections)
         source = str(p)
         check(data, source)   # the shipped defaults alone are checked by a test, not at every run
     return Config(data, source)

@@ -1,6 +1,8 @@
 """The in-memory ledger: normalised rows that remember the Excel row the user sees."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +73,34 @@ class LedgerError(Exception):
     """The file cannot be used at all (exit code 2); carries the finding that says why."""
 
     def __init__(self, code: str, path: Path | str, **params: Any):
-        self.finding = make(code, **params)
-        self.path = Path(path)
-        super().__init__(f"{Path(path).name}：{self.finding.message}。{self.finding.hint}")
+        self._set(make(code, **params), Path(path))
+
+    def _set(self, finding: Finding, path: Path) -> None:
+        self.finding, self.path = finding, path
+        super().__init__(f"{path.name}：{finding.message}。{finding.hint}")
+
+    def __reduce__(self):
+        # pickled across the worker-process boundary (isolation.py) with its finding intact
+        return _rebuild_error, (self.finding, self.path)
+
+
+def _rebuild_error(finding: Finding, path: Path) -> LedgerError:
+    error = LedgerError.__new__(LedgerError)
+    error._set(finding, path)
+    return error
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic GC while building rows: they hold no cycles, and its repeated passes over the
+    growing list cost more than building them (100,000 rows: 0.86 s with it, 0.10 s without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def column_letter(index: int) -> str:

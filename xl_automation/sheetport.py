@@ -82,8 +82,8 @@ class FilePort:
         self.reports.append((title, text, level))
 
     def read_ledger(self) -> Ledger:
-        from .reader import read_ledger
-        return read_ledger(self.path)
+        from .isolation import read_untrusted
+        return read_untrusted(self.path)
 
     def annotate(self, ledger: Ledger, findings: list[Finding], clocks: dict[int, sla.RowClock],
                  now: datetime) -> AnnotateResult:

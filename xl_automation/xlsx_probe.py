@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 
 from .ledger import LedgerError
 from .number_formats import cells_showing_time
+from .ole_probe import MAX_SHEETS, check_biff, check_container
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -21,7 +22,7 @@ _HIDDEN_TRUE = re.compile(rb'\shidden="(?:1|true)"')
 _CHUNK = 1 << 20
 
 # BIFF8 record types (MS-XLS 2.3)
-_BOF, _EOF, _BOUNDSHEET, _DATEMODE, _FILEPASS, _ROW = 0x0809, 0x000A, 0x0085, 0x0022, 0x002F, 0x0208
+_BOF, _EOF, _BOUNDSHEET, _DATEMODE, _FILEPASS, _ROW, _SST = 0x0809, 0x000A, 0x0085, 0x0022, 0x002F, 0x0208, 0x00FC
 _DIMENSIONS = 0x0200
 _BIFF8_ROWS, _BIFF8_COLUMNS = 65536, 256
 _ROW_HIDDEN_FLAG = 0x20   # fDyZero in the ROW record's flags
@@ -89,6 +90,8 @@ def _probe_zip(path: Path) -> Probe:
         with zipfile.ZipFile(path) as z:
             _refuse_bomb(path, z)
             names = set(z.namelist())
+            if len(names) > MAX_PARTS:
+                raise LedgerError("file-too-large", path, detail=f"压缩包里有 {len(names):,} 个部件")
             book = _office_document(z, names)
             if book is None or not book.endswith(".xml"):
                 # .ods, .docx, .xlsb or an ordinary zip archive
@@ -108,6 +111,9 @@ def _probe_zip(path: Path) -> Probe:
     except ElementTree.ParseError:
         raise LedgerError("file-corrupt", path, detail="工作簿结构 XML 无法解析") from None
     probe_ = Probe(path, fmt, styles_part=next(iter(styles.values()), ""))
+    sheets = sum(1 for el in root.iter() if _local(el.tag) == "sheet")
+    if sheets > MAX_SHEETS:
+        raise LedgerError("file-too-large", path, detail=f"工作簿声明了 {sheets:,} 个工作表")
     for el in root.iter():
         tag = _local(el.tag)
         if tag == "workbookPr":
@@ -120,6 +126,7 @@ def _probe_zip(path: Path) -> Probe:
 
 
 MAX_UNPACKED = 3 << 30       # a million-row ledger unpacks to about 0.6 GB
+MAX_PARTS = 10_000           # a ledger package has ~20 parts; every part costs the parser a directory entry
 MAX_RATIO = 250              # sheet XML packs 10-30x; a decompression bomb packs thousands of times
 
 
@@ -130,7 +137,8 @@ def _refuse_bomb(path: Path, z: zipfile.ZipFile) -> None:
     worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
     if total > MAX_UNPACKED or (worst is not None and worst.file_size > 50 << 20
                                 and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
-        raise LedgerError("file-too-large", path, size=f"{total / (1 << 20):,.0f} MB")
+        raise LedgerError("file-too-large", path,
+                          detail=f"文件解压后有 {total / (1 << 20):,.0f} MB，可能是恶意构造的压缩包")
 
 
 def _office_document(z: zipfile.ZipFile, names: set[str]) -> str | None:
@@ -200,6 +208,7 @@ def _xml_hidden_rows(path: Path, member: str) -> set[int]:
 
 
 def _probe_ole(path: Path) -> Probe:
+    check_container(path, path.read_bytes())
     import olefile   # only old .xls files and encrypted packages are OLE containers
     try:
         with olefile.OleFileIO(str(path)) as ole:
@@ -213,11 +222,14 @@ def _probe_ole(path: Path) -> Probe:
     except (OSError, ValueError, IndexError, struct.error) as e:
         raise LedgerError("file-corrupt", path, detail=f"OLE 结构损坏（{e}）") from None
     probe_ = Probe(path, "xls", biff=biff)
+    sst_unique = None
     try:
         for rtype, pos, size in _records(biff, 0):
             if rtype == _FILEPASS:
                 raise LedgerError("file-encrypted", path)
-            if rtype == _DATEMODE and size >= 2:
+            if rtype == _SST and size >= 8:
+                sst_unique = struct.unpack_from("<I", biff, pos + 4)[0]
+            elif rtype == _DATEMODE and size >= 2:
                 probe_.date1904 = struct.unpack_from("<H", biff, pos)[0] == 1
             elif rtype == _BOUNDSHEET and size >= 8:
                 probe_.sheet_offsets[_short_unicode(biff, pos + 6)] = struct.unpack_from("<I", biff, pos)[0]
@@ -225,22 +237,29 @@ def _probe_ole(path: Path) -> Probe:
                 break
     except (IndexError, struct.error, UnicodeDecodeError):
         pass   # BIFF5 or damaged globals: calamine judges the cells, we only lose the extras
+    dimensions = {}
     for name, offset in probe_.sheet_offsets.items():
-        if not _sane_dimensions(biff, offset):
+        dims = _dimensions(biff, offset)
+        if dims is False:
             # calamine sizes its grid from this record: a damaged one aborts the whole process
             raise LedgerError("file-corrupt", path, detail=f"工作表“{name}”的尺寸记录损坏")
+        if dims:
+            dimensions[name] = dims
+    check_biff(path, biff, probe_.sheet_offsets, sst_unique, dimensions)
     return probe_
 
 
-def _sane_dimensions(biff: bytes, offset: int) -> bool:
-    """False when a sheet's DIMENSIONS record claims more than a .xls sheet can hold."""
+def _dimensions(biff: bytes, offset: int) -> tuple[int, int] | bool | None:
+    """(rows, columns) a sheet's DIMENSIONS record claims; False when more than a .xls sheet can hold."""
     for rtype, pos, size in _records(biff, offset):
         if rtype == _DIMENSIONS and size >= 12:
             first_row, end_row, first_col, end_col = struct.unpack_from("<IIHH", biff, pos)
-            return first_row <= end_row <= _BIFF8_ROWS and first_col <= end_col <= _BIFF8_COLUMNS
-        if rtype in (_ROW, _EOF) or pos - offset > 8192:
+            if not (first_row <= end_row <= _BIFF8_ROWS and first_col <= end_col <= _BIFF8_COLUMNS):
+                return False
+            return end_row - first_row, end_col - first_col
+        if rtype in (_ROW, _EOF):     # DIMENSIONS comes before the first row; the walk is cheap
             break
-    return True
+    return None
 
 
 def _records(data: bytes, offset: int):
