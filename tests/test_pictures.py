@@ -9,7 +9,8 @@ import pytest
 from png import read_png
 from xl_automation.build import REPO
 from xl_automation.pdf import export_pdf
-from xl_automation.pictures import LEDGER_PICTURE, build_pictures, ledger_example, render_first_page
+from xl_automation.pictures import (BULLETIN_PICTURE, LEDGER_PICTURE, build_pictures, bulletin_example,
+                                    ledger_example, render_first_page)
 from xl_automation.template import default_config
 
 pytestmark = pytest.mark.libreoffice
@@ -23,12 +24,24 @@ def differing_share(a: Path, b: Path) -> float:
     return float((np.abs(x - y).max(axis=2) > 48).mean())
 
 
-def test_committed_picture_is_what_the_build_renders(tmp_path):
-    (fresh,) = build_pictures(tmp_path, default_config())
-    assert fresh.name == LEDGER_PICTURE
-    share = differing_share(REPO / "docs" / LEDGER_PICTURE, fresh)
-    assert share < 0.005, f"docs/{LEDGER_PICTURE} is stale ({share:.1%} of pixels differ); run: {REBUILD}"
-    assert f"docs/{LEDGER_PICTURE}" in (REPO / "README.md").read_text(encoding="utf-8")
+def test_committed_pictures_are_what_the_build_renders(tmp_path):
+    fresh = build_pictures(tmp_path, default_config())
+    assert [p.name for p in fresh] == [LEDGER_PICTURE, BULLETIN_PICTURE]
+    for png in fresh:
+        share = differing_share(REPO / "docs" / png.name, png)
+        assert share < 0.005, f"docs/{png.name} is stale ({share:.1%} of pixels differ); run: {REBUILD}"
+        assert f"docs/{png.name}" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_bulletin_picture_is_an_a4_page_with_text_and_charts(tmp_path):
+    png = render_first_page(bulletin_example(tmp_path / "m", default_config()), tmp_path / "通报.png")
+    img = read_png(png).astype(np.int16)
+    h, w, _ = img.shape
+    assert (w, h) == (993, 1404)                                 # A4 portrait at 120 dpi
+    blue = int(((img[..., 2] - img[..., 0] > 60) & (img[..., 2] > 100)).sum())
+    ink = int((img.max(axis=2) < 100).sum())
+    assert blue > 5000, "the charts' bars are drawn"
+    assert ink > 0.01 * w * h, "the page has text"
 
 
 def test_the_picture_shows_the_filled_ledger_and_its_marks(tmp_path):

@@ -26,7 +26,7 @@ def add_commands(command) -> None:
                  "xl-automation install-excel --from 安装包\\workbook --to D:\\综合受理")
     sp.add_argument("--from", dest="source", required=True, help="安装包中的 workbook 文件夹")
     sp.add_argument("--to", dest="target", required=True, help="工作簿文件夹（建议设为 Excel 受信任位置）")
-    sp = command("build-pictures", build_pictures, "用 LibreOffice 渲染说明图片（职员看到的台账）",
+    sp = command("build-pictures", build_pictures, "用 LibreOffice 渲染说明图片（职员看到的台账、通报第一页）",
                  "xl-automation build-pictures docs")
     sp.add_argument("out", nargs="?", default="docs", help="输出文件夹，默认 docs")
 

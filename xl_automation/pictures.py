@@ -2,20 +2,24 @@
 
 render_first_page turns a workbook, document or PDF into a PNG of its first printed page
 (LibreOffice → PDF → pdftoppm); build_pictures makes docs/台账示例.png: the ledger template filled
-with a window's demo rows and checked with 校验 (validate --annotate), as a clerk sees it when printed.
+with a window's demo rows and checked with 校验 (validate --annotate), as a clerk sees it when printed;
+and docs/通报示例.png: the first page of a synthetic month's 通报 as the group marketing centre sends it.
 """
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .config import Config
 from .pdf import PdfUnavailable, export_pdf
 
 LEDGER_PICTURE = "台账示例.png"
+BULLETIN_PICTURE = "通报示例.png"
+BULLETIN_ROWS = 30
+BULLETIN_NOW = datetime(2026, 11, 25, 10, 0)
 DPI = 120
 WINDOW, PERIOD, ROWS = "ZLS02", "2026-11", 32
 NOW = datetime(2026, 11, 20, 16, 0)
@@ -64,8 +68,31 @@ def ledger_example(path: Path, config: Config) -> Path:
     return path
 
 
+def bulletin_example(folder: Path, config: Config) -> Path:
+    """The first page of a month's 通报 as the group sends it: every window but one submits a synthetic month."""
+    import os
+    from .month_end import run_consolidation, write_outputs
+    from .periods import Period
+    from .sample import sample_rows
+    from .values_ledger import write_values_ledger
+    period = Period.parse(PERIOD, config.policy["period_start_day"])
+    inbox = folder / "报送"
+    inbox.mkdir(parents=True)
+    for i, w in enumerate(config.windows[:-1]):
+        path = inbox / f"{w.code}-{w.name}-{PERIOD}.xlsx"
+        rows = sample_rows(w, period, config, n=BULLETIN_ROWS, seed=11 + i, now=BULLETIN_NOW, mistakes=False)
+        write_values_ledger(path, rows, {"窗口编码": w.code, "窗口名称": w.name, "统计周期": PERIOD})
+        saved = (BULLETIN_NOW - timedelta(days=1, hours=i)).timestamp()   # handed in before the 25th
+        os.utime(path, (saved, saved))
+    collected, cons = run_consolidation(inbox, period, config, BULLETIN_NOW)
+    data = write_outputs(folder / f"综合受理月报-{PERIOD}.xlsx", collected, cons, config, BULLETIN_NOW,
+                         show_personal_info=False, pdf=False)
+    return Path(data["bulletin"])
+
+
 def build_pictures(out: str | Path, config: Config) -> list[Path]:
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="xl_pictures_") as tmp:
         book = ledger_example(Path(tmp, f"{WINDOW}-{PERIOD}.xlsx"), config)
-        return [render_first_page(book, out / LEDGER_PICTURE)]
+        bulletin = bulletin_example(Path(tmp, "通报"), config)
+        return [render_first_page(book, out / LEDGER_PICTURE), render_first_page(bulletin, out / BULLETIN_PICTURE)]
