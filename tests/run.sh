@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need, then runs the whole suite.
 # Debian packages: LibreOffice (independent spreadsheet engine; Writer for the 通报's PDF), a CJK font (PDF checks),
-# poppler (pdffonts, pdftotext, pdftoppm).
+# poppler (pdffonts, pdftotext, pdftoppm), sqlite3 (the archive read back by an independent tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -10,6 +10,7 @@ dpkg -s libreoffice-writer >/dev/null 2>&1 || need+=(libreoffice-writer)   # ope
 /usr/bin/python3 -c 'import uno' 2>/dev/null || need+=(libreoffice-script-provider-python)   # python3-uno: clicks buttons
 fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk" || need+=(fonts-wqy-zenhei)
 command -v pdffonts >/dev/null || need+=(poppler-utils)
+command -v sqlite3 >/dev/null || need+=(sqlite3)          # the archive tests read it with the sqlite3 tool
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -69,13 +69,14 @@ def test_submit_names_every_row_it_leaves_out_on_screen_in_json_and_manifest(tmp
     done = run("submit", ledger, "--to", tmp_path / "inbox", "--now", "2026-11-25 08:00", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads(done.stdout)
-    assert (data["window"], data["period"], data["rows_in_ledger"], data["rows_submitted"]) == ("ZLS01", "2026-11", 4, 2)
-    assert data["left_out"] == [{"row": 5, "request_id": "LATER-1", "reason": EXCLUDED_LATER},
-                                {"row": 6, "request_id": "EARLY-1", "reason": EXCLUDED_EARLIER}]
+    assert (data["window"], data["period"], data["rows_in_ledger"], data["rows_submitted"]) == ("ZLS01", "2026-11", 4, 3)
+    # issue 9: an earlier period's closed row goes with the submission, the group's archive decides 补报 or known
+    assert data["left_out"] == [{"row": 5, "request_id": "LATER-1", "reason": EXCLUDED_LATER}]
+    assert (data["rows_earlier_closed"], data["rows_by_period"]) == (1, {"2026-10": 2, "2026-11": 1})
     manifest = json.loads(Path(data["manifest"]).read_text(encoding="utf-8"))
     assert manifest["left_out"] == data["left_out"] and manifest["rows_in_ledger"] == 4
     text = run("submit", ledger, "--to", tmp_path / "inbox2", "--now", "2026-11-25 08:00")
-    assert "未报送 2 行" in text.stdout and "第 5 行 LATER-1" in text.stdout and "第 6 行 EARLY-1" in text.stdout
+    assert "未报送 1 行" in text.stdout and "第 5 行 LATER-1" in text.stdout and "第 6 行 EARLY-1" not in text.stdout
 
 
 def test_consolidate_lists_every_excluded_row_and_reconciles_each_ledger(tmp_path):
@@ -91,7 +92,10 @@ def test_consolidate_lists_every_excluded_row_and_reconciles_each_ledger(tmp_pat
                "--now", "2026-11-25 10:00")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
+    # EARLY-1 (an earlier period's closed row) is submitted since issue 9; with no earlier period in the
+    # archive, consolidation applies this period's rules to it and lists it
     assert sorted((x["window"], x["file"], x["row"], x["request_id"], x["reason"]) for x in data["excluded"]) == [
+        ("ZLS01", "ZLS01_2026-11_20261125-080000.xlsx", 5, "EARLY-1", EXCLUDED_EARLIER),
         ("ZLS02", plain.name, 5, "B-2", EXCLUDED_NO_TIME), ("ZLS02", plain.name, 6, "B-3", EXCLUDED_LATER)]
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
     listed = [r for r in wb["未计入本期"].iter_rows(min_row=4, values_only=True)]
@@ -100,7 +104,7 @@ def test_consolidate_lists_every_excluded_row_and_reconciles_each_ledger(tmp_pat
     notes = [r for r in wb["说明"].iter_rows(values_only=True)]
     per_window = {r[0]: r for r in notes if r[0] in ("ZLS01", "ZLS02") and isinstance(r[2], int)}
     # ledger rows = left out at submit + submitted; submitted = details + merged + excluded
-    assert per_window["ZLS01"][2:10] == (4, 2, 2, 2, 2, 0, 0, "相符")
+    assert per_window["ZLS01"][2:10] == (4, 1, 3, 3, 2, 0, 1, "相符")
     assert per_window["ZLS02"][2:10] == (3, 0, 3, 3, 1, 0, 2, "相符")
 
 

@@ -55,14 +55,15 @@ def test_submission_copy_is_values_only_with_manifest_and_resubmission_keeps_the
     manifests = sorted(inbox.glob("*.manifest.json"))
     assert len(manifests) == 2
     m = json.loads(manifests[0].read_text(encoding="utf-8"))
-    assert (m["window"], m["period"], m["rows"], m["rows_carried"]) == ("ZLS02", "2026-11", 21, 1)
+    assert (m["window"], m["period"], m["rows"], m["rows_carried"], m["rows_earlier_closed"]) == (
+        "ZLS02", "2026-11", 22, 1, 1)
     assert {"source_sha256", "copy_sha256", "submitted_at", "template_version", "tool_version"} <= set(m)
     copy = inbox / m["copy_file"]
     with zipfile.ZipFile(copy) as z:
         assert not any("<f>" in z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
         assert not any("vbaProject" in n for n in z.namelist())
     ids = [r[0] for r in openpyxl.load_workbook(copy)["受理台账"].iter_rows(min_row=4, values_only=True)]
-    assert "ZLS02-20261001-001" in ids and "ZLS02-20261002-001" not in ids
+    assert "ZLS02-20261001-001" in ids and "ZLS02-20261002-001" in ids      # issue 9: earlier closed rows too
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,8 @@ def test_consolidate_conserves_rows_and_reports_every_window(inbox, tmp_path):
     assert "ZLS03" in data["windows_resubmitted"] and data["files_superseded"]
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
     from test_report import SHEETS
-    assert wb.sheetnames == SHEETS
+    at = SHEETS.index("报送情况") + 1           # the command's report has the archive's two sheets (issue 9)
+    assert wb.sheetnames == SHEETS[:at] + ["跨月核对", "趋势"] + SHEETS[at:]
     assert wb["明细"].max_row - 1 == data["rows_in_details"]
 
 
@@ -166,6 +168,21 @@ def test_demo_runs_end_to_end_with_a_cjk_pdf(tmp_path):
     info = subprocess.run(["pdfinfo", summary["pdf"]], capture_output=True, text=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert 1 <= pages <= 4, info
+    # the second month (issue 9): 补报 of the request typed in after November's submission, 未续报 of the
+    # window that started December blank, 结转, and 上期 figures from the archive
+    dec = json.loads((tmp_path / "demo" / "报表" / "汇总结果-2026-12.json").read_text(encoding="utf-8"))
+    assert dec["archive"]["used"] and "ZLS02-20261124-960" in {x["request_id"] for x in dec["late_reported"]}
+    assert dec["dropped_open"] and {x["window"] for x in dec["dropped_open"]} == {"JY01"}
+    assert sum(w["carried_over"] for w in dec["windows"]) > 0
+    book = openpyxl.load_workbook(tmp_path / "demo" / "报表" / "综合受理月报-2026-12.xlsx", read_only=True)
+    rows = [r for r in book["汇总"].iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r[0] and str(r[0]).startswith("与上期比较"))
+    header = rows[start + 1]
+    group = next(r for r in rows[start:] if r[0] == "GROUP")
+    assert group[header.index("上期受理")] == summary["received"]
+    assert group[header.index("本年累计受理")] == summary["received"] + dec["received"]
+    trend = [r[0] for r in book["趋势"].iter_rows(values_only=True)]
+    assert "2026-11" in trend and "2026-12" in trend
 
 
 @pytest.mark.libreoffice

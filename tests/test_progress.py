@@ -96,7 +96,7 @@ def test_consolidate_shows_steps_on_a_terminal_and_keeps_json_clean(box, tmp_pat
     data = json.loads(out)                                   # stdout is JSON and nothing else
     assert data["rows_in"] == 24
     assert "正在读取报送文件 1/3" in err and "正在读取报送文件 3/3" in err
-    assert "共 24 行" in err and "正在写报表 月报.xlsx" in err
+    assert "共 24 行" in err and "正在生成报表 月报.xlsx" in err      # one wording for command and button
 
 
 def test_quiet_and_pipes_show_no_progress(box, tmp_path):

@@ -235,7 +235,7 @@ class StatusProgress:
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from . import group_workbook as G
-    from .month_end import run_consolidation, write_outputs
+    from .month_end import consolidate_folder
     title = TITLES["consolidate"]
     port.status(f"{title}：正在读取设置……")
     try:
@@ -256,10 +256,8 @@ def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
         return
     show = G.is_yes(settings.get(G.SHOW_PERSONAL)) or not config.policy["mask_personal_info"]
     port.status(f"{title}：正在读取 {folder} 中的报送文件……")
-    collected, cons = run_consolidation(folder, period, config, now, StatusProgress(port, title))
-    port.status(f"{title}：正在生成报表（{len(cons.details)} 行明细）……")
-    data = write_outputs(out, collected, cons, config, now, show_personal_info=show,
-                         pdf=G.is_yes(settings.get(G.EXPORT_PDF)), status=lambda text: port.status(f"{title}：{text}"))
+    data = consolidate_folder(folder, period, config, now, out, show_personal_info=show,   # with the archive
+                              pdf=G.is_yes(settings.get(G.EXPORT_PDF)), progress=StatusProgress(port, title))
     lines = G.summary_lines(data, period, now)
     port.write_values(G.SHEET, G.RESULT_TOP_LEFT, G.result_rows(lines))
     port.report(title, "\n".join(lines), WARN if data["windows_missing"] or data["files_rejected"] else INFO)

@@ -53,9 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = command("new-ledger", c.new_ledger, "为窗口生成某统计周期的空白台账",
                  "xl-automation new-ledger --window ZLS02 --period 2026-11 --out 张店分公司-2026-11.xlsx")
-    sp.add_argument("--window", required=True, help="窗口编码（见 config 命令）")
-    sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
+    sp.add_argument("--window", help="窗口编码（见 config 命令）；有 --from 时默认沿用上期台账的")
+    sp.add_argument("--period", help="统计周期 YYYY-MM；有 --from 时默认为上期的下一个周期")
     sp.add_argument("--out", required=True, help="输出文件 .xlsx")
+    sp.add_argument("--from", dest="from_ledger", help="上期台账：带入其中未办结的需求和最后一天及以后登记的全部行")
+    sp.add_argument("--since", help="与 --from 一起：从这个时刻起登记的行都带入（如上期的报送时间），默认上期最后一天 0 点")
     for name, func, text in (("validate", c.validate, "校验台账：列出每个错误和提醒"),
                              ("flag", c.flag, "标记超时：计算每条需求的响应用时和时限状态")):
         sp = command(name, func, text, f"xl-automation {name} 台账.xlsx --annotate --now '2026-11-20 12:00'")
@@ -80,11 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     sp.add_argument("--show-personal-info", action="store_true", help="报表中显示完整姓名和电话（默认脱敏）")
     sp.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 把通报导出为 PDF（工作簿本身不转 PDF）")
+    archive_options(sp)
     sp = command("notice", m.notice, "生成可直接粘贴到联络群的提醒文字",
                  "xl-automation notice 报送/2026-11 --period 2026-11")
     sp.add_argument("dir", help="报送目录")
     sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
+    archive_options(sp)
+    sp = command("history", _history, "历史：归档中各窗口各期的数据（受理、按时率、办结率、考核），导出与重复来件",
+                 "xl-automation history 报送 --export 历史.xlsx")
+    sp.add_argument("place", nargs="?", help="存放各期报送目录的文件夹（其中有 综合受理归档.sqlite），或归档文件本身")
+    sp.add_argument("--archive", help="归档数据库文件")
+    sp.add_argument("--periods", type=int, default=12, help="最近多少个统计周期，默认 12")
+    sp.add_argument("--period", help="截至哪个统计周期 YYYY-MM，默认最新")
+    sp.add_argument("--window", action="append", help="只看这个窗口（可重复）")
+    sp.add_argument("--export", help="导出到 .xlsx 或 .csv（CSV 另写一个 -重复来件.csv）")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sp.add_argument("--show-personal-info", action="store_true", help="显示完整联系电话（默认脱敏）")
     sp = command("config", c.show_config, "显示正在使用的配置", "xl-automation config --json")
     sp.add_argument("--json", action="store_true", help="以 JSON 输出完整配置")
     sp = command("build-templates", c.build_templates, "重新生成 templates/ 下的模板文件",
@@ -99,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     from .deploy_commands import add_commands
     add_commands(command)
     return p
+
+
+def _history(args) -> int:
+    from .history import history           # pandas and the archive: loaded only by this command
+    return history(args)
+
+
+def archive_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--archive", help="归档数据库文件，默认为报送目录上一级的 综合受理归档.sqlite（或配置 archive.path）")
+    sp.add_argument("--no-archive", action="store_true", help="不使用归档：只按本期报送数据汇总，不做跨月核对")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as e:  # the last line of defence: one line, never a traceback for a user
-        if _is_report_error(e):
+        if _is_report_error(e) or _is_archive_error(e):
             print(str(e), file=sys.stderr)
             return EXIT_UNUSABLE
         if os.environ.get("XL_AUTOMATION_DEBUG"):
@@ -140,6 +164,13 @@ def _is_report_error(e: Exception) -> bool:
     only a command that imported it can have raised one."""
     book = sys.modules.get(f"{__package__}.report_book")
     return book is not None and isinstance(e, book.ReportError)
+
+
+def _is_archive_error(e: Exception) -> bool:
+    """An ArchiveError (the archive cannot be used: the message names the file and what to do), likewise
+    without importing the archive into commands that never open it."""
+    archive = sys.modules.get(f"{__package__}.archive")
+    return archive is not None and isinstance(e, archive.ArchiveError)
 
 
 if __name__ == "__main__":

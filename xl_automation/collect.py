@@ -7,6 +7,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
@@ -38,6 +39,10 @@ MANIFEST_SCHEMA = {
 }
 
 
+# checked once here; jsonschema.validate() re-checks the schema itself on every call (~15 ms a manifest)
+MANIFEST_VALIDATOR = jsonschema.validators.validator_for(MANIFEST_SCHEMA)(MANIFEST_SCHEMA)
+
+
 @dataclass
 class Collected:
     sources: list[Source]                      # in force, one per window
@@ -61,10 +66,11 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
-def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None) -> Collected:
+def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None, rows_cache=None) -> Collected:
     """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
     a file that crashes the parser, storms memory or hangs is rejected like any unusable file.
-    on_file(n, total, name) is called as each workbook goes to a worker (progress)."""
+    on_file(n, total, name) is called as each workbook goes to a worker (progress). rows_cache
+    (row_cache.RowCache): submission copies already parsed, by sha256, are not read again."""
     from .isolation import read_many
     from .validate import check_ledger
     folder = Path(folder)
@@ -92,10 +98,19 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             result.skipped.append({"file": _rel(path, folder), "reason": "不是台账文件（.xlsx/.xlsm/.xls）"})
         else:
             plain.append(path)
-    ledgers = read_many([entry[1] for entry in submitted] + plain, config=config, on_file=on_file)
-    candidates = [src for entry, ledger in zip(submitted, ledgers)
-                  if (src := _submission(*entry, ledger, result)) is not None]
-    for path, ledger in zip(plain, ledgers[len(submitted):]):
+    cached = {entry[2]: rows for entry in submitted
+              if rows_cache is not None and (rows := rows_cache.get(entry[2])) is not None}
+    to_read = [entry for entry in submitted if entry[2] not in cached]
+    ledgers = read_many([entry[1] for entry in to_read] + plain, config=config, on_file=on_file)
+    fresh = iter(ledgers[:len(to_read)])
+    candidates = []
+    for entry in submitted:
+        ledger = SimpleNamespace(rows=cached[entry[2]]) if entry[2] in cached else next(fresh)
+        if rows_cache is not None and entry[2] not in cached and not isinstance(ledger, LedgerError):
+            rows_cache.put(entry[2], ledger.rows)
+        if (src := _submission(*entry, ledger, result)) is not None:
+            candidates.append(src)
+    for path, ledger in zip(plain, ledgers[len(to_read):]):
         if isinstance(ledger, LedgerError):
             result.rejected.append({"file": _rel(path, folder), "reason": _reason(ledger)})
             continue
@@ -163,7 +178,7 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
             raise ValueError("清单文件过大")
         data: Any = json.loads(manifest.read_text(encoding="utf-8"))
-        jsonschema.validate(data, MANIFEST_SCHEMA)
+        MANIFEST_VALIDATOR.validate(data)
     except (OSError, ValueError, jsonschema.ValidationError) as e:
         msg = e.message if isinstance(e, jsonschema.ValidationError) else str(e)
         result.rejected.append({"file": folder_name, "reason": f"报送清单无法读取或格式不对：{msg[:120]}"})

@@ -24,8 +24,13 @@ def _window(conf, code: str):
 def new_ledger(args) -> int:
     from .template import build_ledger
     conf = args.config_obj
-    window = _window(conf, args.window)
-    period = Period.parse(args.period, conf.policy["period_start_day"])
+    last = _last_ledger(args, conf) if getattr(args, "from_ledger", None) else None
+    if not args.window and last is None:
+        raise UsageError("请用 --window 指定窗口编码，或用 --from 上期台账.xlsx 沿用上期台账的窗口")
+    window = _window(conf, args.window or last[0])
+    if not args.period and last is None:
+        raise UsageError("请用 --period 指定统计周期（如 2026-12），或用 --from 上期台账.xlsx 接续下一个统计周期")
+    period = Period.parse(args.period, conf.policy["period_start_day"]) if args.period else last[1]
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
@@ -34,7 +39,29 @@ def new_ledger(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     build_ledger(out, config=conf, window=window, period=period)
     print(f"已生成 {window.name}（{window.code}）{period.label} 台账：{out}")
+    if last is not None:
+        from .fill import fill_ledger
+        carried = last[2]
+        if carried.rows:
+            fill_ledger(out, (dict(r.values.items()) for r in carried.rows))
+        print(f"  从 {Path(args.from_ledger).name} 带入 {len(carried.rows)} 行：未办结 {carried.open} 行，"
+              f"{carried.since:%Y-%m-%d %H:%M} 以后登记 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行")
     return EXIT_OK
+
+
+def _last_ledger(args, conf):
+    """(window code, the period after the last one, the rows to carry) from --from LAST.xlsx."""
+    from .cross_month import default_since, next_period, rows_to_carry
+    from .labels import INFO_PERIOD, INFO_WINDOW_CODE
+    from .reader import read_ledger
+    ledger = read_ledger(Path(args.from_ledger), config=conf)
+    text = (ledger.info.get(INFO_PERIOD) or "").strip()
+    if not text:
+        raise UsageError(f"{ledger.path.name} › 台账信息：没有统计周期，无法确定上期。请在台账信息表填写统计周期（如 2026-11）")
+    last = Period.parse(text, conf.policy["period_start_day"])
+    since = parse_now(args.since) if getattr(args, "since", None) else default_since(last)
+    code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip()
+    return code, next_period(last), rows_to_carry(ledger.rows, since)
 
 
 def check_file(path: Path, conf, now, annotate: bool):

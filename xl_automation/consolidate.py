@@ -50,6 +50,8 @@ class Detail:
     sha256: str
     source_row: int
     carried: bool = False
+    late_reported: bool = False            # 补报: an earlier period's request the group hears of first now
+    from_archive: str = ""                 # the period it was last reported in, when rebuilt from the archive
     # tuples, shared while empty (nearly always): a list per field per request adds up over a million rows
     handled_by: tuple[str, ...] = ()
     merged_rows: tuple[str, ...] = ()
@@ -97,6 +99,9 @@ class Consolidation:
     warnings: list[str] = field(default_factory=list)
     # per source window: {"rows_in", "details", "merged", "excluded"}; rows_in = details + merged + excluded
     fate: dict[str, dict[str, int]] = field(default_factory=dict)
+    from_archive: int = 0                  # requests rebuilt from the archive (origins of late transfers)
+    dropped_open: list = field(default_factory=list)    # cross_month.Dropped: 未续报
+    archive_used: bool = False             # False: this period's rows only (first run or --no-archive)
 
     @property
     def overdue(self) -> int:

@@ -18,6 +18,10 @@ from .sample import sample_rows
 PERIOD = "2026-11"
 FILL_NOW = datetime(2026, 11, 24, 15, 0)
 REPORT_NOW = datetime(2026, 11, 25, 10, 0)
+NEXT_PERIOD = "2026-12"            # the second month: 环比, 结转, 补报 and 未续报 against the first
+NEXT_SUBMIT = "2026-12-24 10:00"
+NEXT_REPORT_NOW = "2026-12-25 10:00"
+LATE_WINDOW, BLANK_WINDOW = 1, 5   # one types a request in after submitting; one starts December blank
 MARKER = ".xl-automation-demo"
 ROWS_PER_WINDOW = 36
 # window index -> submission times (a resubmission has two); None = never submits; "plain" = drops its ledger
@@ -198,5 +202,51 @@ def run_demo(out: Path, config: Config) -> int:
     print(f"通报：{Path(summary['bulletin']).resolve()}")
     if summary.get("pdf"):
         print(f"通报 PDF：{Path(summary['pdf']).resolve()}")
+    _next_month(out, config, log, ledgers, reports)
     print(f"每一步的完整输出：{log.path.resolve()}")
     return 0
+
+
+def _next_month(out: Path, config: Config, log: _Log, ledgers: Path, reports: Path) -> None:
+    """December: ledgers started from November's (--from), one blank; a request typed into a November
+    ledger after its submission reaches the group as 补报; the blank one's open requests become 未续报."""
+    from .fill import fill_ledger
+    period = Period.parse(NEXT_PERIOD, config.policy["period_start_day"])
+    inbox = out / "报送" / NEXT_PERIOD
+    late_window = config.windows[LATE_WINDOW]
+    nov_ledger = ledgers / f"{late_window.code}-{late_window.name}-{PERIOD}.xlsx"
+    evening = datetime(2026, 11, 24, 20, 10)
+    base = sample_rows(late_window, Period.parse(PERIOD), config, n=1, seed=9, now=FILL_NOW, mistakes=False)[0]
+    fill_ledger(nov_ledger, [dict(base, request_id=f"{late_window.code}-20261124-960", received_at=evening,
+                                  posted_at=evening + timedelta(minutes=5), replied_at=evening + timedelta(minutes=40),
+                                  result="已办结", closed_at=evening + timedelta(hours=2), transferred_to="",
+                                  unresolved_reason="")])
+    print(f"\n演示第二个月：{NEXT_PERIOD} 统计周期（{period.describe()}）；{late_window.name} 在 11月24日 报送后"
+          f"又登记了一条（20:10 受理）")
+    for i, window in enumerate(config.windows):
+        last = ledgers / f"{window.code}-{window.name}-{PERIOD}.xlsx"
+        path = ledgers / f"{window.code}-{window.name}-{NEXT_PERIOD}.xlsx"
+        if i == BLANK_WINDOW:
+            log.run("new-ledger", "--window", window.code, "--period", NEXT_PERIOD, "--out", str(path))
+            how = "新建空白台账，未带入上月未办结的需求"
+        else:
+            _, text = log.run("new-ledger", "--from", str(last), "--out", str(path))
+            how = text.strip().splitlines()[-1].strip()
+        fill_ledger(path, sample_rows(window, period, config, n=ROWS_PER_WINDOW, seed=8,
+                                      now=datetime.fromisoformat(NEXT_SUBMIT), mistakes=False))
+        s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", NEXT_SUBMIT)
+        print(f"  {window.code} {window.name}：{how}；{NEXT_SUBMIT} 报送" + ("" if s_code == 0 else f"被拒绝（exit {s_code}）"))
+    report = reports / f"综合受理月报-{NEXT_PERIOD}.xlsx"
+    _, summary = log.run_json("consolidate", str(inbox), "--period", NEXT_PERIOD, "--out", str(report), "--json",
+                              "--now", NEXT_REPORT_NOW)
+    (reports / f"汇总结果-{NEXT_PERIOD}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
+                                                       encoding="utf-8")
+    _, notice = log.run("notice", str(inbox), "--period", NEXT_PERIOD, "--now", NEXT_REPORT_NOW)
+    (reports / f"联络群提醒-{NEXT_PERIOD}.txt").write_text(notice, encoding="utf-8")
+    carried = sum(w.get("carried_over") or 0 for w in summary["windows"])
+    received = sum(w.get("received") or 0 for w in summary["windows"])
+    print(f"汇总 {NEXT_PERIOD}：本期受理 {received} 件（其中补报 {len(summary['late_reported'])} 件："
+          f"{'、'.join(x['request_id'] for x in summary['late_reported']) or '无'}），往期结转 {carried} 件，"
+          f"未续报 {len(summary['dropped_open'])} 件；归档：{summary['archive']['path']}")
+    print("  上期、环比与本年累计见“汇总”表下方；补报、结转、未续报见“跨月核对”表；最近各期走势见“趋势”表")
+    print(f"报表：{report.resolve()}")

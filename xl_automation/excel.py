@@ -113,7 +113,7 @@ def failure_message(exc: BaseException) -> str:
     from .cli import UsageError
     from .submission import SubmitError
     known = (ButtonError, LedgerError, cfg.ConfigError, PeriodError, UsageError, SubmitError)
-    if isinstance(exc, known) or type(exc).__name__ == "ReportError":
+    if isinstance(exc, known) or type(exc).__name__ in ("ReportError", "ArchiveError"):
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"无法读写 {exc.filename}：没有权限，或文件正被其他程序打开。请关闭占用它的程序后再试。"

@@ -72,6 +72,10 @@ def summary_body(data: dict[str, Any]) -> list[str]:
     if data["likely_duplicates"]:
         lines.append(f"疑似重复或受理编号冲突 {len(data['likely_duplicates'])} 对（见报表“疑似重复”表）")
     lines += [f"提醒：{w}" for w in data["warnings"]]
+    if "archive" in data:          # issue 9: what the archive changed, and how it was used
+        lines.append(f"跨月：补报 {len(data['late_reported'])} 件，未续报 {len(data['dropped_open'])} 件；"
+                     f"{data['archive']['note']}")
+        lines += data["archive"]["notes"]
     if "bulletin" in data:
         lines.append(f"通报：{data['bulletin']}")
     lines += data.get("bulletin_notes", [])

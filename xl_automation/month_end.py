@@ -36,10 +36,14 @@ def submit(args) -> int:
     if args.json:
         print_json({"window": done.window, "period": done.period, "rows_in_ledger": done.rows_in_ledger,
                     "rows_submitted": done.rows, "rows_period": done.rows_period, "rows_carried": done.rows_carried,
+                    "rows_earlier_closed": done.rows_earlier, "rows_by_period": dict(done.rows_by_period),
                     "left_out": list(done.left_out), "copy": str(done.copy), "manifest": str(done.manifest)})
         return EXIT_OK
     print(f"已报送 {done.window} {done.period}：台账 {done.rows_in_ledger} 行，报送 {done.rows} 行（本期 {done.rows_period}，"
-          f"往期未办结结转 {done.rows_carried}），未报送 {len(done.left_out)} 行，提醒 {check.warnings} 条")
+          f"往期未办结结转 {done.rows_carried}，往期已办结 {done.rows_earlier}），未报送 {len(done.left_out)} 行，"
+          f"提醒 {check.warnings} 条")
+    if done.rows_earlier:
+        print(f"  往期已办结的 {done.rows_earlier} 行一并报送：集团归档会识别哪些已报过、哪些是补报")
     for x in done.left_out:
         print(f"  未报送：第 {x['row']} 行 {x['request_id'] or '（无受理编号）'}：{x['reason']}")
     print(f"  报送文件：{done.copy}")
@@ -111,17 +115,17 @@ def window_rows(info, conf) -> list[dict[str, Any]]:
     return out
 
 
-def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: bool, pdf: bool,
-                  status=lambda text: None, previous=None, history=(), unrenewed=()) -> dict[str, Any]:
-    """The report workbook, the 通报 beside it and, when asked, the 通报 as PDF: the one path that both
-    `consolidate` and the 汇总 button take. Returns the JSON summary (with the 通报's figures).
+def write_documents(out: Path, collected, cons, conf, now, *, show_personal_info: bool, status=lambda text: None,
+                    previous=None, history=(), unrenewed=(), archive=None):
+    """The report workbook and the 通报 beside it; returns (ReportInfo, the JSON summary with the 通报's figures).
     previous / history (bulletin_figures.PeriodFigures) and unrenewed (bulletin.Unrenewed) come from the
-    archive when there is one; without them the 通报 says nothing about 环比 or 未续报."""
+    archive when there is one; without them the 通报 says nothing about 环比 or 未续报. archive: the
+    month_archive.ArchiveInfo for the report's 跨月核对, comparison and 趋势 (None: not shown)."""
     from .bulletin import bulletin_path, write_bulletin
     from .report import write_report
     out.parent.mkdir(parents=True, exist_ok=True)
     info = write_report(out, consolidation=cons, collected=collected, config=conf, now=now,
-                        show_personal_info=show_personal_info)
+                        show_personal_info=show_personal_info, archive=archive)
     data = summary_json(collected, cons, info, out, conf)
     status("正在生成通报……")
     bulletin = write_bulletin(bulletin_path(out), consolidation=cons, info=info, config=conf, now=now,
@@ -130,13 +134,55 @@ def write_outputs(out: Path, collected, cons, conf, now, *, show_personal_info: 
     data["bulletin_figures"] = bulletin.figures
     if bulletin.notes:
         data["bulletin_notes"] = bulletin.notes
+    return info, data
+
+
+def bulletin_pdf(data: dict[str, Any], status=lambda text: None) -> None:
+    from .pdf import PdfUnavailable, export_pdf
+    status("正在把通报导出为 PDF……")
+    try:
+        data["pdf"] = str(export_pdf(Path(data["bulletin"])))
+    except PdfUnavailable as e:
+        data["pdf_error"] = str(e)
+
+
+def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
+                       pdf: bool = False, archive: str | None = None, no_archive: bool = False,
+                       progress=None) -> dict[str, Any]:
+    """Collect, consolidate with the archive, write the report and the 通报, record the period (one archive
+    transaction), then the 通报's PDF; the JSON summary. The command and the 汇总 button both run this.
+    progress: a progress.Progress-like object (on_file, step), or None."""
+    from .collect import collect
+    from .month_archive import add_cross_month, bulletin_inputs, consolidate_period, open_for
+    from .row_cache import RowCache
+    status = progress.step if progress else (lambda text: None)
+    store = open_for(folder, conf, archive, no_archive)
+    written: list[dict[str, Any]] = []
+    try:
+        cache = RowCache(store) if store is not None else None
+        collected = collect(folder, period, conf, now, on_file=progress.on_file if progress else None,
+                            rows_cache=cache)
+        status(f"已读取 {len(collected.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in collected.sources)} 行，"
+               f"正在汇总……")
+
+        def write(cons, archive_info):
+            previous, history, unrenewed = bulletin_inputs(cons, archive_info)
+            status(f"正在生成报表 {out.name}（{len(cons.details)} 行明细）……")
+            info, data = write_documents(out, collected, cons, conf, now, show_personal_info=show_personal_info,
+                                         status=status, previous=previous, history=history, unrenewed=unrenewed,
+                                         archive=archive_info)
+            written.append(data)
+            return info
+        cons, archive_info, _ = consolidate_period(collected, period, conf, now, store, write, cache)
+    finally:
+        if store is not None:
+            store.close()
+    data = written[0]
+    add_cross_month(data, cons, archive_info)
+    if data["rows_in"] + cons.from_archive != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
+        raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if pdf:
-        from .pdf import PdfUnavailable, export_pdf
-        status("正在把通报导出为 PDF……")
-        try:
-            data["pdf"] = str(export_pdf(bulletin.path))
-        except PdfUnavailable as e:
-            data["pdf_error"] = str(e)
+        bulletin_pdf(data, status)
     return data
 
 
@@ -149,15 +195,11 @@ def consolidate(args) -> int:
         raise UsageError(f"报表文件 {out} 应以 .xlsx 结尾")
     progress = for_args(args)
     try:
-        collected, cons = run_consolidation(Path(args.dir), period, conf, now, progress)
-        show = args.show_personal_info or not conf.policy["mask_personal_info"]
-        progress.step(f"正在写报表 {out.name}（{len(cons.details)} 行明细）……")
-        data = write_outputs(out, collected, cons, conf, now, show_personal_info=show, pdf=args.pdf,
-                             status=progress.step)
+        data = consolidate_folder(Path(args.dir), period, conf, now, out,
+                                  show_personal_info=args.show_personal_info or not conf.policy["mask_personal_info"],
+                                  pdf=args.pdf, archive=args.archive, no_archive=args.no_archive, progress=progress)
     finally:
         progress.done()
-    if data["rows_in"] != data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]:
-        raise AssertionError("行数不守恒：汇总程序有缺陷，请联系维护人员")
     if args.json:
         print_json(data)
         return EXIT_OK
@@ -168,14 +210,37 @@ def consolidate(args) -> int:
     return EXIT_OK
 
 
+def _existing_archive(folder: Path, args, conf):
+    """The archive for reading only, when there is one (notice never creates it)."""
+    from .archive import open_archive, resolve_path
+    if getattr(args, "no_archive", False):
+        return None
+    path = resolve_path(folder, getattr(args, "archive", None), conf.data.get("archive", {}).get("path"))
+    return open_archive(path, create=False) if path.exists() else None
+
+
 def notice(args) -> int:
     from .notice import notice_text
     conf = args.config_obj
     now = parse_now(args.now)
+    folder = Path(args.dir)
+    period = _period(args)
     progress = for_args(args)
     try:
-        collected, cons = run_consolidation(Path(args.dir), _period(args), conf, now, progress)
+        collected, cons = run_consolidation(folder, period, conf, now, progress)
     finally:
         progress.done()
+    archive = _existing_archive(folder, args, conf)
+    if archive is not None:
+        from .cross_month import apply
+        from .month_archive import source_keys
+        from .sla import Clock
+        try:
+            if any(p < period.label for p in archive.periods()):
+                apply(cons, collected.sources, archive.known_before(period.label, source_keys(collected.sources)),
+                      archive.values_of,
+                      Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
+        finally:
+            archive.close()
     print(notice_text(collected, cons, conf, now))
     return EXIT_OK

@@ -44,5 +44,20 @@ def notice_text(collected: Collected, consolidation: Consolidation, config: Conf
         lines.append("请首问责任人立即联系办事群众，并在群内回复对接情况。")
     else:
         lines.append("目前没有超过 2 小时未联系的需求。")
+    lines += dropped_open_lines(consolidation, config)
     lines += [f"提醒：{w}" for w in consolidation.warnings]
     return "\n".join(lines)
+
+
+def dropped_open_lines(consolidation: Consolidation, config: Config) -> list[str]:
+    """未续报: open requests a window reported earlier and left out this time (the notice: 不得走过场)."""
+    dropped = getattr(consolidation, "dropped_open", [])
+    if not dropped:
+        return []
+    lines = [f"往期仍在办理、本期报送中却没有的需求（未续报，{len(dropped)} 件）："]
+    for w in config.windows:
+        mine = [x for x in dropped if x.window == w.code]
+        if mine:
+            lines.append(f"· {w.name}：" + "、".join(f"{x.request_id}（最后报送 {x.last_period}）" for x in mine))
+    lines.append("请相关窗口说明办理结果，或在台账中继续结转。")
+    return lines

@@ -59,6 +59,8 @@ def _check_container(path: Path, data: bytes) -> None:
         base = _offset(s, size)
         for e in range(size // 128):
             entry = data[base + e * 128: base + (e + 1) * 128]
+            if len(entry) < 128:                # a truncated file ends inside its directory: no more entries
+                break
             kind, start, low, high = entry[66], *struct.unpack_from("<III", entry, 116)
             if kind not in (1, 2, 5):
                 continue

@@ -71,7 +71,7 @@ def ledger_example(path: Path, config: Config) -> Path:
 def bulletin_example(folder: Path, config: Config) -> Path:
     """The first page of a month's 通报 as the group sends it: every window but one submits a synthetic month."""
     import os
-    from .month_end import run_consolidation, write_outputs
+    from .month_end import consolidate_folder
     from .periods import Period
     from .sample import sample_rows
     from .values_ledger import write_values_ledger
@@ -84,9 +84,8 @@ def bulletin_example(folder: Path, config: Config) -> Path:
         write_values_ledger(path, rows, {"窗口编码": w.code, "窗口名称": w.name, "统计周期": PERIOD})
         saved = (BULLETIN_NOW - timedelta(days=1, hours=i)).timestamp()   # handed in before the 25th
         os.utime(path, (saved, saved))
-    collected, cons = run_consolidation(inbox, period, config, BULLETIN_NOW)
-    data = write_outputs(folder / f"综合受理月报-{PERIOD}.xlsx", collected, cons, config, BULLETIN_NOW,
-                         show_personal_info=False, pdf=False)
+    data = consolidate_folder(inbox, period, config, BULLETIN_NOW, folder / f"综合受理月报-{PERIOD}.xlsx",
+                              show_personal_info=False, no_archive=True)      # one month: nothing to compare
     return Path(data["bulletin"])
 
 

@@ -113,8 +113,14 @@ def _summary_rows(details: list[Detail], by_window: dict[str, list[Detail]],
     return rows, {"windows": per_window, "companies": per_company, "group": group}
 
 
+def _comparison(book: Book, archive, rows: list[dict[str, Any]]):
+    from .report_cross_month import write_comparison
+    return lambda ws, row: write_comparison(book, ws, row, archive, rows)
+
+
 def write_report(path: Path | str, *, consolidation: Consolidation, collected: Collected, config: Config,
-                 now: datetime, show_personal_info: bool = False, cached_values: bool = True) -> ReportInfo:
+                 now: datetime, show_personal_info: bool = False, cached_values: bool = True,
+                 archive: Any = None) -> ReportInfo:
     """Write the report to path (via a temporary file beside it, so a failure leaves no half workbook)."""
     path = Path(path)
     period, details = consolidation.period, consolidation.details
@@ -130,12 +136,17 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
     due = due_at(period, config)
     split = breakdown([d for d in details if not d.carried],        # this period's receipts, as 汇总 counts them
                       [(w.code, w.name) for w in config.windows], reason_rules(config))
+    archive_rows = []
+    if archive is not None:                 # the archive's figures of this period: 跨月核对, comparison, 趋势
+        from .month_archive import figure_rows
+        archive_rows = figure_rows(consolidation, figs, scores, config)
     partial = path.with_name(f".~{path.stem}.partial.xlsx")
     book = Book(partial, config, show_personal_info, created=now)
     book.print_title = f"{config.data.get('group', {}).get('name', '')}综合受理月报 {period.label}（{period.describe()}）"
     try:
         write_summary(book, summary_rows, period=period, config=config, detail_rows=len(details),
-                      cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings)
+                      cached_values=cached_values, window_count=len(config.windows), warnings=consolidation.warnings,
+                      below=None if archive is None else _comparison(book, archive, archive_rows))
         write_detail(book, details, config)
         lists = Lists(book, config)
         lists.overdue(details)
@@ -145,6 +156,10 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
         lists.suspects(consolidation)
         write_breakdown(lists, split)
         lists.submissions(statuses, collected, consolidation, due)
+        if archive is not None:
+            from .report_cross_month import write_cross_month, write_trends
+            write_cross_month(lists, consolidation, archive, archive_rows)
+            write_trends(lists, period.label, archive.history, archive_rows)
         lists.assessment(statuses, scores, figs["windows"])
         write_unit_assessments(lists, statuses, scores, figs["windows"])
         lists.findings(collected)

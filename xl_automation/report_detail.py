@@ -14,6 +14,7 @@ SCHEMA_POSITION = {c.key: i for i, c in enumerate(COLUMNS)}
 DETAIL_SHEET = "明细"
 CARRIED, HANDLED_BY, MERGED_ROWS, DUPLICATES = "结转", "办理窗口", "合并行", "疑似重复"
 SOURCE_FILE, SOURCE_SHA256, SOURCE_ROW = "来源文件", "来源sha256", "来源行"
+LATE_REPORTED = "补报"
 YES = "是"
 
 # (key, header, width); input keys are schema keys, the rest are the report's own columns
@@ -24,6 +25,7 @@ DETAIL_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("carried", CARRIED, 6), ("handled_by", HANDLED_BY, 12), ("merged_rows", MERGED_ROWS, 30),
     ("duplicates", DUPLICATES, 24), ("file", SOURCE_FILE, 28), ("sha256", SOURCE_SHA256, 18),
     ("source_row", SOURCE_ROW, 7),
+    ("late_reported", LATE_REPORTED, 6),      # issue 9: an earlier period's request first reported now
 )
 DETAIL_INDEX = {key: i for i, (key, _, _) in enumerate(DETAIL_COLUMNS)}
 
@@ -82,3 +84,5 @@ def write_detail(book: Book, details: list[Detail], config: Config) -> None:
         text(ws, r, tail + 6, d.file)
         ws.write_string(r, tail + 7, d.sha256)
         ws.write_number(r, tail + 8, d.source_row)
+        if d.late_reported:
+            ws.write_string(r, tail + 9, YES)

@@ -279,10 +279,11 @@ class Lists:
         r = self.table(ws, 1, ["项目", "内容"], items)
         c = consolidation
         rows_excluded = len(c.excluded)
-        balanced = c.rows_in == len(c.details) + c.merged + rows_excluded
+        read_details = len(c.details) - c.from_archive      # origins rebuilt from the archive were not read now
+        balanced = c.rows_in == read_details + c.merged + rows_excluded
         ws.write_string(r + 1, 0, "行数核对", self.book.section)
-        r = self.table(ws, r + 2, ["读入行数", "明细行数 + 合并的转办行 + 未计入本期的行", "结果"], [[
-            c.rows_in, f"{len(c.details)} + {c.merged} + {rows_excluded} = {len(c.details) + c.merged + rows_excluded}",
+        r = self.table(ws, r + 2, ["读入行数", "明细行数（不含归档重建的原受理记录）+ 合并的转办行 + 未计入本期的行", "结果"], [[
+            c.rows_in, f"{read_details} + {c.merged} + {rows_excluded} = {read_details + c.merged + rows_excluded}",
             "相符" if balanced else "不相符：请检查汇总程序"]])
         ws.write_string(r + 1, 0, "逐窗口行数核对：台账行数 = 报送时未报送 + 报送件行数；报送件行数 = 明细 + 合并 + 未计入本期",
                         self.book.section)

@@ -122,7 +122,9 @@ def clock_line(config: Config) -> str:
 
 
 def write_summary(book: Book, rows: list[SummaryRow], *, period: Period, config: Config,
-                  detail_rows: int, cached_values: bool, window_count: int, warnings: list[str] = ()) -> None:
+                  detail_rows: int, cached_values: bool, window_count: int, warnings: list[str] = (),
+                  below=None) -> None:
+    """below(ws, row): writes more under the charts (the comparison with the previous period)."""
     figures: list[Figure] = figure_list()
     widths = [10, 36] + [max(6.5, min(12, len(f.label) * 2 + 1)) for f in figures]
     ws = book.sheet(SUMMARY_SHEET, widths, header_row=2, fit_width=False, scale=PRINT_SCALE, repeat_columns=2)
@@ -149,6 +151,8 @@ def write_summary(book: Book, rows: list[SummaryRow], *, period: Period, config:
             else:
                 ws.write_formula(r, c, formula, fmt, cached)
     _charts(book, ws, figures, window_count, FIRST_ROW + len(rows) - 1, FIRST_ROW + len(rows) + 2)
+    if below is not None:
+        below(ws, FIRST_ROW + len(rows) + 2 + CHART_ROWS)
 
 
 def _format(book: Book, key: str, total: bool):
@@ -157,6 +161,9 @@ def _format(book: Book, key: str, total: bool):
     if key in MINUTE_KEYS:
         return book.total_dec1 if total else book.dec1
     return book.total_int if total else None
+
+
+CHART_ROWS = 18          # the charts are 320 px high: about 16 rows of the default height
 
 
 def _charts(book: Book, ws, figures: list[Figure], windows: int, group_row: int, at_row: int) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import TEMPLATE_VERSION, __version__
 from .config import Config
-from .consolidate import period_verdict
+from .consolidate import EXCLUDED_EARLIER, moment, period_verdict
 from .labels import INFO_COMPANY, INFO_SHEET, INFO_PERIOD, INFO_PERIOD_RANGE, INFO_TEMPLATE_VERSION, INFO_WINDOW_CODE, INFO_WINDOW_NAME
 from .periods import Period
 from .validate import Check
@@ -35,6 +35,13 @@ class Submitted:
     period: str
     rows_in_ledger: int = 0
     left_out: tuple[dict[str, Any], ...] = ()     # {"row", "request_id", "reason"} for every row not submitted
+    rows_earlier: int = 0                          # earlier periods' closed rows: the archive decides 补报 or known
+    rows_by_period: tuple[tuple[str, int], ...] = ()
+
+
+# what a submission carries: the period's rows, earlier open ones, and earlier closed ones too (the branch
+# cannot know whether the group has them: the group's archive decides between 补报 and already reported)
+SUBMITTED_VERDICTS = (None, "carried", EXCLUDED_EARLIER)
 
 
 def sha256_of(path: Path) -> str:
@@ -63,10 +70,15 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
                           f"不是已配置的窗口。请填写窗口编码：{'、'.join(w.code for w in config.windows)}")
     period = submission_period(check, period_text, config)
     verdicts = [(row, period_verdict(row, period)) for row in ledger.rows]
-    kept = [row for row, v in verdicts if v in (None, "carried")]
+    kept = [row for row, v in verdicts if v in SUBMITTED_VERDICTS]
     carried = sum(1 for _, v in verdicts if v == "carried")
+    earlier = sum(1 for _, v in verdicts if v == EXCLUDED_EARLIER)
     left_out = tuple({"row": row.excel_row, "request_id": row.values.get("request_id") or "", "reason": v}
-                     for row, v in verdicts if v not in (None, "carried"))
+                     for row, v in verdicts if v not in SUBMITTED_VERDICTS)
+    by_period: dict[str, int] = {}
+    for row in kept:
+        label = Period.containing(moment(row.values.get("received_at")), period.start_day).label
+        by_period[label] = by_period.get(label, 0) + 1
     stamp = now.strftime("%Y%m%d-%H%M%S")
     folder = Path(to_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +96,8 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
     manifest = {
         "manifest_version": MANIFEST_VERSION, "window": window.code, "window_name": window.name,
         "company": window.company_name, "period": period.label,
-        "rows": len(kept), "rows_period": len(kept) - carried, "rows_carried": carried,
+        "rows": len(kept), "rows_period": len(kept) - carried - earlier, "rows_carried": carried,
+        "rows_earlier_closed": earlier, "rows_by_period": dict(sorted(by_period.items())),
         "rows_in_ledger": len(ledger.rows), "left_out": list(left_out),
         "source_file": ledger.path.name, "source_sha256": sha256_of(ledger.path),
         "copy_file": copy.name, "copy_sha256": sha256_of(copy),
@@ -96,8 +109,8 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
     tmp = manifest_path.with_name(manifest_path.name + ".part")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(manifest_path)
-    return Submitted(copy, manifest_path, len(kept), len(kept) - carried, carried, window.code, period.label,
-                     len(ledger.rows), left_out)
+    return Submitted(copy, manifest_path, len(kept), len(kept) - carried - earlier, carried, window.code,
+                     period.label, len(ledger.rows), left_out, earlier, tuple(sorted(by_period.items())))
 
 
 def _program_values(check: Check, row) -> tuple[Any, ...]:
