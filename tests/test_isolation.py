@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation import memory_ceiling
-from xl_automation.findings import CATALOGUE, make
-from xl_automation.isolation import FAULT_ENV, Limits, _pack, _unpack, read_many, read_untrusted
-from xl_automation.ledger import LedgerError
-from xl_automation.reader import read_ledger
+from xl_automation.model import config as cfg
+from xl_automation.xlsx import memory_ceiling
+from xl_automation.model.findings import CATALOGUE, make
+from xl_automation.xlsx.isolation import FAULT_ENV, Limits, _pack, _unpack, read_many, read_untrusted
+from xl_automation.model.ledger import LedgerError
+from xl_automation.xlsx.reader import read_ledger
 
 from ledger_files import sample_rows, write_ledger
 
@@ -262,7 +262,7 @@ def test_config_command_shows_the_limits_in_force(tmp_path):
 
 
 def test_when_no_worker_can_be_started_each_file_says_so(ledgers, monkeypatch):
-    from xl_automation import isolation
+    from xl_automation.xlsx import isolation
 
     def refused(limits):
         raise PermissionError("Access is denied")
