@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from xl_automation.rules import sla
-from xl_automation.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError, print_json, parse_now
+from xl_automation.cli.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError, print_json, parse_now
 from xl_automation.model.findings import Finding
 from xl_automation.model.labels import SEVERITY_ZH
 from xl_automation.rules.periods import Period, due_day

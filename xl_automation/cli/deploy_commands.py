@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from xl_automation.cli.main import EXIT_ERRORS, EXIT_OK, UsageError, print_json
+from xl_automation.cli.exits import EXIT_ERRORS, EXIT_OK, UsageError, print_json
 
 
 def add_commands(command) -> None:

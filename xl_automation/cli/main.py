@@ -2,36 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
 from xl_automation import __version__
 from xl_automation.model import config as cfg
 from xl_automation.model.ledger import LedgerError
 from xl_automation.rules.periods import PeriodError
-
-EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A wrong argument, said in one Chinese line."""
-
-
-def parse_now(text: str | None) -> datetime:
-    if not text:
-        return datetime.now().replace(microsecond=0)
-    from xl_automation.rules.normalize import parse_datetime
-    value = parse_datetime(text)
-    if not isinstance(value, datetime):
-        raise UsageError(f"--now “{text}”不是有效的时间，应如 2026-11-20 12:00")
-    return value
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+from xl_automation.cli.exits import (EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError,  # noqa: F401  (the commands' names, here too)
+                                     parse_now, print_json)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xl_automation.cli.main import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
+from xl_automation.cli.exits import EXIT_ERRORS, EXIT_OK, UsageError, print_json, parse_now
 from xl_automation.cli.commands import finding_line, check_file
 from xl_automation.rules.periods import Period
 from xl_automation.cli.progress import for_args

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from xl_automation.month_end.archive import DEFAULT_NAME, ArchiveError, open_archive
-from xl_automation.cli.main import EXIT_OK, UsageError, print_json
+from xl_automation.cli.exits import EXIT_OK, UsageError, print_json
 from xl_automation.rules.cross_month import GROUP_CODE
 from xl_automation.rules.phones import mask_phone
 from xl_automation.month_end.trends import COLUMNS, MEASURES, RATES, RUN_COLUMNS, figures_frame, pivot, repeat_requests, runs_frame, \

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from xl_automation.rules.breakdown import COUNTS, transfers_of
 from xl_automation.report.bulletin_charts import NoCjkFont, count_chart, rate_chart, trend_chart
@@ -23,8 +23,7 @@ from xl_automation.rules.consolidate import Consolidation, Detail
 from xl_automation.rules.masking import mask_numbers_in_text
 from xl_automation.rules.sla import LATE, describe_minutes
 
-if TYPE_CHECKING:
-    from xl_automation.report.workbook import ReportInfo
+from xl_automation.rules.report_info import ReportInfo
 
 NUMERALS = "一二三四五六七八九十"
 ITEMS_PER_WINDOW = 2            # the most serious overdue items named per window; all are in the 超时清单

@@ -2,15 +2,13 @@
 assessment sheet per supervising unit (三.3)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from xl_automation.rules.assessment import Score
 from xl_automation.rules.breakdown import COUNTS, Breakdown, Handling, transfers_of
 from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
 from xl_automation.report.report_sheets import Lists, H
 
-if TYPE_CHECKING:
-    from xl_automation.report.workbook import WindowStatus
+from xl_automation.rules.report_info import WindowStatus
 
 BREAKDOWN_SHEET = "业务分类"
 UNIT_SHEET_PREFIX = "考核-"

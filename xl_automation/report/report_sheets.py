@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from xl_automation import __version__
 
@@ -20,8 +20,7 @@ from xl_automation.report.report_detail import CARRIED, YES
 from xl_automation.report.report_summary import clock_line
 from xl_automation.model.schema import BY_KEY
 
-if TYPE_CHECKING:
-    from xl_automation.report.workbook import WindowStatus
+from xl_automation.rules.report_info import WindowStatus
 
 OVERDUE_SHEET, UNRESOLVED_SHEET, TRANSFER_SHEET = "超时清单", "未办结及原因", "跨辖区转办"
 SUBMISSION_SHEET, ASSESSMENT_SHEET, FINDINGS_SHEET, NOTES_SHEET = "报送情况", "考核", "校验问题", "说明"

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from xl_automation.rules.assessment import Score, score_window
-from xl_automation.rules.breakdown import Breakdown, breakdown
+from xl_automation.rules.assessment import score_window
+from xl_automation.rules.breakdown import breakdown
 from xl_automation.month_end.collect import Collected
 from xl_automation.model.config import Config
 from xl_automation.rules.consolidate import Consolidation, Detail
@@ -23,50 +22,8 @@ from xl_automation.report.report_breakdown import write_breakdown, write_unit_as
 from xl_automation.report.report_detail import write_detail
 from xl_automation.report.report_sheets import Lists
 from xl_automation.report.report_summary import GROUP_TOTAL, SUBTOTAL, SummaryRow, write_summary
+from xl_automation.rules.report_info import ReportInfo, WindowStatus  # noqa: F401  (imported from here too)
 from xl_automation.rules.stats import figures
-
-SUBMITTED, LATE_SUBMITTED, MISSING = "已报送", "逾期报送", "未报送"
-
-
-@dataclass(frozen=True)
-class WindowStatus:
-    """Whether and when a configured window submitted this period, and what its file held."""
-    code: str
-    name: str
-    company: str
-    supervisor: str
-    submitted: bool
-    late: bool = False
-    resubmitted: bool = False
-    superseded_files: tuple[str, ...] = ()
-    file: str = ""
-    sha256: str = ""
-    kind: str = ""                      # "submission" | "ledger" | ""
-    submitted_at: datetime | None = None
-    rows: int = 0
-    errors: int = 0
-    warnings: int = 0
-
-    @property
-    def missing(self) -> bool:
-        return not self.submitted
-
-    @property
-    def label(self) -> str:
-        return MISSING if not self.submitted else LATE_SUBMITTED if self.late else SUBMITTED
-
-    @property
-    def kind_label(self) -> str:
-        return {"submission": "报送件", "ledger": "台账"}.get(self.kind, "")
-
-
-@dataclass
-class ReportInfo:
-    path: Path
-    figures: dict[str, Any]             # {"windows": {code: figs}, "companies": {code: figs}, "group": figs}
-    statuses: list[WindowStatus]        # every configured window, in configuration order
-    scores: dict[str, Score] = field(default_factory=dict)
-    breakdown: Breakdown | None = None  # the notice's 三.5 figures, as the 业务分类 sheet shows them
 
 
 def due_at(period: Period, config: Config) -> datetime:

@@ -3,13 +3,12 @@ so every number in the document can be checked against it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from xl_automation.rules.consolidate import Consolidation, round_half_up
 from xl_automation.model.schema import SERVICE_COLUMNS
 
-if TYPE_CHECKING:
-    from xl_automation.report.workbook import ReportInfo
+from xl_automation.rules.report_info import ReportInfo
 
 
 @dataclass(frozen=True)
