@@ -430,7 +430,7 @@ def test_unsaved_workbook_cannot_submit(tmp_path, conf):
 
 @pytest.mark.parametrize("port", ["excel", "file"])
 def test_consolidate_button_writes_the_report_beside_the_group_workbook(tmp_path, conf, port):
-    from xl_automation.cli.month_end import run_consolidation
+    from xl_automation.report.month_report import run_consolidation
     from xl_automation.month_end.submission import submit
     inbox = tmp_path / "报送"
     for code, n in (("ZLS01", 6), ("ZLS02", 4)):

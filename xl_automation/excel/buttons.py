@@ -237,7 +237,7 @@ class StatusProgress:
 def run_consolidate(port: SheetPort, config: Config, now: datetime) -> None:
     """汇总 in the group workbook: `xl-automation consolidate` with the folder and period of its settings."""
     from xl_automation.excel import group_workbook as G
-    from xl_automation.cli.month_end import consolidate_folder
+    from xl_automation.report.month_report import consolidate_folder
     title = TITLES["consolidate"]
     port.status(f"{title}：正在读取设置……")
     try:

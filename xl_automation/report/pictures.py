@@ -71,7 +71,7 @@ def ledger_example(path: Path, config: Config) -> Path:
 def bulletin_example(folder: Path, config: Config) -> Path:
     """The first page of a month's 通报 as the group sends it: every window but one submits a synthetic month."""
     import os
-    from xl_automation.cli.month_end import consolidate_folder
+    from xl_automation.report.month_report import consolidate_folder
     from xl_automation.rules.periods import Period
     from xl_automation.demo.sample import sample_rows
     from xl_automation.xlsx.values_ledger import write_values_ledger
