@@ -164,7 +164,7 @@ def figure_rows(cons: Consolidation, figs: dict[str, Any], scores: dict[str, Any
 
 def bulletin_inputs(cons: Consolidation, info: ArchiveInfo):
     """(previous, history, unrenewed) for the 通报, from what the archive holds of earlier periods."""
-    from xl_automation.report.bulletin import Unrenewed
+    from xl_automation.rules.report_info import Unrenewed
     from xl_automation.rules.bulletin_figures import PeriodFigures
     history = []
     if info.history is not None and not info.history.empty:

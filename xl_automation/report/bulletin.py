@@ -23,20 +23,12 @@ from xl_automation.rules.consolidate import Consolidation, Detail
 from xl_automation.rules.masking import mask_numbers_in_text
 from xl_automation.rules.sla import LATE, describe_minutes
 
-from xl_automation.rules.report_info import ReportInfo
+from xl_automation.rules.report_info import ReportInfo, Unrenewed  # noqa: F401  (offered here too)
 
 NUMERALS = "一二三四五六七八九十"
 ITEMS_PER_WINDOW = 2            # the most serious overdue items named per window; all are in the 超时清单
 SERVICE_LINE = "水电气暖信有线电视"
 UNIT_HEADERS = {"timeliness": "及时联系", "closure": "办结", "reasons": "原因说明", "submission": "按时报送"}
-
-
-@dataclass(frozen=True)
-class Unrenewed:
-    """A request the archive expected again this period (open last period) that no window reported: 未续报."""
-    window: str
-    request_id: str
-    note: str = ""
 
 
 @dataclass

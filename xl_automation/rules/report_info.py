@@ -52,3 +52,11 @@ class ReportInfo:
     statuses: list[WindowStatus]        # every configured window, in configuration order
     scores: dict[str, Score] = field(default_factory=dict)
     breakdown: Breakdown | None = None  # the notice's 三.5 figures, as the 业务分类 sheet shows them
+
+
+@dataclass(frozen=True)
+class Unrenewed:
+    """A request the archive expected again this period (open last period) that no window reported: 未续报."""
+    window: str
+    request_id: str
+    note: str = ""
