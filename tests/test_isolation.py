@@ -186,7 +186,7 @@ def test_a_user_file_overlays_single_limits(tmp_path):
 def test_linux_ceiling_is_an_address_space_rlimit():
     import resource
     import subprocess
-    code = ("import resource; from xl_automation import memory_ceiling as m; print(m.apply(300 << 20)); "
+    code = ("import resource; from xl_automation.xlsx import memory_ceiling as m; print(m.apply(300 << 20)); "
             "print(resource.getrlimit(resource.RLIMIT_AS)[0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["None", str(300 << 20)]
@@ -237,7 +237,7 @@ def test_windows_job_object_caps_the_process_memory():
 
 @pytest.mark.skipif(sys.platform != "win32", reason="the real Job object API exists only on Windows")
 def test_windows_job_object_for_real():
-    code = ("from xl_automation import memory_ceiling as m; assert m.apply(300 << 20) is None\n"
+    code = ("from xl_automation.xlsx import memory_ceiling as m; assert m.apply(300 << 20) is None\n"
             "try:\n    b = bytearray(600 << 20)\nexcept MemoryError:\n    print('capped')")
     import subprocess
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "capped"
