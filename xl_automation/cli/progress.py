@@ -2,7 +2,7 @@
 
 Quiet when stderr is a file or a pipe, or with --quiet, so logs and `--json` on stdout stay clean.
 The core takes a plain callback (`on_file(n, total, name)`); this module turns it into the line, and
-excel.py into Excel's status bar. Updates are throttled, so a caller may report as often as it likes.
+excel/buttons.py into Excel's status bar. Updates are throttled, so a caller may report as often as it likes.
 """
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from xl_automation.model.labels import file_step  # noqa: F401  (offered here too)
+
 Callback = Callable[[int, int, str], None]
 MIN_INTERVAL = 0.1          # seconds between two redraws of the same kind of line
-
-
-def file_step(n: int, total: int, name: str) -> str:
-    """The one wording of "reading file n of N", shared by the terminal and Excel's status bar."""
-    return f"正在读取报送文件 {n}/{total}：{name}"
 
 
 class Progress:

@@ -230,7 +230,7 @@ class StatusProgress:
         self.port.status(f"{self.title}：{text}")
 
     def on_file(self, n: int, total: int, name: str) -> None:
-        from xl_automation.cli.progress import file_step
+        from xl_automation.model.labels import file_step
         self.step(file_step(n, total, name))
 
 

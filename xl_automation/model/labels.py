@@ -22,3 +22,8 @@ INFO_KEYS = (INFO_WINDOW_CODE, INFO_WINDOW_NAME, INFO_COMPANY, INFO_PERIOD,
 
 SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
 TICK = "√"
+
+
+def file_step(n: int, total: int, name: str) -> str:
+    """The one wording of "reading file n of N", shared by the terminal and Excel's status bar."""
+    return f"正在读取报送文件 {n}/{total}：{name}"
