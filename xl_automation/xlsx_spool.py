@@ -87,8 +87,8 @@ class SpoolSheet:
             self.row_open = -1
         self.last_row = row
         r = str(row + 1)
-        when = self._style(datetime_fmt)
-        styled = {col: self._style(fmt) for col, fmt in number_fmts.items()} if number_fmts else {}
+        # formats are looked up where first used, so XlsxWriter numbers its styles as the cell path would
+        when = None
         parts = [f'<row r="{r}">']
         last = -1
         for col, value in enumerate(values):
@@ -103,15 +103,17 @@ class SpoolSheet:
                 space = _PRESERVE if text[0].isspace() or text[-1].isspace() else ""
                 parts.append(f'<c r="{_LETTERS[col]}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
             elif kind is datetime:
+                if when is None:
+                    when = self._style(datetime_fmt)
                 parts.append(f'<c r="{_LETTERS[col]}{r}"{when}><v>{(value - _EPOCH).total_seconds() / 86400!r}</v></c>')
             elif value is None:
                 continue
             elif kind is date:
                 parts.append(f'<c r="{_LETTERS[col]}{r}"{self._style(date_fmt)}><v>{(value - _EPOCH_DAY).days}</v></c>')
             elif kind is float:
-                parts.append(f'<c r="{_LETTERS[col]}{r}"{styled.get(col, "")}><v>{value!r}</v></c>')
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{self._number_style(number_fmts, col)}><v>{value!r}</v></c>')
             elif kind is int:
-                parts.append(f'<c r="{_LETTERS[col]}{r}"{styled.get(col, "")}><v>{value}</v></c>')
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{self._number_style(number_fmts, col)}><v>{value}</v></c>')
             else:
                 raise TypeError(f"write_row: {kind.__name__} in column {_LETTERS[col]}")
             last = col
@@ -121,6 +123,9 @@ class SpoolSheet:
             self.last_col = last
         if len(self.buf) > 2000:
             self.flush()
+
+    def _number_style(self, number_fmts, col: int) -> str:
+        return self._style(number_fmts.get(col)) if number_fmts else ""
 
     def write_string(self, row: int, col: int, value: str, fmt=None) -> None:
         self._cell(row, col, fmt, f' t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is>')
