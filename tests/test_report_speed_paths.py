@@ -1,7 +1,10 @@
-"""The 明细 sheet's whole-row path (one spool call per request) writes exactly what the cell-by-cell path
-writes, for every kind of value a consolidated request can hold: same value, type, number format, style."""
+"""The report's fast paths give exactly what the plain ones give, for every kind of value a consolidated
+request can hold: the 明细 sheet's whole-row path (one spool call per request) writes what the cell-by-cell
+path writes (value, type, number format, style), and stats.figures' single pass counts what one pass per
+figure counts."""
 from __future__ import annotations
 
+import statistics
 from datetime import datetime
 from pathlib import Path
 
@@ -11,20 +14,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xl_automation import config as cfg
-from xl_automation import report_detail
+from xl_automation import report_detail, stats
+from xl_automation.assessment import explained
+from xl_automation.consolidate import on_time_rate, round_half_up
 from xl_automation.consolidate import Detail
 from xl_automation.ledger import RowValues
 from xl_automation.normalize import DateOnly, Invalid
 from xl_automation.report_book import Book
 from xl_automation.report_detail import DETAIL_SHEET, write_detail
-from xl_automation.schema import COLUMNS
-from xl_automation.sla import RowClock
+from xl_automation.schema import BY_KEY, COLUMNS, SERVICE_COLUMNS
+from xl_automation.sla import STATUSES, RowClock
 
 CREATED = datetime(2026, 11, 25, 10, 0)
 TEXT = st.one_of(
     st.text(max_size=12),
+    st.sampled_from([*BY_KEY["install_type"].enum, *BY_KEY["channel"].enum, *BY_KEY["result"].enum]),
     st.sampled_from(["<r>x</r>", "<r>", " 前后空格 ", "_x0041_", "a&b<c>", "张三", "13912345678", "淄博市张店区",
-                     "有限公司", "\x01控制", "是", "√"]),
+                     "有限公司", "\x01控制", "是", "√", "无", "客户拒绝", "已转办", "无法办理"]),
 )
 MOMENT = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1))
 VALUE = st.one_of(
@@ -33,8 +39,10 @@ VALUE = st.one_of(
     st.builds(Invalid, st.one_of(st.none(), st.just(""), TEXT, st.integers(-5, 99999)), st.just("")),
     st.integers(-10, 10 ** 9), st.floats(allow_nan=False, allow_infinity=False, width=32),
 )
-CLOCK = st.builds(RowClock, st.one_of(st.none(), st.floats(0, 10 ** 5, width=32), st.integers(0, 10 ** 5)),
-                  st.none(), st.sampled_from([None, "", "按时", "超时", "超时未联系", "未超时"]))
+# as sla.Clock makes them: no status without a receipt time, minutes whenever there is a status
+CLOCK = st.one_of(st.builds(RowClock, st.none(), st.none(), st.sampled_from([None, ""])),
+                  st.builds(RowClock, st.one_of(st.floats(0, 10 ** 5, width=32), st.integers(0, 10 ** 5)),
+                            st.none(), st.sampled_from(STATUSES)))
 CONFIG = cfg.Config(cfg.default_data(), "测试配置")
 CODES = [w.code for w in CONFIG.windows] + ["ZZ", "<r>Q</r>"]
 NAMES = st.lists(TEXT.filter(bool), max_size=2).map(tuple)
@@ -86,6 +94,48 @@ def test_usual_rows_take_the_whole_row_path(tmp_path, monkeypatch):
     row = Detail(CONFIG.windows[0].code, RowValues(values[c.key] for c in COLUMNS), RowClock(12.5, 107.5, "按时"),
                  "W01.xlsx", "ab" * 32, 4)
     assert written(tmp_path / "r.xlsx", [row], False) and calls == []
+
+
+def figures_one_pass_each(details, refusals):
+    """stats.figures as first written: a pass over the requests per figure (the oracle)."""
+    carried = [d for d in details if d.carried]
+    details = [d for d in details if not d.carried]
+    f = {"received": len(details)}
+    for c in SERVICE_COLUMNS:
+        f[f"svc:{c.key}"] = sum(1 for d in details if d.values.get(c.key) is True)
+    for t in stats.INSTALL_TYPES:
+        f[f"type:{t}"] = sum(1 for d in details if d.values.get("install_type") == t)
+    for ch in stats.CHANNELS:
+        f[f"channel:{ch}"] = sum(1 for d in details if d.values.get("channel") == ch)
+    statuses = [d.clock.status for d in details]
+    f["on_time"] = statuses.count(stats.ON_TIME)
+    f["on_time_rate"] = on_time_rate(d.clock for d in details)
+    minutes = [d.clock.minutes for d in details if d.clock.status in stats.REPLIED]
+    f["avg_minutes"] = round_half_up(sum(minutes) / len(minutes), 2) if minutes else None
+    f["median_minutes"] = round_half_up(statistics.median(minutes), 2) if minutes else None
+    f["max_minutes"] = max(minutes) if minutes else None
+    f["overdue"] = statuses.count(stats.LATE) + statuses.count(stats.OVERDUE_OPEN)
+    for r in stats.RESULTS:
+        f[f"result:{r}"] = sum(1 for d in details if d.values.get("result") == r)
+    f["on_site"] = sum(1 for d in details if d.values.get("on_site") == "是")
+    f["late"] = statuses.count(stats.LATE)
+    f["overdue_open"] = statuses.count(stats.OVERDUE_OPEN)
+    f["unable_with_reason"] = sum(1 for d in details if d.values.get("result") == "无法办理"
+                                  and explained(d.values.get("unresolved_reason"), refusals))
+    f["transferred"] = sum(1 for d in details if d.handled_by or d.values.get("result") == "已转办")
+    f["carried_over"] = len(carried)
+    f["carried_closed"] = sum(1 for d in carried if d.values.get("result") == stats.CLOSED)
+    return f
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(details(), max_size=4).map(lambda groups: [d for g in groups for d in g]),
+       refusals=st.sampled_from([(), ("客户拒绝",)]))
+def test_figures_in_one_pass_count_what_a_pass_per_figure_counts(rows, refusals):
+    got = stats.figures(iter(rows), refusals)       # any iterable, read once
+    want = figures_one_pass_each(rows, refusals)
+    assert list(got) == list(want) and got == want
+    assert got["received"] + got["carried_over"] == len(rows)
 
 
 if __name__ == "__main__":
