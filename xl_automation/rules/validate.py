@@ -11,7 +11,7 @@ from xl_automation.model import findings as F
 from xl_automation.model.config import Config
 from xl_automation.rules.consolidate import EXCLUDED_EARLIER, EXCLUDED_LATER, period_verdict
 from xl_automation.model.labels import INFO_PERIOD, INFO_SHEET
-from xl_automation.model.ledger import Ledger, LedgerRow
+from xl_automation.model.ledger import Ledger, LedgerRow, RowValues
 from xl_automation.rules.masking import is_organisation
 from xl_automation.rules.normalize import DateOnly, Invalid
 from xl_automation.rules.periods import Period, PeriodError
@@ -67,6 +67,10 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
     present = set(ledger.columns)
     window = window_code or ledger.info.get("窗口编码") or "WIN"
     for row in ledger.rows:
+        # ~45 lookups a row: a reader row's tuple becomes a plain dict for them (C-level .get), one row at a time
+        values = row.values
+        if type(values) is RowValues:
+            row = LedgerRow(row.excel_row, dict(values.items()), row.hidden)
         _check_row(rows, row, present, config, now)
     proposals = _check_ids(rows, ledger.rows, window, now) if "request_id" in present else {}
     _check_duplicates(rows, ledger.rows)

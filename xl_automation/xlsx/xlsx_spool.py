@@ -76,10 +76,10 @@ class SpoolSheet:
             style = self._xf[id(fmt)] = f' s="{fmt._get_xf_index()}"'
         return style
 
-    def write_row(self, row: int, values, datetime_fmt=None, date_fmt=None) -> None:
+    def write_row(self, row: int, values, datetime_fmt=None, date_fmt=None, number_fmts=None) -> None:
         """A whole new row from column A in one call, for wide sheets of plain values: str as text,
-        int and float as numbers, datetime with datetime_fmt, date with date_fmt; None and "" leave
-        the cell empty."""
+        int and float as numbers (with number_fmts[col] where given), datetime with datetime_fmt, date
+        with date_fmt; None and "" leave the cell empty."""
         if row <= self.last_row or row < self.first_row:
             raise ValueError("spooled rows must be written in order below the header")
         if self.row_open >= 0:
@@ -87,7 +87,8 @@ class SpoolSheet:
             self.row_open = -1
         self.last_row = row
         r = str(row + 1)
-        when = self._style(datetime_fmt)
+        # formats are looked up where first used, so XlsxWriter numbers its styles as the cell path would
+        when = None
         parts = [f'<row r="{r}">']
         last = -1
         for col, value in enumerate(values):
@@ -95,20 +96,24 @@ class SpoolSheet:
             if kind is str:
                 if not value:
                     continue
-                text = xml_text(value)
+                # most text has nothing to escape: four C-level scans instead of xml_text's replaces
+                text = value if (value.isprintable() and "&" not in value and "<" not in value
+                                 and ">" not in value and "_x" not in value) else xml_text(value)
                 # xml:space only where Excel would trim: leading or trailing whitespace (as XlsxWriter does)
                 space = _PRESERVE if text[0].isspace() or text[-1].isspace() else ""
                 parts.append(f'<c r="{_LETTERS[col]}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
             elif kind is datetime:
+                if when is None:
+                    when = self._style(datetime_fmt)
                 parts.append(f'<c r="{_LETTERS[col]}{r}"{when}><v>{(value - _EPOCH).total_seconds() / 86400!r}</v></c>')
             elif value is None:
                 continue
             elif kind is date:
                 parts.append(f'<c r="{_LETTERS[col]}{r}"{self._style(date_fmt)}><v>{(value - _EPOCH_DAY).days}</v></c>')
             elif kind is float:
-                parts.append(f'<c r="{_LETTERS[col]}{r}"><v>{value!r}</v></c>')
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{self._number_style(number_fmts, col)}><v>{value!r}</v></c>')
             elif kind is int:
-                parts.append(f'<c r="{_LETTERS[col]}{r}"><v>{value}</v></c>')
+                parts.append(f'<c r="{_LETTERS[col]}{r}"{self._number_style(number_fmts, col)}><v>{value}</v></c>')
             else:
                 raise TypeError(f"write_row: {kind.__name__} in column {_LETTERS[col]}")
             last = col
@@ -118,6 +123,9 @@ class SpoolSheet:
             self.last_col = last
         if len(self.buf) > 2000:
             self.flush()
+
+    def _number_style(self, number_fmts, col: int) -> str:
+        return self._style(number_fmts.get(col)) if number_fmts else ""
 
     def write_string(self, row: int, col: int, value: str, fmt=None) -> None:
         self._cell(row, col, fmt, f' t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is>')
