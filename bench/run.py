@@ -31,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xl_automation import config as cfg  # noqa: E402
-from xl_automation.config import Config  # noqa: E402
-from xl_automation.labels import LEDGER_SHEET  # noqa: E402
-from xl_automation.periods import Period  # noqa: E402
-from xl_automation.sample import sample_rows  # noqa: E402
-from xl_automation.values_ledger import write_values_ledger  # noqa: E402
+from xl_automation.model import config as cfg  # noqa: E402
+from xl_automation.model.config import Config  # noqa: E402
+from xl_automation.model.labels import LEDGER_SHEET  # noqa: E402
+from xl_automation.rules.periods import Period  # noqa: E402
+from xl_automation.demo.sample import sample_rows  # noqa: E402
+from xl_automation.xlsx.values_ledger import write_values_ledger  # noqa: E402
 
 PERIOD = Period.parse("2026-11")
 NOW = datetime(2026, 11, 25, 10, 0)
@@ -97,9 +97,9 @@ def one_ledger(tmp: Path, rows: int, seed: int) -> Path:
 
 def ledger_checks(tmp: Path) -> None:
     import python_calamine
-    from xl_automation import phones
-    from xl_automation.reader import read_ledger
-    from xl_automation.validate import check_ledger
+    from xl_automation.rules import phones
+    from xl_automation.xlsx.reader import read_ledger
+    from xl_automation.rules.validate import check_ledger
     conf = cfg.load()
     path, big = one_ledger(tmp, 5000, 2), one_ledger(tmp, 20000, 3)
 
@@ -185,9 +185,9 @@ def _own_cpu() -> float:
 def annotation(tmp: Path) -> None:
     import shutil
     import zipfile
-    from xl_automation.annotate import annotate
-    from xl_automation.reader import read_ledger
-    from xl_automation.validate import check_ledger
+    from xl_automation.xlsx.annotate import annotate
+    from xl_automation.xlsx.reader import read_ledger
+    from xl_automation.rules.validate import check_ledger
     conf = cfg.load()
     plain = one_ledger(tmp, 2000, 4)
     drawn = tmp / "annotate2000-drawing.xlsx"
@@ -212,9 +212,9 @@ def annotation(tmp: Path) -> None:
 
 def ours(folder: Path, conf: Config, out: Path) -> dict:
     """The report workbook, which is what the naive script makes too (the 通报 is timed on its own)."""
-    from xl_automation.collect import collect
-    from xl_automation.consolidate import consolidate
-    from xl_automation.report import write_report
+    from xl_automation.month_end.collect import collect
+    from xl_automation.rules.consolidate import consolidate
+    from xl_automation.report.workbook import write_report
     collected = collect(folder, PERIOD, conf, NOW)
     cons = consolidate(collected.sources, PERIOD, conf, NOW)
     info = write_report(out, consolidation=cons, collected=collected, config=conf, now=NOW)
@@ -223,7 +223,7 @@ def ours(folder: Path, conf: Config, out: Path) -> dict:
 
 def bulletin(tmp: Path, n_windows: int, rows_each: int, target: float) -> None:
     """The 通报 (text, tables, three charts in matplotlib) for a month already consolidated."""
-    from xl_automation.bulletin import write_bulletin
+    from xl_automation.report.bulletin import write_bulletin
     conf = bench_config(n_windows)
     done = ours(tmp / f"in_{n_windows}x{rows_each}", conf, tmp / "ours.xlsx")
     t = best_of(lambda: write_bulletin(tmp / "通报.docx", consolidation=done["cons"], info=done["info"], config=conf,
@@ -260,7 +260,7 @@ def end_to_end(tmp: Path, n_windows: int, rows_each: int, target: float, repeat:
 
 def make_submissions(folder: Path, conf: Config, rows_each: int, at: datetime, only: str | None = None) -> None:
     """Submission copies with manifests, as `submit` writes them (without validating 30,000 rows first)."""
-    from xl_automation.submission import MANIFEST_SUFFIX, sha256_of
+    from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
     folder.mkdir(parents=True, exist_ok=True)
     for w in conf.windows:
         if only and w.code != only:
@@ -276,11 +276,11 @@ def make_submissions(folder: Path, conf: Config, rows_each: int, at: datetime, o
 
 def with_archive(folder: Path, conf: Config, out: Path, db: Path) -> dict:
     """consolidate as the command runs it: archive, cached rows, report; returns phase times."""
-    from xl_automation.archive import open_archive
-    from xl_automation.collect import collect
-    from xl_automation.month_archive import consolidate_period
-    from xl_automation.report import write_report
-    from xl_automation.row_cache import RowCache
+    from xl_automation.month_end.archive import open_archive
+    from xl_automation.month_end.collect import collect
+    from xl_automation.month_end.month_archive import consolidate_period
+    from xl_automation.report.workbook import write_report
+    from xl_automation.month_end.row_cache import RowCache
     t0 = time.perf_counter()
     archive = open_archive(db)
     cache = RowCache(archive)
@@ -293,9 +293,9 @@ def with_archive(folder: Path, conf: Config, out: Path, db: Path) -> dict:
 
 
 def archive_rerun(tmp: Path) -> None:
-    from xl_automation.archive import open_archive
-    from xl_automation.collect import collect
-    from xl_automation.row_cache import RowCache
+    from xl_automation.month_end.archive import open_archive
+    from xl_automation.month_end.collect import collect
+    from xl_automation.month_end.row_cache import RowCache
     conf = bench_config(15)
     folder = tmp / "archive_rerun"
     make_submissions(folder, conf, 2000, datetime(2026, 11, 24, 10))
@@ -322,8 +322,8 @@ def archive_rerun(tmp: Path) -> None:
 def archive_history(tmp: Path) -> None:
     """12 periods x 30,000 requests written straight into an archive, then the history queries timed."""
     import random
-    from xl_automation.archive import open_archive
-    from xl_automation.trends import figures_frame, pivot, repeat_requests, with_changes
+    from xl_automation.month_end.archive import open_archive
+    from xl_automation.month_end.trends import figures_frame, pivot, repeat_requests, with_changes
     db = tmp / "history.sqlite"
     archive = open_archive(db)
     rng = random.Random(9)
@@ -363,8 +363,8 @@ def archive_history(tmp: Path) -> None:
 def parallel_reading(tmp: Path, n_windows: int, rows_each: int) -> None:
     """consolidate's reading step: isolated workers on every core against one worker (and, for the cost
     of isolation itself, against reading in the process without any worker), same files."""
-    from xl_automation.isolation import Limits, read_many
-    from xl_automation.reader import read_ledger
+    from xl_automation.xlsx.isolation import Limits, read_many
+    from xl_automation.xlsx.reader import read_ledger
     conf = bench_config(n_windows)
     paths = make_ledgers(tmp / f"par_{n_windows}x{rows_each}", conf, rows_each)
     cores = Limits().worker_count(len(paths))

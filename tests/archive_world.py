@@ -15,10 +15,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from xl_automation import labels
-from xl_automation.consolidate import Source
-from xl_automation.ledger import LedgerRow
-from xl_automation.periods import Period
+from xl_automation.model import labels
+from xl_automation.rules.consolidate import Source
+from xl_automation.model.ledger import LedgerRow
+from xl_automation.rules.periods import Period
 
 PERIODS = [Period.parse(p) for p in ("2026-10", "2026-11", "2026-12")]
 WINDOWS = ["ZLS01", "ZLS02", "ZLS03"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_automation.build_vba import XLWINGS_VERSION
-from xl_automation.winenv import Office, TrustedLocation
+from xl_automation.excel.build_vba import XLWINGS_VERSION
+from xl_automation.deploy.winenv import Office, TrustedLocation
 
 VENV = r"C:\Users\张三\AppData\Local\xl-automation\venv"
 VPY = VENV + r"\Scripts\python.exe"

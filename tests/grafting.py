@@ -12,9 +12,9 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ledger_files import ledger_layout, sample_rows
-from xl_automation import labels
-from xl_automation.xlsx_cells import ref_of, split_ref
-from xl_automation.xlsx_package import CT_NS, MAIN_NS, PKG_REL_NS, R_NS
+from xl_automation.model import labels
+from xl_automation.xlsx.xlsx_cells import ref_of, split_ref
+from xl_automation.xlsx.xlsx_package import CT_NS, MAIN_NS, PKG_REL_NS, R_NS
 
 LEDGER = labels.LEDGER_SHEET
 WS_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
-from xl_automation import labels
-from xl_automation.normalize import header_key
-from xl_automation.schema import BY_KEY, HEADERS, SERVICE_COLUMNS, header_lookup
+from xl_automation.model import labels
+from xl_automation.rules.normalize import header_key
+from xl_automation.model.schema import BY_KEY, HEADERS, SERVICE_COLUMNS, header_lookup
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 BASE_TIME = datetime(2026, 11, 3, 8, 30)

@@ -9,7 +9,7 @@ import resource
 import sys
 from pathlib import Path
 
-from xl_automation.cli import main
+from xl_automation.cli.main import main
 
 
 def peak_kb() -> int:

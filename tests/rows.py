@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from xl_automation.ledger import Ledger, LedgerRow
-from xl_automation.labels import LEDGER_SHEET
-from xl_automation.schema import COLUMNS
+from xl_automation.model.ledger import Ledger, LedgerRow
+from xl_automation.model.labels import LEDGER_SHEET
+from xl_automation.model.schema import COLUMNS
 
 HEADER_ROW = 3
 

@@ -18,5 +18,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# the layers (docs/架构.md): a wrong import between packages fails here, before the tests run
+lint-imports --no-cache
 # pytest exits 5 when it collects nothing: that fails this script, never a silent pass
 python3 -m pytest -q "$@"

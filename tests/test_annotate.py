@@ -18,10 +18,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 
 from workbook_compare import Package, compare, identical_parts
-from xl_automation import fileio, labels, schema, sla
-from xl_automation.annotate import AUTHOR, FILLS, SEPARATOR, STATUS_FILLS, annotate, copy_path
-from xl_automation.findings import make
-from xl_automation.ledger import Ledger, LedgerError, LedgerRow, column_letter
+from xl_automation.xlsx import fileio
+from xl_automation.model import labels
+from xl_automation.model import schema
+from xl_automation.rules import sla
+from xl_automation.xlsx.annotate import AUTHOR, FILLS, SEPARATOR, STATUS_FILLS, annotate, copy_path
+from xl_automation.model.findings import make
+from xl_automation.model.ledger import Ledger, LedgerError, LedgerRow, column_letter
 
 NOW = datetime(2026, 11, 20, 12, 0)
 LEDGER = labels.LEDGER_SHEET

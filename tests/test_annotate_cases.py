@@ -19,9 +19,10 @@ from ledger_files import convert_with_soffice
 from test_annotate_patch import (annotate_twice, check_patch, handmade_host, openpyxl_host, readers_open, run_cli,
                                  xlsxwriter_host)
 from test_fileio import PIVOT_AND_LINK, rewrite, run_uno
-from xl_automation import cli, schema
-from xl_automation.annotation_text import AUTHOR, FILLS
-from xl_automation.xlsx_package import MAIN_NS
+from xl_automation.cli import main as cli
+from xl_automation.model import schema
+from xl_automation.xlsx.annotation_text import AUTHOR, FILLS
+from xl_automation.xlsx.xlsx_package import MAIN_NS
 
 NOW = "2026-11-20 12:00"
 M = f"{{{MAIN_NS}}}"
@@ -72,9 +73,9 @@ def test_large_drawing_is_never_decompressed(tmp_path, monkeypatch):
     big = rewrite(host, tmp_path / "big.xlsx", {"xl/drawings/drawing1.xml": inflate})
     grafted = graft(big, tmp_path / "台账.xlsx")
     assert len(read_entries(grafted)["xl/drawings/drawing1.xml"]) > 10_000_000
-    from xl_automation import annotate as A
-    from xl_automation.commands import check_file
-    from xl_automation.config import load
+    from xl_automation.xlsx import annotate as A
+    from xl_automation.cli.commands import check_file
+    from xl_automation.model.config import load
     opened: list[str] = []
     real_open = zipfile.ZipFile.open
     def spy(self, name, *args, **kwargs):
@@ -295,9 +296,9 @@ def test_libreoffice_saved_ledger_is_annotated_in_place_and_libreoffice_shows_th
 
 def test_record_sheet_saved_by_excel_with_shared_formulas_is_read(tmp_path):
     """Excel may save filled-down references as one shared formula: each cell's reference is translated."""
-    from xl_automation.annotation_record import KIND_CELL, read_record
-    from xl_automation.xlsx_cells import SharedStrings
-    from xl_automation.xlsx_package import Package
+    from xl_automation.xlsx.annotation_record import KIND_CELL, read_record
+    from xl_automation.xlsx.xlsx_cells import SharedStrings
+    from xl_automation.xlsx.xlsx_package import Package
     rows = "".join(
         f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c><c r="B{r}">{f}<v>0</v></c>'
         f'<c r="E{r}" t="inlineStr"><is><t>{{"fill": "FFFFC7CE"}}</t></is></c></row>'

@@ -19,9 +19,11 @@ from lxml import etree
 
 from grafting import LEDGER, annotation_parts, graft, ledger_differences, read_entries
 from test_fileio import rewrite, tiny_png
-from xl_automation import cli, labels, schema
-from xl_automation.xlsx_cells import split_ref
-from xl_automation.xlsx_package import MAIN_NS, STRICT_NS
+from xl_automation.cli import main as cli
+from xl_automation.model import labels
+from xl_automation.model import schema
+from xl_automation.xlsx.xlsx_cells import split_ref
+from xl_automation.xlsx.xlsx_package import MAIN_NS, STRICT_NS
 
 NOW = "2026-11-20 12:00"
 CORPUS = Path(__file__).parent / "corpus"

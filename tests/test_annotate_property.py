@@ -11,10 +11,12 @@ from lxml import etree
 
 from grafting import LEDGER, cells_of, read_entries
 from test_annotate import Case, _col
-from xl_automation import fileio, schema, sla
-from xl_automation.findings import make
-from xl_automation.ledger import column_letter
-from xl_automation.xlsx_package import MAIN_NS
+from xl_automation.xlsx import fileio
+from xl_automation.model import schema
+from xl_automation.rules import sla
+from xl_automation.model.findings import make
+from xl_automation.model.ledger import column_letter
+from xl_automation.xlsx.xlsx_package import MAIN_NS
 
 M = f"{{{MAIN_NS}}}"
 KEYS = ["request_id", "channel", "applicant", "phone", "address", "first_responder", "result"]

@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from archive_world import row_values
-from xl_automation import labels
-from xl_automation.archive import APPLICATION_ID, DEFAULT_NAME, SCHEMA_VERSION, ArchiveError, is_network_path, \
+from xl_automation.model import labels
+from xl_automation.month_end.archive import APPLICATION_ID, DEFAULT_NAME, SCHEMA_VERSION, ArchiveError, is_network_path, \
     open_archive
-from xl_automation.values_ledger import write_values_ledger
+from xl_automation.xlsx.values_ledger import write_values_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-12-26 09:00"
@@ -249,11 +249,11 @@ CRASH = """
 import sys, time
 from datetime import datetime
 from pathlib import Path
-from xl_automation import config as cfg
-from xl_automation.archive import open_archive
-from xl_automation.collect import collect
-from xl_automation.month_archive import consolidate_period, record
-from xl_automation.periods import Period
+from xl_automation.model import config as cfg
+from xl_automation.month_end.archive import open_archive
+from xl_automation.month_end.collect import collect
+from xl_automation.month_end.month_archive import consolidate_period, record
+from xl_automation.rules.periods import Period
 folder, db = Path(sys.argv[1]), Path(sys.argv[2])
 conf, period, now = cfg.load(), Period.parse("2026-12"), datetime(2026, 12, 26, 9)
 archive = open_archive(db)
@@ -291,10 +291,10 @@ def test_a_process_killed_mid_transaction_leaves_the_archive_as_it_was(tmp_path)
 
 
 def test_an_exception_mid_run_rolls_back_and_leaves_no_report(tmp_path):
-    from xl_automation import config as cfg
-    from xl_automation.collect import collect
-    from xl_automation.month_archive import consolidate_period
-    from xl_automation.periods import Period
+    from xl_automation.model import config as cfg
+    from xl_automation.month_end.collect import collect
+    from xl_automation.month_end.month_archive import consolidate_period
+    from xl_automation.rules.periods import Period
     inbox = two_months(tmp_path)
     consolidate(inbox, "2026-11")
     db = inbox / DEFAULT_NAME
@@ -315,7 +315,7 @@ def test_a_network_share_uses_rollback_journal_with_an_exclusive_lock_and_says_s
     assert is_network_path(Path(r"\\fileserver\营销\综合受理归档.sqlite"))
     assert is_network_path(Path("//fileserver/share/a.sqlite"))
     assert not is_network_path(tmp_path / "a.sqlite")
-    monkeypatch.setattr("xl_automation.archive.is_network_path", lambda p: True)
+    monkeypatch.setattr("xl_automation.month_end.archive.is_network_path", lambda p: True)
     archive = open_archive(tmp_path / "a.sqlite")
     try:
         assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
@@ -326,7 +326,7 @@ def test_a_network_share_uses_rollback_journal_with_an_exclusive_lock_and_says_s
 
 
 def test_migrations_run_from_an_older_schema_and_keep_its_data(tmp_path):
-    from xl_automation.archive import MIGRATIONS
+    from xl_automation.month_end.archive import MIGRATIONS
     db = tmp_path / "old.sqlite"
     conn = sqlite3.connect(db)
     conn.executescript(MIGRATIONS[0])
@@ -380,7 +380,7 @@ def test_an_archive_that_cannot_be_written_is_named_with_what_to_do(tmp_path, mo
 
         def close(self):
             self.conn.close()
-    monkeypatch.setattr("xl_automation.archive.sqlite3.connect", lambda *a, **k: ReadOnly(real(*a, **k)))
+    monkeypatch.setattr("xl_automation.month_end.archive.sqlite3.connect", lambda *a, **k: ReadOnly(real(*a, **k)))
     with pytest.raises(ArchiveError, match="无法写入归档数据库.*--no-archive"):
         open_archive(tmp_path / "a.sqlite")
 

@@ -12,10 +12,10 @@ import olefile
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from xl_automation import labels
-from xl_automation.ledger import LedgerError, column_letter
-from xl_automation.reader import detect_format, read_ledger
-from xl_automation.schema import BY_KEY, COLUMNS, HEADERS, SERVICE_COLUMNS
+from xl_automation.model import labels
+from xl_automation.model.ledger import LedgerError, column_letter
+from xl_automation.xlsx.reader import detect_format, read_ledger
+from xl_automation.model.schema import BY_KEY, COLUMNS, HEADERS, SERVICE_COLUMNS
 
 from ledger_files import convert_with_soffice, ledger_layout, sample_row, sample_rows, write_layout, write_ledger
 
@@ -309,7 +309,7 @@ def test_ten_thousand_rows_read_completely(big_ledger):
 def test_a_decompression_bomb_is_refused_before_parsing(tmp_path):
     """An untrusted file that would unpack to gigabytes is refused from the zip directory alone."""
     import zipfile as zf
-    from xl_automation.ledger import LedgerError
+    from xl_automation.model.ledger import LedgerError
     bomb = tmp_path / "炸弹.xlsx"
     with zf.ZipFile(bomb, "w", zf.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")

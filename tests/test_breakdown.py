@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from xl_automation import config as cfg
-from xl_automation.breakdown import (COUNTS, NO_TYPE, OTHER_CATEGORY, breakdown, categorise, handling_hours,
+from xl_automation.model import config as cfg
+from xl_automation.rules.breakdown import (COUNTS, NO_TYPE, OTHER_CATEGORY, breakdown, categorise, handling_hours,
                                      transfers_of)
-from xl_automation.bulletin_figures import change_text
-from xl_automation.consolidate import Detail
-from xl_automation.schema import BY_KEY, SERVICE_COLUMNS
-from xl_automation.sla import LATE, ON_TIME, OVERDUE_OPEN, RowClock
+from xl_automation.rules.bulletin_figures import change_text
+from xl_automation.rules.consolidate import Detail
+from xl_automation.model.schema import BY_KEY, SERVICE_COLUMNS
+from xl_automation.rules.sla import LATE, ON_TIME, OVERDUE_OPEN, RowClock
 
 CONF = cfg.load()
 RULES = CONF.data["reason_categories"]["rules"]

@@ -16,12 +16,13 @@ import pytest
 import python_calamine as calamine
 
 from workbook_compare import identical_parts
-from xl_automation import build as B
-from xl_automation import fileio, labels
-from xl_automation.build_vba import MAIN_TYPES, XLWINGS_VERSION, BuildError, add_vba, xlwings_bas
-from xl_automation.cli import build_parser
-from xl_automation.commands import check_file
-from xl_automation.template import TEMPLATE_FILE, default_config
+from xl_automation.excel import build as B
+from xl_automation.xlsx import fileio
+from xl_automation.model import labels
+from xl_automation.excel.build_vba import MAIN_TYPES, XLWINGS_VERSION, BuildError, add_vba, xlwings_bas
+from xl_automation.cli.main import build_parser
+from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.template import TEMPLATE_FILE, default_config
 
 REPO = Path(__file__).resolve().parents[1]
 REBUILD = "python -m xl_automation build ."
@@ -137,9 +138,9 @@ def test_ledger_workbook_is_the_template_with_buttons(fresh):
 
 def test_cli_annotation_keeps_the_macro_workbook_whole(fresh, tmp_path):
     """The WPS / .cmd path: validate --annotate on the macro ledger writes in place and keeps VBA and buttons."""
-    from xl_automation.fill import fill_ledger
-    from xl_automation.periods import Period
-    from xl_automation.sample import sample_rows
+    from xl_automation.xlsx.fill import fill_ledger
+    from xl_automation.rules.periods import Period
+    from xl_automation.demo.sample import sample_rows
     conf = default_config()
     path = Path(shutil.copy(fresh / "workbook" / B.LEDGER_BOOK, tmp_path / "张店分公司-2026-11.xlsm"))
     fill_ledger(path, sample_rows(conf.window("ZLS02"), Period.parse("2026-11"), conf, n=20, now=NOW))
@@ -165,5 +166,5 @@ def test_cmd_wrappers_run_real_commands(fresh, tmp_path):
         (line,) = [ln for ln in text.splitlines() if "-m xl_automation" in ln]
         args = shlex.split(line.split("-m xl_automation", 1)[1].replace("%~1", str(ledger)).replace("%TO%", str(folder)))
         parsed = parser.parse_args(args)
-        assert parsed.func.__module__ in ("xl_automation.commands", "xl_automation.month_end")
+        assert parsed.func.__module__ in ("xl_automation.cli.commands", "xl_automation.cli.month_end")
         assert Path(parsed.file) == ledger

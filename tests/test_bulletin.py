@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from docx.shared import Mm, Pt
 
-from xl_automation.bulletin import Unrenewed, bulletin_path, title_of, write_bulletin
-from xl_automation.bulletin_charts import rate_chart
-from xl_automation.bulletin_docx import BODY_FONT, FALLBACKS, TITLE_FONT
-from xl_automation.bulletin_figures import PeriodFigures, pct
-from xl_automation.schema import SERVICE_COLUMNS
-from xl_automation.sla import LATE, OVERDUE_OPEN
+from xl_automation.report.bulletin import Unrenewed, bulletin_path, title_of, write_bulletin
+from xl_automation.report.bulletin_charts import rate_chart
+from xl_automation.report.bulletin_docx import BODY_FONT, FALLBACKS, TITLE_FONT
+from xl_automation.rules.bulletin_figures import PeriodFigures, pct
+from xl_automation.model.schema import SERVICE_COLUMNS
+from xl_automation.rules.sla import LATE, OVERDUE_OPEN
 
 import test_report as T
 from test_month_end import consolidate_json, inbox  # noqa: F401  (inbox is a fixture)
@@ -213,7 +213,7 @@ def test_charts_are_drawn_in_a_cjk_font_without_missing_glyphs():
 
 
 def test_without_a_cjk_font_the_charts_are_left_out_with_a_note(tmp_path, monkeypatch):
-    from xl_automation import bulletin_charts
+    from xl_automation.report import bulletin_charts
     monkeypatch.setattr(bulletin_charts, "CJK_FAMILIES", ("无此字体",))
     _, _, _, b = write(tmp_path)
     assert len(docx.Document(str(b.path)).inline_shapes) == 0
@@ -365,7 +365,7 @@ def chart_regions_are_not_blank(pdf: Path, tmp_path: Path) -> int:
 @pytest.mark.libreoffice
 def test_libreoffice_converts_the_docx_and_every_chart_area_has_ink(history, tmp_path):
     needs_pdf_tools()
-    from xl_automation.pdf import export_pdf, render_page
+    from xl_automation.report.pdf import export_pdf, render_page
     source = tmp_path / "通报.docx"
     shutil.copy(history[3].path, source)
     pdf = export_pdf(source)
@@ -383,8 +383,8 @@ def test_a_blank_chart_would_be_caught(plain, tmp_path, monkeypatch):
 
     from PIL import Image
 
-    from xl_automation import bulletin
-    from xl_automation.pdf import export_pdf
+    from xl_automation.report import bulletin
+    from xl_automation.report.pdf import export_pdf
 
     def white(*args, **kw):
         out = BytesIO()
@@ -400,8 +400,8 @@ def test_a_blank_chart_would_be_caught(plain, tmp_path, monkeypatch):
 
 def test_an_empty_month_reads_as_one(tmp_path):
     """No submission at all: the 通报 says so in words, draws no empty chart and leaves nothing unfilled."""
-    from xl_automation.collect import Collected
-    from xl_automation.consolidate import consolidate
+    from xl_automation.month_end.collect import Collected
+    from xl_automation.rules.consolidate import consolidate
     cons = consolidate([], T.PERIOD, T.CONFIG, T.NOW)
     report = tmp_path / "月报.xlsx"
     info = T.write_report(report, consolidation=cons, collected=Collected([], [], [], []), config=T.CONFIG, now=T.NOW)

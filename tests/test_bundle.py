@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import __version__, batch
-from xl_automation import bundle as BU
-from xl_automation.build import REPO, WRAPPERS
-from xl_automation.build_vba import XLWINGS_VERSION
-from xl_automation.cli import build_parser
-from xl_automation.doctor import SUPPORTED_PYTHONS
+from xl_automation import __version__
+
+from xl_automation.deploy import batch
+from xl_automation.deploy import bundle as BU
+from xl_automation.excel.build import REPO, WRAPPERS
+from xl_automation.excel.build_vba import XLWINGS_VERSION
+from xl_automation.cli.main import build_parser
+from xl_automation.deploy.doctor import SUPPORTED_PYTHONS
 
 ROOT_REQ = f"xl-automation[excel]=={__version__}"
 # cmd metacharacters: a GBK trail byte equal to one of them would split a line on a non-936 console

@@ -5,13 +5,13 @@ from hypothesis import given, strategies as st
 
 from archive_world import row_values
 from test_month_end import run
-from xl_automation import config as cfg
-from xl_automation.cross_month import default_since, rows_to_carry
-from xl_automation.fill import fill_ledger
-from xl_automation.labels import INFO_PERIOD, INFO_WINDOW_CODE
-from xl_automation.ledger import LedgerRow
-from xl_automation.periods import Period
-from xl_automation.reader import read_ledger
+from xl_automation.model import config as cfg
+from xl_automation.rules.cross_month import default_since, rows_to_carry
+from xl_automation.xlsx.fill import fill_ledger
+from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
+from xl_automation.model.ledger import LedgerRow
+from xl_automation.rules.periods import Period
+from xl_automation.xlsx.reader import read_ledger
 
 CONF = cfg.load()
 NOV = Period.parse("2026-11")

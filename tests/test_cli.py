@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation.cli import build_parser
-from xl_automation.fill import fill_ledger
-from xl_automation.periods import Period
-from xl_automation.sample import sample_rows
+from xl_automation.model import config as cfg
+from xl_automation.cli.main import build_parser
+from xl_automation.xlsx.fill import fill_ledger
+from xl_automation.rules.periods import Period
+from xl_automation.demo.sample import sample_rows
 
 NOW = "2026-11-20 12:00"
 ROOT = Path(__file__).resolve().parents[1]

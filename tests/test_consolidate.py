@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation.consolidate import (EXCLUDED_EARLIER, EXCLUDED_LATER, EXCLUDED_NO_TIME, ID_CONFLICT, SAME_ID,
+from xl_automation.model import config as cfg
+from xl_automation.rules.consolidate import (EXCLUDED_EARLIER, EXCLUDED_LATER, EXCLUDED_NO_TIME, ID_CONFLICT, SAME_ID,
                                        SAME_PHONE, SAME_PHONE_WINDOW, Source, consolidate)
-from xl_automation.ledger import LedgerRow
-from xl_automation.normalize import Invalid
-from xl_automation.periods import Period
-from xl_automation.stats import figures
+from xl_automation.model.ledger import LedgerRow
+from xl_automation.rules.normalize import Invalid
+from xl_automation.rules.periods import Period
+from xl_automation.rules.stats import figures
 
 from rows import good_row
 
@@ -88,7 +88,7 @@ def test_rows_without_receipt_time_are_excluded_with_reason():
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_conservation_on_a_synthetic_month(seed):
-    from xl_automation.sample import sample_rows
+    from xl_automation.demo.sample import sample_rows
     sources = []
     for w in CONFIG.windows[:5]:
         rows = sample_rows(w, PERIOD, CONFIG, n=50, seed=seed, now=NOW)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mutate
-from xl_automation import ole_probe
-from xl_automation.ledger import LedgerError
-from xl_automation.xlsx_probe import MAX_PARTS, probe
+from xl_automation.xlsx import ole_probe
+from xl_automation.model.ledger import LedgerError
+from xl_automation.xlsx.xlsx_probe import MAX_PARTS, probe
 
 from ledger_files import write_ledger
 
@@ -73,7 +73,7 @@ def test_a_string_table_claiming_billions_of_strings_is_refused(tmp_path):
     import olefile
     with olefile.OleFileIO(str(SEED)) as ole:
         biff = ole.openstream("Workbook").read()
-    from xl_automation.xlsx_probe import _records
+    from xl_automation.xlsx.xlsx_probe import _records
     sst = next(pos for rtype, pos, size in _records(biff, 0) if rtype == 0x00FC)
     record = biff[sst - 4: sst + 8]
     at = bytes(data).find(record)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation.fill import fill_ledger
-from xl_automation.isolation import FAULT_ENV, read_many
-from xl_automation.ledger import LedgerError
-from xl_automation.periods import Period
-from xl_automation.sample import sample_rows
+from xl_automation.model import config as cfg
+from xl_automation.xlsx.fill import fill_ledger
+from xl_automation.xlsx.isolation import FAULT_ENV, read_many
+from xl_automation.model.ledger import LedgerError
+from xl_automation.rules.periods import Period
+from xl_automation.demo.sample import sample_rows
 
 import mutate
 from ledger_files import convert_with_soffice

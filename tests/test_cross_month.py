@@ -7,11 +7,11 @@ from types import SimpleNamespace
 from hypothesis import HealthCheck, given, settings
 
 from archive_world import PERIODS, WINDOWS, sources, worlds
-from xl_automation import config as cfg
-from xl_automation.archive import open_archive
-from xl_automation.collect import Collected
-from xl_automation.cross_month import role
-from xl_automation.month_archive import consolidate_period
+from xl_automation.model import config as cfg
+from xl_automation.month_end.archive import open_archive
+from xl_automation.month_end.collect import Collected
+from xl_automation.rules.cross_month import role
+from xl_automation.month_end.month_archive import consolidate_period
 
 CONF = cfg.load()
 NOW = datetime(2027, 1, 10, 12)
@@ -20,7 +20,7 @@ NOW = datetime(2027, 1, 10, 12)
 def figures_only(cons, _info):
     """The report's figures without writing the workbook (what the archive records of a period)."""
     from collections import defaultdict
-    from xl_automation.report import _summary_rows
+    from xl_automation.report.workbook import _summary_rows
     by_window = defaultdict(list)
     for d in cons.details:
         by_window[d.window].append(d)

@@ -36,7 +36,7 @@ def _top_level_imports(path: Path) -> set[str]:
 
 
 # modules that may import an optional extra, and which one; everything else needs a core dependency
-EXTRA_USERS = {"xlwings": {"excel.py": "excel", "winenv.py": "excel", "build_vba.py": "build"},
+EXTRA_USERS = {"xlwings": {"app.py": "excel", "winenv.py": "excel", "build_vba.py": "build"},
                "pyopenvba": {"build_vba.py": "build"}, "packaging": {"bundle.py": "build"}}
 
 

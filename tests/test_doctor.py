@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fake_machine import VENV, VPY, FakeMachine
-from xl_automation import doctor as D
-from xl_automation import xlwings_conf as XC
-from xl_automation.build import REPO
-from xl_automation.build_vba import XLWINGS_VERSION
-from xl_automation.install_excel import InstallError, install
-from xl_automation.winenv import Office, TrustedLocation
+from xl_automation.deploy import doctor as D
+from xl_automation.deploy import xlwings_conf as XC
+from xl_automation.excel.build import REPO
+from xl_automation.excel.build_vba import XLWINGS_VERSION
+from xl_automation.deploy.install_excel import InstallError, install
+from xl_automation.deploy.winenv import Office, TrustedLocation
 
 NAMES = {"python": "Python", "xlwings": "xlwings", "dll": "xlwings DLL", "interpreter": "按钮使用的 Python",
          "motw": "“来自互联网”标记", "trusted": "受信任位置", "runpython": "按钮调用 Python",
@@ -213,8 +213,8 @@ def test_doctor_cli_exits_1_with_the_fix_when_pdf_export_cannot_work(tmp_path):
 
 def test_doctor_button_shows_the_checks_in_one_message_box(pc, monkeypatch):
     import xlwings_fake as F
-    from xl_automation import excel as X
-    from xl_automation import winenv
+    from xl_automation.excel import app as X
+    from xl_automation.deploy import winenv
     machine, home = pc
     monkeypatch.setattr(winenv, "SystemMachine", lambda: machine)
     machine.trusted.clear()
@@ -229,7 +229,7 @@ def test_doctor_button_shows_the_checks_in_one_message_box(pc, monkeypatch):
 
 def test_ping_writes_the_token(tmp_path, monkeypatch):
     import xlwings_fake as F
-    from xl_automation import excel as X
+    from xl_automation.excel import app as X
     monkeypatch.setattr(X, "xw", F.FakeXlwings(None))
     X.xw.__version__ = XLWINGS_VERSION
     token = tmp_path / "令牌.txt"
@@ -240,7 +240,7 @@ def test_ping_writes_the_token(tmp_path, monkeypatch):
 @pytest.mark.excel
 @pytest.mark.skipif(sys.platform != "win32", reason="the registry, alternate data streams and Excel exist only on Windows")
 def test_real_windows_machine_answers(tmp_path):
-    from xl_automation.winenv import SystemMachine
+    from xl_automation.deploy.winenv import SystemMachine
     m = SystemMachine()
     assert m.office() is not None, "Excel is installed on the acceptance PC"
     book = tmp_path / "标记.xlsm"

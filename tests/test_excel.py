@@ -15,19 +15,22 @@ import pytest
 import xlwings_fake as F
 from ledger_files import ledger_layout, write_layout
 from test_annotate import USER_FILL, build_xlsx
-from xl_automation import buttons, labels, live_marks, schema
-from xl_automation import excel as X
-from xl_automation.commands import check_file
-from xl_automation.contact_form import FORM_CELLS
-from xl_automation.group_workbook import (PERIOD, RESULT_TOP_LEFT, SETTINGS, SHEET as GROUP_SHEET, SUBMIT_DIR,
+from xl_automation.excel import buttons
+from xl_automation.model import labels
+from xl_automation.excel import live_marks
+from xl_automation.model import schema
+from xl_automation.excel import app as X
+from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.contact_form import FORM_CELLS
+from xl_automation.excel.group_workbook import (PERIOD, RESULT_TOP_LEFT, SETTINGS, SHEET as GROUP_SHEET, SUBMIT_DIR,
                                           build_group_workbook, result_rows)
-from xl_automation.ledger import column_letter
-from xl_automation.periods import Period
-from xl_automation.reader import read_ledger
-from xl_automation.sample import sample_rows
-from xl_automation.sheetport import FilePort
-from xl_automation.template import build_ledger, default_config
-from xl_automation.validate import check_ledger
+from xl_automation.model.ledger import column_letter
+from xl_automation.rules.periods import Period
+from xl_automation.xlsx.reader import read_ledger
+from xl_automation.demo.sample import sample_rows
+from xl_automation.excel.sheetport import FilePort
+from xl_automation.xlsx.template import build_ledger, default_config
+from xl_automation.rules.validate import check_ledger
 
 NOW = datetime(2026, 11, 20, 12, 0)
 LEDGER = labels.LEDGER_SHEET
@@ -50,7 +53,7 @@ class _Now(datetime):
 
 @contextmanager
 def excel_session(book: F.FakeBook, conf):
-    """xl_automation.excel as RunPython runs it: xlwings replaced by the stand-in, the clock fixed."""
+    """xl_automation.excel.app as RunPython runs it: xlwings replaced by the stand-in, the clock fixed."""
     with mock.patch.object(X, "xw", F.FakeXlwings(book)), mock.patch.object(X, "datetime", _Now), \
             mock.patch.object(X.cfg, "load", lambda *a, **k: conf):
         yield
@@ -225,12 +228,12 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     lines = text.split("\n")
     assert title == "校验台账" and level == "warning"
     assert lines[0] == f"台账.xlsx › {LEDGER}：共 40 行，错误 {check.errors} 条，提醒 {check.warnings} 条。"
-    from xl_automation.commands import finding_line
+    from xl_automation.cli.commands import finding_line
     assert lines[1:1 + len(check.findings[:12])] == [finding_line(f).strip() for f in check.findings[:12]]
     assert "已标出" in text
     title, text, level = press(book, conf, "flag_overdue")
     from collections import Counter
-    from xl_automation import sla
+    from xl_automation.rules import sla
     counts = Counter(s["status"] for s in buttons.row_statuses(check) if s["status"])
     assert title == "标记超时"
     assert text.split("\n")[1] == "时限状态：" + "，".join(f"{s} {counts.get(s, 0)}" for s in sla.STATUSES)
@@ -242,7 +245,7 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
 
 def test_flag_button_says_when_the_calendar_does_not_cover_a_year(tmp_path, conf):
     import copy
-    from xl_automation.config import Config
+    from xl_automation.model.config import Config
     conf = Config(copy.deepcopy(conf.data))
     conf.data["policy"]["clock"] = "working-hours"
     rows = month(conf, n=6, mistakes=False)
@@ -323,7 +326,7 @@ def test_no_excel_at_all_prints_and_returns(capsys, monkeypatch):
 def _window_ledger(tmp_path: Path, conf, name="台账.xlsx", rows=3) -> Path:
     path = build_ledger(tmp_path / name, config=conf, window=conf.window("ZLS01"), period=Period.parse("2026-11"),
                         settings={labels.INFO_SUBMIT_DIR: ("报送", "")})
-    from xl_automation.fill import fill_ledger
+    from xl_automation.xlsx.fill import fill_ledger
     fill_ledger(path, sample_rows(conf.window("ZLS01"), Period.parse("2026-11"), conf, n=rows, now=NOW,
                                   mistakes=False))
     return path
@@ -427,13 +430,13 @@ def test_unsaved_workbook_cannot_submit(tmp_path, conf):
 
 @pytest.mark.parametrize("port", ["excel", "file"])
 def test_consolidate_button_writes_the_report_beside_the_group_workbook(tmp_path, conf, port):
-    from xl_automation.month_end import run_consolidation
-    from xl_automation.submission import submit
+    from xl_automation.report.month_report import run_consolidation
+    from xl_automation.month_end.submission import submit
     inbox = tmp_path / "报送"
     for code, n in (("ZLS01", 6), ("ZLS02", 4)):
         ledger = build_ledger(tmp_path / f"{code}.xlsx", config=conf, window=conf.window(code),
                               period=Period.parse("2026-11"))
-        from xl_automation.fill import fill_ledger
+        from xl_automation.xlsx.fill import fill_ledger
         fill_ledger(ledger, sample_rows(conf.window(code), Period.parse("2026-11"), conf, n=n, now=NOW, mistakes=False))
         check, _ = check_file(ledger, conf, NOW, annotate=False)
         submit(check, inbox, conf, NOW)
@@ -490,13 +493,13 @@ def test_consolidate_in_a_ledger_says_which_workbook_it_needs(tmp_path, conf):
 
 def test_live_buttons_read_from_excel_not_through_a_worker(tmp_path, conf, monkeypatch):
     """The worker isolation (issue 8) is for files; the open workbook is read through xlwings."""
-    from xl_automation import isolation
+    from xl_automation.xlsx import isolation
     calls = []
     real = isolation.read_many
     monkeypatch.setattr(isolation, "read_many", lambda *a, **k: calls.append(a) or real(*a, **k))
     path = write_layout(tmp_path / "台账.xlsx", ledger_layout(month(conf, n=5)))
     title, _, _ = press(F.FakeBook(path), conf, "validate")
     assert title == "校验台账" and calls == []
-    from xl_automation.sheetport import FilePort
+    from xl_automation.excel.sheetport import FilePort
     FilePort(path).read_ledger()              # the drag-and-drop path reads a saved file: isolated
     assert len(calls) == 1

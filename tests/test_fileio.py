@@ -18,8 +18,8 @@ from openpyxl.comments import Comment
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 
-from xl_automation import fileio
-from xl_automation.ledger import LedgerError
+from xl_automation.xlsx import fileio
+from xl_automation.model.ledger import LedgerError
 
 SHEET = "xl/worksheets/sheet1.xml"
 

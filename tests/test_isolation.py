@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation import memory_ceiling
-from xl_automation.findings import CATALOGUE, make
-from xl_automation.isolation import FAULT_ENV, Limits, _pack, _unpack, read_many, read_untrusted
-from xl_automation.ledger import LedgerError
-from xl_automation.reader import read_ledger
+from xl_automation.model import config as cfg
+from xl_automation.xlsx import memory_ceiling
+from xl_automation.model.findings import CATALOGUE, make
+from xl_automation.xlsx.isolation import FAULT_ENV, Limits, _pack, _unpack, read_many, read_untrusted
+from xl_automation.model.ledger import LedgerError
+from xl_automation.xlsx.reader import read_ledger
 
 from ledger_files import sample_rows, write_ledger
 
@@ -186,7 +186,7 @@ def test_a_user_file_overlays_single_limits(tmp_path):
 def test_linux_ceiling_is_an_address_space_rlimit():
     import resource
     import subprocess
-    code = ("import resource; from xl_automation import memory_ceiling as m; print(m.apply(300 << 20)); "
+    code = ("import resource; from xl_automation.xlsx import memory_ceiling as m; print(m.apply(300 << 20)); "
             "print(resource.getrlimit(resource.RLIMIT_AS)[0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["None", str(300 << 20)]
@@ -237,7 +237,7 @@ def test_windows_job_object_caps_the_process_memory():
 
 @pytest.mark.skipif(sys.platform != "win32", reason="the real Job object API exists only on Windows")
 def test_windows_job_object_for_real():
-    code = ("from xl_automation import memory_ceiling as m; assert m.apply(300 << 20) is None\n"
+    code = ("from xl_automation.xlsx import memory_ceiling as m; assert m.apply(300 << 20) is None\n"
             "try:\n    b = bytearray(600 << 20)\nexcept MemoryError:\n    print('capped')")
     import subprocess
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "capped"
@@ -262,7 +262,7 @@ def test_config_command_shows_the_limits_in_force(tmp_path):
 
 
 def test_when_no_worker_can_be_started_each_file_says_so(ledgers, monkeypatch):
-    from xl_automation import isolation
+    from xl_automation.xlsx import isolation
 
     def refused(limits):
         raise PermissionError("Access is denied")

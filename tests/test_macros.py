@@ -3,6 +3,7 @@ and run in LibreOffice with xlwings.bas replaced by a RunPython test double."""
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 import shutil
@@ -16,15 +17,18 @@ import pytest
 from oletools.olevba import VBA_Parser
 
 from libreoffice import Session, needs_soffice
-from xl_automation import build as B
-from xl_automation import excel, labels, live_marks, schema
-from xl_automation.annotation_text import parse_ref
-from xl_automation.build_vba import RIBBON_PART, RIBBON_REL, module_name, xlwings_bas
-from xl_automation.commands import check_file
-from xl_automation.ledger import column_letter
-from xl_automation.reader import info_from_lines, ledger_from_grid
-from xl_automation.template import default_config
-from xl_automation.validate import check_ledger
+from xl_automation.excel import build as B
+from xl_automation.excel import app as excel
+from xl_automation.model import labels
+from xl_automation.excel import live_marks
+from xl_automation.model import schema
+from xl_automation.xlsx.annotation_text import parse_ref
+from xl_automation.excel.build_vba import RIBBON_PART, RIBBON_REL, module_name, xlwings_bas
+from xl_automation.cli.commands import check_file
+from xl_automation.model.ledger import column_letter
+from xl_automation.xlsx.reader import info_from_lines, ledger_from_grid
+from xl_automation.xlsx.template import default_config
+from xl_automation.rules.validate import check_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 MACROS = REPO / "macros"
@@ -152,14 +156,15 @@ def test_ledger_marks_tables_match_the_python_side():
 # ---- LibreOffice clicks every button --------------------------------------------------------------
 
 def _check_command(command: str) -> None:
-    """The command imports xl_automation.excel and calls one of its functions with arguments it takes."""
+    """The command imports xl_automation.excel (as the workbooks' macros do) and calls one of its entry points
+    (found through the package, which looks them up in excel/app.py) with arguments it takes."""
     tree = ast.parse(command)
     imp, call = tree.body
     assert isinstance(imp, ast.Import) and imp.names[0].name == "xl_automation.excel" and imp.names[0].asname == "x"
     call = call.value
     assert isinstance(call, ast.Call) and call.func.value.id == "x"
-    func = getattr(excel, call.func.attr, None)
-    assert callable(func) and func.__module__ == "xl_automation.excel", f"{command}: no such function"
+    func = getattr(importlib.import_module(imp.names[0].name), call.func.attr, None)
+    assert callable(func) and func.__module__ == "xl_automation.excel.app", f"{command}: no such function"
     inspect.signature(func).bind(*[ast.literal_eval(a) for a in call.args],
                                  **{k.arg: ast.literal_eval(k.value) for k in call.keywords})
 
@@ -301,9 +306,9 @@ def _argb(bgr) -> str:
 @needs_soffice
 def test_buttons_still_work_after_the_cli_annotated_the_macro_ledger(for_libreoffice, tmp_path):
     """The WPS / .cmd path rewrites the workbook with openpyxl: the buttons must still run their macros."""
-    from xl_automation.fill import fill_ledger
-    from xl_automation.periods import Period
-    from xl_automation.sample import sample_rows
+    from xl_automation.xlsx.fill import fill_ledger
+    from xl_automation.rules.periods import Period
+    from xl_automation.demo.sample import sample_rows
     conf = default_config()
     path = Path(shutil.copy(for_libreoffice / B.LEDGER_BOOK, tmp_path / B.LEDGER_BOOK))
     fill_ledger(path, sample_rows(conf.window("ZLS02"), Period.parse("2026-11"), conf, n=12, now=NOW))

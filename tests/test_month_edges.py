@@ -13,18 +13,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation.collect import Collected, collect
-from xl_automation.consolidate import (EXCLUDED_EARLIER, EXCLUDED_LATER, EXCLUDED_NO_TIME, ID_CONFLICT, SAME_ID,
+from xl_automation.model import config as cfg
+from xl_automation.month_end.collect import Collected, collect
+from xl_automation.rules.consolidate import (EXCLUDED_EARLIER, EXCLUDED_LATER, EXCLUDED_NO_TIME, ID_CONFLICT, SAME_ID,
                                        SAME_PHONE_WINDOW, Source, consolidate)
-from xl_automation.ledger import LedgerRow
-from xl_automation.normalize import DateOnly
-from xl_automation.notice import notice_text
-from xl_automation.periods import Period
-from xl_automation.report import write_report
-from xl_automation.report_sheets import ASSESSMENT_FIGURES
-from xl_automation.stats import figures
-from xl_automation.values_ledger import write_values_ledger
+from xl_automation.model.ledger import LedgerRow
+from xl_automation.rules.normalize import DateOnly
+from xl_automation.month_end.notice import notice_text
+from xl_automation.rules.periods import Period
+from xl_automation.report.workbook import write_report
+from xl_automation.report.report_sheets import ASSESSMENT_FIGURES
+from xl_automation.rules.stats import figures
+from xl_automation.xlsx.values_ledger import write_values_ledger
 
 from rows import good_row
 
@@ -251,7 +251,7 @@ def test_a_receipt_written_as_a_date_only_is_counted_in_its_period_without_a_clo
     assert f["received"] == 2 and f["on_time_rate"] == 1.0 and f["on_time"] == 1
     # and the submission copy keeps it a date: read back, still a date without a time
     path = ledger_file(tmp_path / "d.xlsx", [day])
-    from xl_automation.reader import read_ledger
+    from xl_automation.xlsx.reader import read_ledger
     assert isinstance(read_ledger(path).rows[0].values["received_at"], DateOnly)
 
 

@@ -7,12 +7,12 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xl_automation import config as cfg
-from xl_automation.collect import Collected
-from xl_automation.consolidate import Consolidation
-from xl_automation.notice import notice_text
-from xl_automation.periods import Period, due_day
-from xl_automation.report import due_at
+from xl_automation.model import config as cfg
+from xl_automation.month_end.collect import Collected
+from xl_automation.rules.consolidate import Consolidation
+from xl_automation.month_end.notice import notice_text
+from xl_automation.rules.periods import Period, due_day
+from xl_automation.report.workbook import due_at
 
 CONFIG = cfg.load()
 start_days = st.integers(1, 28)

@@ -4,10 +4,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xl_automation import phones
-from xl_automation.phones import (INVALID, SHORT, VALID, PhoneCheck, check_phone, check_with_phonenumbers,
+from xl_automation.rules import phones
+from xl_automation.rules.phones import (INVALID, SHORT, VALID, PhoneCheck, check_phone, check_with_phonenumbers,
                                   split_extension)
-from xl_automation.sample import MOBILE_PREFIXES
+from xl_automation.demo.sample import MOBILE_PREFIXES
 
 N_GENERATED = 100_000
 

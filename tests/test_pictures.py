@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from png import read_png
-from xl_automation.build import REPO
-from xl_automation.pdf import export_pdf
-from xl_automation.pictures import (BULLETIN_PICTURE, LEDGER_PICTURE, build_pictures, bulletin_example,
+from xl_automation.excel.build import REPO
+from xl_automation.report.pdf import export_pdf
+from xl_automation.report.pictures import (BULLETIN_PICTURE, LEDGER_PICTURE, build_pictures, bulletin_example,
                                     ledger_example, render_first_page)
-from xl_automation.template import default_config
+from xl_automation.xlsx.template import default_config
 
 pytestmark = pytest.mark.libreoffice
 REBUILD = "python -m xl_automation build-pictures docs"

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import buttons
-from xl_automation.commands import check_file
-from xl_automation.fill import fill_ledger
-from xl_automation.group_workbook import build_group_workbook
-from xl_automation.periods import Period
-from xl_automation.progress import MIN_INTERVAL, Progress, file_step, for_args
-from xl_automation.sample import sample_rows
-from xl_automation.sheetport import FilePort
-from xl_automation.submission import submit
-from xl_automation.template import build_ledger, default_config
+from xl_automation.excel import buttons
+from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.fill import fill_ledger
+from xl_automation.excel.group_workbook import build_group_workbook
+from xl_automation.rules.periods import Period
+from xl_automation.cli.progress import MIN_INTERVAL, Progress, file_step, for_args
+from xl_automation.demo.sample import sample_rows
+from xl_automation.excel.sheetport import FilePort
+from xl_automation.month_end.submission import submit
+from xl_automation.xlsx.template import build_ledger, default_config
 
 NOW = datetime(2026, 11, 24, 12, 0)
 PERIOD = Period.parse("2026-11")
@@ -121,7 +121,7 @@ def button_statuses(tmp_path: Path, rows: int) -> list:
     box = inbox(tmp_path, rows=rows, windows=("ZLS01", "ZLS02"))
     group = build_group_workbook(tmp_path / "集团汇总.xlsx")
     import openpyxl
-    from xl_automation.group_workbook import PERIOD as PERIOD_LABEL, SETTINGS, SHEET, SUBMIT_DIR
+    from xl_automation.excel.group_workbook import PERIOD as PERIOD_LABEL, SETTINGS, SHEET, SUBMIT_DIR
     wb = openpyxl.load_workbook(group)
     row = {label: i for i, (label, _, _) in enumerate(SETTINGS, start=3)}
     wb[SHEET][f"B{row[PERIOD_LABEL]}"] = "2026-11"

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import openpyxl
 import pytest
 
-from xl_automation import labels
-from xl_automation.ledger import column_letter
-from xl_automation.normalize import DateOnly, Invalid
-from xl_automation.reader import detect_format, read_ledger
-from xl_automation.schema import BY_KEY, COLUMNS, HEADERS, INPUT_COLUMNS, SERVICE_COLUMNS
+from xl_automation.model import labels
+from xl_automation.model.ledger import column_letter
+from xl_automation.rules.normalize import DateOnly, Invalid
+from xl_automation.xlsx.reader import detect_format, read_ledger
+from xl_automation.model.schema import BY_KEY, COLUMNS, HEADERS, INPUT_COLUMNS, SERVICE_COLUMNS
 
 from ledger_files import DEFAULT_INFO, sample_rows, write_ledger
 
@@ -230,8 +230,8 @@ def test_openpyxl_workbook_with_header_text_variants(tmp_path):
 
 def test_text_fast_paths_agree_with_clean_text():
     """The reader skips clean_text for text it would not change; that shortcut must never differ."""
-    from xl_automation.normalize import clean_text
-    from xl_automation.reader import _all_clean_strings, _text
+    from xl_automation.rules.normalize import clean_text
+    from xl_automation.xlsx.reader import _all_clean_strings, _text
     alphabet = ["a", "中", " ", "\n", "\t", "\r", "\u3000", "\xa0", "Ａ", "１", "\u2003", "-", "\x85"]
     rnd = random.Random(5)
     for _ in range(20_000):

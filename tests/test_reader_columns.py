@@ -5,9 +5,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xl_automation import labels
-from xl_automation.reader import _EMPTY, _converter, _is_blank, ledger_from_grid
-from xl_automation.schema import COLUMNS, HEADERS, INPUT_COLUMNS
+from xl_automation.model import labels
+from xl_automation.xlsx.reader import _EMPTY, _converter, _is_blank, ledger_from_grid
+from xl_automation.model.schema import COLUMNS, HEADERS, INPUT_COLUMNS
 
 # values calamine gives: text clean or not (spaces, full-width, line breaks), blanks, datetimes with
 # and without milliseconds, dates, times, serials, numbers, booleans, ticks; no two of a kind that are

@@ -14,19 +14,19 @@ import openpyxl
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation import findings as F
-from xl_automation.collect import Collected
-from xl_automation.consolidate import EXCLUDED_LATER, Source, consolidate
-from xl_automation.ledger import LedgerRow
-from xl_automation.periods import Period
-from xl_automation.report import ReportInfo, window_statuses, write_report
-from xl_automation.report_detail import DETAIL_COLUMNS, detail_letter
-from xl_automation.report_sheets import ASSESSMENT_FIGURES
-from xl_automation.report_summary import Formulas
-from xl_automation.sample import sample_rows
-from xl_automation.schema import BY_KEY, INPUT_COLUMNS
-from xl_automation.stats import figure_list, figures
+from xl_automation.model import config as cfg
+from xl_automation.model import findings as F
+from xl_automation.month_end.collect import Collected
+from xl_automation.rules.consolidate import EXCLUDED_LATER, Source, consolidate
+from xl_automation.model.ledger import LedgerRow
+from xl_automation.rules.periods import Period
+from xl_automation.report.workbook import ReportInfo, window_statuses, write_report
+from xl_automation.report.report_detail import DETAIL_COLUMNS, detail_letter
+from xl_automation.report.report_sheets import ASSESSMENT_FIGURES
+from xl_automation.report.report_summary import Formulas
+from xl_automation.demo.sample import sample_rows
+from xl_automation.model.schema import BY_KEY, INPUT_COLUMNS
+from xl_automation.rules.stats import figure_list, figures
 
 from rows import good_row
 
@@ -456,7 +456,7 @@ def test_assessment_band_boundaries(tmp_path, share, total, band):
 # --- failure -------------------------------------------------------------------------------
 
 def test_a_failed_write_leaves_no_workbook(tmp_path, monkeypatch):
-    from xl_automation import report_sheets
+    from xl_automation.report import report_sheets
     def boom(*a, **k):
         raise RuntimeError("磁盘已满")
     monkeypatch.setattr(report_sheets.Lists, "notes", boom)
@@ -467,7 +467,7 @@ def test_a_failed_write_leaves_no_workbook(tmp_path, monkeypatch):
 
 
 def test_more_details_than_a_sheet_holds_is_refused(tmp_path, monkeypatch):
-    from xl_automation import report
+    from xl_automation.report import workbook as report
     monkeypatch.setattr(report, "MAX_ROWS", 10)
     with pytest.raises(report.ReportError, match="上限"):
         write(tmp_path / "月报.xlsx")
@@ -475,7 +475,7 @@ def test_more_details_than_a_sheet_holds_is_refused(tmp_path, monkeypatch):
 
 
 def test_long_lists_are_cut_at_the_sheet_limit_with_a_note(tmp_path, monkeypatch):
-    from xl_automation import report_book
+    from xl_automation.report import report_book
     monkeypatch.setattr(report_book, "MAX_ROWS", 6)
     path = tmp_path / "月报.xlsx"
     _, cons = write(path)
@@ -550,7 +550,7 @@ def test_libreoffice_prints_summary_groups_whole_and_detail_titles_on_every_page
     one page, repeats 明细's title row and first columns on every page, and heads each page with the period."""
     if not shutil.which("soffice") or not shutil.which("pdftotext"):
         pytest.skip("LibreOffice or poppler-utils not installed (tests/run.sh installs them)")
-    from xl_automation.pdf import export_pdf
+    from xl_automation.report.pdf import export_pdf
     source = tmp_path / "月报.xlsx"
     shutil.copy(masked[0], source)
     pdf = export_pdf(source)

@@ -13,17 +13,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_automation import config as cfg
-from xl_automation import report_detail, stats
-from xl_automation.assessment import explained
-from xl_automation.consolidate import on_time_rate, round_half_up
-from xl_automation.consolidate import Detail
-from xl_automation.ledger import RowValues
-from xl_automation.normalize import DateOnly, Invalid
-from xl_automation.report_book import Book
-from xl_automation.report_detail import DETAIL_SHEET, write_detail
-from xl_automation.schema import BY_KEY, COLUMNS, SERVICE_COLUMNS
-from xl_automation.sla import STATUSES, RowClock
+from xl_automation.model import config as cfg
+from xl_automation.report import report_detail
+from xl_automation.rules import stats
+from xl_automation.rules.assessment import explained
+from xl_automation.rules.consolidate import on_time_rate, round_half_up
+from xl_automation.rules.consolidate import Detail
+from xl_automation.model.ledger import RowValues
+from xl_automation.rules.normalize import DateOnly, Invalid
+from xl_automation.report.report_book import Book
+from xl_automation.report.report_detail import DETAIL_SHEET, write_detail
+from xl_automation.model.schema import BY_KEY, COLUMNS, SERVICE_COLUMNS
+from xl_automation.rules.sla import STATUSES, RowClock
 
 CREATED = datetime(2026, 11, 25, 10, 0)
 TEXT = st.one_of(

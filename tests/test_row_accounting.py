@@ -17,17 +17,17 @@ from pathlib import Path
 import openpyxl
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from xl_automation import config as cfg
-from xl_automation.collect import collect
-from xl_automation.consolidate import consolidate
-from xl_automation.normalize import DateOnly
-from xl_automation.periods import Period
-from xl_automation.reader import read_ledger
-from xl_automation.report import write_report
-from xl_automation.report_detail import DETAIL_INDEX
-from xl_automation.submission import submit
-from xl_automation.validate import check_ledger
-from xl_automation.values_ledger import write_values_ledger
+from xl_automation.model import config as cfg
+from xl_automation.month_end.collect import collect
+from xl_automation.rules.consolidate import consolidate
+from xl_automation.rules.normalize import DateOnly
+from xl_automation.rules.periods import Period
+from xl_automation.xlsx.reader import read_ledger
+from xl_automation.report.workbook import write_report
+from xl_automation.report.report_detail import DETAIL_INDEX
+from xl_automation.month_end.submission import submit
+from xl_automation.rules.validate import check_ledger
+from xl_automation.xlsx.values_ledger import write_values_ledger
 
 from rows import good_row
 

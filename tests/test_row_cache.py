@@ -5,9 +5,9 @@ from datetime import datetime
 from hypothesis import given, strategies as st
 
 from test_month_end import make_ledger, run
-from xl_automation.ledger import _KEYS, LedgerRow, RowValues
-from xl_automation.normalize import DateOnly, Invalid
-from xl_automation.row_cache import dumps, loads
+from xl_automation.model.ledger import _KEYS, LedgerRow, RowValues
+from xl_automation.rules.normalize import DateOnly, Invalid
+from xl_automation.month_end.row_cache import dumps, loads
 
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1))
 values = st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9), st.floats(allow_nan=False),
@@ -62,8 +62,8 @@ def test_rerun_after_one_resubmission_reads_only_the_changed_file(tmp_path):
 
 def test_entries_unused_for_long_are_dropped_and_used_ones_kept(tmp_path):
     from datetime import timedelta
-    from xl_automation.archive import open_archive
-    from xl_automation.row_cache import KEEP_DAYS, RowCache
+    from xl_automation.month_end.archive import open_archive
+    from xl_automation.month_end.row_cache import KEEP_DAYS, RowCache
     archive = open_archive(tmp_path / "a.sqlite")
     rows = [LedgerRow(4, RowValues([None] * len(_KEYS)))]
     start = datetime(2025, 1, 1)

@@ -4,10 +4,10 @@ from datetime import date, datetime, time
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xl_automation import config as cfg
-from xl_automation.normalize import DateOnly, Invalid
-from xl_automation.sla import Clock, RowClock, WorkCalendar, working_minutes
-from xl_automation.validate import check_ledger
+from xl_automation.model import config as cfg
+from xl_automation.rules.normalize import DateOnly, Invalid
+from xl_automation.rules.sla import Clock, RowClock, WorkCalendar, working_minutes
+from xl_automation.rules.validate import check_ledger
 
 from rows import good_row, ledger_of
 
@@ -65,7 +65,7 @@ def test_exactly_the_limit_is_on_time_under_both_clocks(clock_kind):
 
 @pytest.mark.parametrize("minutes, text", [(45, "45分"), (125, "2小时5分"), (35788, "24天20小时"), (0.4, "0分")])
 def test_durations_read_as_people_say_them(minutes, text):
-    from xl_automation.sla import describe_minutes
+    from xl_automation.rules.sla import describe_minutes
     assert describe_minutes(minutes) == text
 
 

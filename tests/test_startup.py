@@ -11,21 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from xl_automation import config as cfg
-from xl_automation.periods import Period
-from xl_automation.sample import sample_rows
-from xl_automation.values_ledger import write_values_ledger
+from xl_automation.model import config as cfg
+from xl_automation.rules.periods import Period
+from xl_automation.demo.sample import sample_rows
+from xl_automation.xlsx.values_ledger import write_values_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-11-25 10:00"
 # each costs a click 10-120 ms to import and is not needed to check a ledger of ordinary rows
 HEAVY = ("pandas", "numpy", "jsonschema", "xlsxwriter", "openpyxl", "phonenumbers", "chinese_calendar",
-         "lxml", "olefile", "concurrent.futures", "xl_automation.report_book", "xl_automation.xlsx_spool",
-         "xl_automation.annotate", "xl_automation.template")
+         "lxml", "olefile", "concurrent.futures", "xl_automation.report.report_book", "xl_automation.xlsx.xlsx_spool",
+         "xl_automation.xlsx.annotate", "xl_automation.xlsx.template")
 
 PROBE = """
 import contextlib, io, json, sys
-from xl_automation.cli import main
+from xl_automation.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
     code = main(sys.argv[1:])
 print(json.dumps({"code": code, "modules": sorted(sys.modules), "out": out.getvalue()}))
@@ -96,8 +96,9 @@ def test_the_shipped_defaults_satisfy_the_configuration_schema():
 
 def test_a_report_error_is_still_one_line_and_exit_2(monkeypatch, capsys):
     """cli no longer imports the report writer up front; its ReportError is still a user's message."""
-    from xl_automation import cli, month_end
-    from xl_automation.report_book import ReportError
+    from xl_automation.cli import main as cli
+    from xl_automation.cli import month_end
+    from xl_automation.report.report_book import ReportError
 
     def too_big(args):
         raise ReportError("本期明细超过 Excel 工作表的行数上限")

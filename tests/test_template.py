@@ -12,16 +12,22 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xl_automation import TEMPLATE_VERSION, labels, schema, sla
-from xl_automation.config import Config, default_data
-from xl_automation.contact_form import FORM_CELLS, FORM_NAMES, PRINT_AREA
-from xl_automation.ledger import column_letter
-from xl_automation.periods import Period
-from xl_automation import template as T
+from xl_automation import TEMPLATE_VERSION
+
+from xl_automation.model import labels
+
+from xl_automation.model import schema
+
+from xl_automation.rules import sla
+from xl_automation.model.config import Config, default_data
+from xl_automation.xlsx.contact_form import FORM_CELLS, FORM_NAMES, PRINT_AREA
+from xl_automation.model.ledger import column_letter
+from xl_automation.rules.periods import Period
+from xl_automation.xlsx import template as T
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "templates"
-REGENERATE = "python -m xl_automation build-templates templates  (or: python -m xl_automation.template templates/)"
+REGENERATE = "python -m xl_automation build-templates templates  (or: python -m xl_automation.xlsx.template templates/)"
 FIRST, LAST = T.LEDGER_FIRST_DATA_ROW, T.LEDGER_LAST_PREPARED_ROW
 
 
@@ -88,7 +94,7 @@ def test_committed_template_is_fresh(built):
 
 
 def test_committed_config_is_a_byte_copy_of_the_defaults(built):
-    shipped = (REPO / "xl_automation" / "data" / T.CONFIG_FILE).read_bytes()
+    shipped = (REPO / "xl_automation" / "model" / "data" / T.CONFIG_FILE).read_bytes()
     assert built[T.CONFIG_FILE].read_bytes() == shipped
     assert (COMMITTED / T.CONFIG_FILE).read_bytes() == shipped, f"templates/{T.CONFIG_FILE} is stale; run: {REGENERATE}"
 

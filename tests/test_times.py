@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from xl_automation.normalize import DateOnly, Invalid, clock_hour, parse_datetime
-from xl_automation.number_formats import format_shows_time
-from xl_automation.reader import read_ledger
+from xl_automation.rules.normalize import DateOnly, Invalid, clock_hour, parse_datetime
+from xl_automation.xlsx.number_formats import format_shows_time
+from xl_automation.xlsx.reader import read_ledger
 
 from ledger_files import Formatted, sample_row, write_ledger
 
@@ -169,7 +169,7 @@ def test_midnight_in_xls_decided_by_its_column(tmp_path):
 
 def test_formats_found_across_chunk_boundaries(tmp_path, monkeypatch):
     """The sheet is searched in chunks: a cell reference split between two chunks is still found."""
-    import xl_automation.number_formats as nf
+    import xl_automation.xlsx.number_formats as nf
     monkeypatch.setattr(nf, "_CHUNK", 97)
     midnight, day = datetime(2026, 11, 3, 0, 0), datetime(2026, 11, 4)
     rows = [sample_row(i) | {"received_at": Formatted(midnight if i % 2 else day, "yyyy-mm-dd hh:mm" if i % 2

@@ -5,14 +5,14 @@ import jsonschema
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xl_automation import config as cfg
-from xl_automation.assessment import explained
-from xl_automation.consolidate import period_verdict
-from xl_automation.reasons import is_placeholder, is_refusal
-from xl_automation.normalize import DateOnly, Invalid
-from xl_automation.periods import Period
-from xl_automation.schema import SCHEMA
-from xl_automation.validate import check_ledger, row_as_json
+from xl_automation.model import config as cfg
+from xl_automation.rules.assessment import explained
+from xl_automation.rules.consolidate import period_verdict
+from xl_automation.rules.reasons import is_placeholder, is_refusal
+from xl_automation.rules.normalize import DateOnly, Invalid
+from xl_automation.rules.periods import Period
+from xl_automation.model.schema import SCHEMA
+from xl_automation.rules.validate import check_ledger, row_as_json
 
 from rows import good_row, ledger_of
 

@@ -7,15 +7,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from xl_automation import config as cfg
-from xl_automation.labels import LEDGER_SHEET, TICK
-from xl_automation.normalize import DateOnly, Invalid
-from xl_automation.periods import Period
-from xl_automation.reader import read_ledger
-from xl_automation.sample import sample_rows
-from xl_automation.schema import COLUMNS
-from xl_automation.values_ledger import HEADER_ROW, finish_ledger, start_ledger, write_values_ledger
-from xl_automation.xlsx_safe import cell_value, write_text
+from xl_automation.model import config as cfg
+from xl_automation.model.labels import LEDGER_SHEET, TICK
+from xl_automation.rules.normalize import DateOnly, Invalid
+from xl_automation.rules.periods import Period
+from xl_automation.xlsx.reader import read_ledger
+from xl_automation.demo.sample import sample_rows
+from xl_automation.model.schema import COLUMNS
+from xl_automation.xlsx.values_ledger import HEADER_ROW, finish_ledger, start_ledger, write_values_ledger
+from xl_automation.xlsx.xlsx_safe import cell_value, write_text
 
 from rows import good_row
 

@@ -6,9 +6,9 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xl_automation.values_ledger import write_values_ledger
-from xl_automation.xlsx_safe import new_workbook
-from xl_automation.xlsx_spool import splice, SpoolSheet
+from xl_automation.xlsx.values_ledger import write_values_ledger
+from xl_automation.xlsx.xlsx_safe import new_workbook
+from xl_automation.xlsx.xlsx_spool import splice, SpoolSheet
 
 from rows import good_row
 

@@ -18,8 +18,8 @@ from xml.etree import ElementTree as ET
 
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 
-from xl_automation.fileio import content_types, read_parts, rels_of, sheet_parts, vml_shapes, workbook_part
-from xl_automation.ledger import column_letter
+from xl_automation.xlsx.fileio import content_types, read_parts, rels_of, sheet_parts, vml_shapes, workbook_part
+from xl_automation.model.ledger import column_letter
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"

@@ -19,8 +19,12 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import range_boundaries
 
-from xl_automation import fileio, labels, live_marks
-from xl_automation.annotate import _carry_comment_boxes
+from xl_automation.xlsx import fileio
+
+from xl_automation.model import labels
+
+from xl_automation.excel import live_marks
+from xl_automation.xlsx.annotate import _carry_comment_boxes
 
 EXCEL_USER = "Excel 用户"           # Application.UserName: the author Excel gives notes VBA adds
 SCRATCH = range(live_marks.SCRATCH_COL, live_marks.SCRATCH_COL + live_marks.SCRATCH_WIDTH)
@@ -285,7 +289,7 @@ def set_cell(cell, v) -> None:
 
 
 class FakeXlwings:
-    """Stands in for the xlwings module inside xl_automation.excel."""
+    """Stands in for the xlwings module inside xl_automation.excel.app."""
 
     def __init__(self, caller: FakeBook):
         book = caller

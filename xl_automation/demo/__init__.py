@@ -1,0 +1,1 @@
+"""The demo: synthetic windows and months, end to end."""

@@ -1,0 +1,130 @@
+"""Configuration: shipped defaults, an optional user file, checked against its schema."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from xl_automation.model.schema import BY_KEY
+
+ENV_VAR = "XL_AUTOMATION_CONFIG"
+_DATA = resources.files("xl_automation.model.data")
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used."""
+
+
+@dataclass(frozen=True)
+class Window:
+    code: str
+    name: str
+    company: str
+    company_name: str
+    supervisor: str
+    placeholder: bool = False
+
+
+@dataclass
+class Config:
+    data: dict[str, Any]
+    source: str = "默认配置"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        return self.data["policy"]
+
+    @cached_property
+    def windows(self) -> list[Window]:
+        companies = {c["code"]: c for c in self.data["companies"]}
+        return [Window(w["code"], w["name"], w["company"], companies[w["company"]]["name"],
+                       companies[w["company"]]["supervisor"], bool(w.get("placeholder")))
+                for w in self.data["windows"]]
+
+    def window(self, code: str) -> Window | None:
+        return next((w for w in self.windows if w.code == code), None)
+
+    @cached_property
+    def towns(self) -> dict[str, frozenset[str]]:
+        """Town name (and every alias) -> the areas it may be filed under: its county, and a zone."""
+        rows = self.data.get("towns")
+        if rows is None:
+            text = _DATA.joinpath(self.data.get("towns_file", "zibo_towns.csv")).read_text(encoding="utf-8")
+            rows = list(csv.DictReader(io.StringIO(text)))
+        table: dict[str, set[str]] = {r["town_name"]: {r["county_name"]} for r in rows}
+        for zone, towns in self.data.get("zone_towns", {}).items():
+            for town in towns:
+                table.setdefault(town, set()).add(zone)
+        for alias, name in self.data.get("town_aliases", {}).items():
+            if name in table:
+                table.setdefault(alias, table[name])
+        return {town: frozenset(areas) for town, areas in table.items()}
+
+    def zone_is_mapped(self, zone: str) -> bool:
+        return bool(self.data.get("zone_towns", {}).get(zone))
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """Districts, counties and functional zones: the schema's 所属区县 enumeration."""
+        return BY_KEY["district"].enum
+
+    def enterprise_names(self) -> list[str]:
+        return [e["name"] for e in self.data.get("enterprises", {}).get("items", [])
+                if not e["name"].startswith(("(", "（"))]
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(_DATA.joinpath("config.schema.json").read_text(encoding="utf-8"))
+
+
+def default_data() -> dict[str, Any]:
+    return json.loads(_DATA.joinpath("default_config.json").read_text(encoding="utf-8"))
+
+
+def check(data: dict[str, Any], source: str) -> None:
+    import jsonschema   # 0.1 s to import: only when a user's file is checked (a button click pays for it)
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: e.path)
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "(根)"
+        raise ConfigError(f"配置文件 {source} 中 {where} 有误：{e.message}；请按 config.schema.json 修改")
+    codes = [c["code"] for c in data["companies"]]
+    for w in data["windows"]:
+        if w["company"] not in codes:
+            raise ConfigError(f"配置文件 {source}：窗口 {w['code']} 的所属公司 {w['company']} 不在 companies 中")
+    unknown = set(data.get("zone_towns", {})) - set(BY_KEY["district"].enum)
+    if unknown:
+        raise ConfigError(f"配置文件 {source}：zone_towns 中的 {', '.join(sorted(unknown))} 不是所属区县的可选值")
+    dup = {w["code"] for w in data["windows"] if [x["code"] for x in data["windows"]].count(w["code"]) > 1}
+    if dup:
+        raise ConfigError(f"配置文件 {source}：窗口编码重复 {', '.join(sorted(dup))}")
+
+
+def load(path: str | os.PathLike | None = None) -> Config:
+    """Defaults, overlaid key by key (top level, policy and limits) by the user's file if one is given."""
+    data = default_data()
+    path = path or os.environ.get(ENV_VAR) or None
+    source = "默认配置"
+    if path:
+        p = Path(path)
+        try:
+            user = json.loads(p.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise ConfigError(f"找不到配置文件 {p}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"配置文件 {p} 不是有效的 JSON：{e}；请修正后再运行") from None
+        if not isinstance(user, dict):
+            raise ConfigError(f"配置文件 {p} 的顶层必须是对象 {{…}}")
+        sections = {k: {**data[k], **user.get(k, {})} for k in ("policy", "limits")}
+        data.update(user)
+        data.update(sections)
+        source = str(p)
+        check(data, source)   # the shipped defaults alone are checked by a test, not at every run
+    return Config(data, source)

@@ -1,0 +1,217 @@
+"""Reading a folder of submissions and plain ledgers for one period; bad files are listed, never fatal."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import jsonschema
+
+from xl_automation.model.config import Config
+from xl_automation.rules.consolidate import Source
+from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
+from xl_automation.model.ledger import LedgerError
+from xl_automation.rules.periods import Period
+from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
+
+LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+MAX_MANIFEST_BYTES = 5 << 20
+MANIFEST_SCHEMA = {
+    "type": "object",
+    "required": ["manifest_version", "window", "period", "rows", "copy_file", "copy_sha256", "submitted_at"],
+    "properties": {
+        "manifest_version": {"const": 1}, "window": {"type": "string", "maxLength": 40},
+        "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "rows": {"type": "integer", "minimum": 0},
+        "copy_file": {"type": "string", "pattern": r"^[^/\\]+\.xlsx$"},
+        "copy_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "submitted_at": {"type": "string"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
+        "findings": {"type": "array"}, "rows_in_ledger": {"type": "integer", "minimum": 0},
+        "left_out": {"type": "array", "items": {
+            "type": "object", "required": ["row", "request_id", "reason"],
+            "properties": {"row": {"type": "integer"}, "request_id": {"type": "string", "maxLength": 200},
+                           "reason": {"type": "string", "maxLength": 200}}}},
+    },
+}
+
+
+# checked once here; jsonschema.validate() re-checks the schema itself on every call (~15 ms a manifest)
+MANIFEST_VALIDATOR = jsonschema.validators.validator_for(MANIFEST_SCHEMA)(MANIFEST_SCHEMA)
+
+
+@dataclass
+class Collected:
+    sources: list[Source]                      # in force, one per window
+    superseded: list[Source] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)   # {"file", "reason"}
+    skipped: list[dict[str, str]] = field(default_factory=list)    # other periods, not ledgers
+
+
+def _hidden(path: Path) -> bool:
+    if path.name.startswith((".", "~$")):
+        return True
+    attrs = getattr(os.stat(path), "st_file_attributes", 0)
+    return bool(attrs & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
+
+
+def _files(folder: Path) -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [Path(root, f) for f in sorted(files)]
+    return [p for p in out if not _hidden(p)]
+
+
+def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None, rows_cache=None) -> Collected:
+    """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
+    a file that crashes the parser, storms memory or hangs is rejected like any unusable file.
+    on_file(n, total, name) is called as each workbook goes to a worker (progress). rows_cache
+    (row_cache.RowCache): submission copies already parsed, by sha256, are not read again."""
+    from xl_automation.xlsx.isolation import read_many
+    from xl_automation.rules.validate import check_ledger
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LedgerError("file-not-found", folder)
+    files = _files(folder)
+    result = Collected([])
+    claimed: set[Path] = set()
+    submitted: list[tuple[Path, Path, str, dict[str, Any]]] = []   # manifest, copy, sha256, data
+    for manifest in (p for p in files if p.name.endswith(MANIFEST_SUFFIX)):
+        entry = _from_manifest(manifest, period, config, result)
+        claimed.add(manifest)
+        if entry is not None:
+            claimed.add(entry[1])
+            submitted.append(entry)
+        else:
+            copy_name = _peek_copy(manifest)
+            if copy_name:
+                claimed.add(manifest.with_name(copy_name))
+    plain: list[Path] = []
+    for path in files:
+        if path in claimed:
+            continue
+        if path.suffix.lower() not in LEDGER_SUFFIXES:
+            result.skipped.append({"file": _rel(path, folder), "reason": "不是台账文件（.xlsx/.xlsm/.xls）"})
+        else:
+            plain.append(path)
+    cached = {entry[2]: rows for entry in submitted
+              if rows_cache is not None and (rows := rows_cache.get(entry[2])) is not None}
+    to_read = [entry for entry in submitted if entry[2] not in cached]
+    ledgers = read_many([entry[1] for entry in to_read] + plain, config=config, on_file=on_file)
+    fresh = iter(ledgers[:len(to_read)])
+    candidates = []
+    for entry in submitted:
+        ledger = SimpleNamespace(rows=cached[entry[2]]) if entry[2] in cached else next(fresh)
+        if rows_cache is not None and entry[2] not in cached and not isinstance(ledger, LedgerError):
+            rows_cache.put(entry[2], ledger.rows)
+        if (src := _submission(*entry, ledger, result)) is not None:
+            candidates.append(src)
+    for path, ledger in zip(plain, ledgers[len(to_read):]):
+        if isinstance(ledger, LedgerError):
+            result.rejected.append({"file": _rel(path, folder), "reason": _reason(ledger)})
+            continue
+        code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip() or _window_from_name(path, config)
+        if not code or config.window(code) is None:
+            result.rejected.append({"file": _rel(path, folder),
+                                    "reason": f"无法确定窗口：台账信息表的窗口编码为“{code or '空'}”，不是已配置的窗口"})
+            continue
+        own_period = (ledger.info.get(INFO_PERIOD) or "").strip()
+        if own_period and own_period != period.label:
+            result.skipped.append({"file": _rel(path, folder), "reason": f"属于 {own_period} 统计周期，未计入"})
+            continue
+        check = check_ledger(ledger, config, now)
+        candidates.append(Source(code, path, sha256_of(path), ledger.rows, "ledger",
+                                 datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
+                                 check.errors, check.warnings, check.findings))
+    later = [s for s in candidates if s.submitted_at is not None and s.submitted_at > now]
+    for src in later:        # handed in after the moment this run stands for (--now): not yet there
+        result.skipped.append({"file": _rel(src.path, folder),
+                               "reason": f"报送时间 {src.submitted_at:%Y-%m-%d %H:%M} 晚于本次汇总时间 {now:%Y-%m-%d %H:%M}，未计入"})
+    candidates = [s for s in candidates if s not in later]
+    latest: dict[str, Source] = {}
+    for src in sorted(candidates, key=lambda s: (s.submitted_at or datetime.min, s.path.name)):
+        if src.window in latest:
+            result.superseded.append(latest[src.window])
+        latest[src.window] = src
+    order = [w.code for w in config.windows]
+    result.sources = sorted(latest.values(), key=lambda s: order.index(s.window))
+    return result
+
+
+def _reason(error: LedgerError) -> str:
+    return f"{error.finding.message}。{error.finding.hint}"
+
+
+def _rel(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return path.name
+
+
+def _peek_copy(manifest: Path) -> str | None:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        name = data.get("copy_file") if isinstance(data, dict) else None
+        return name if isinstance(name, str) and "/" not in name and "\\" not in name else None
+    except (OSError, ValueError):
+        return None
+
+
+def _window_from_name(path: Path, config: Config) -> str:
+    for w in config.windows:
+        if path.name.startswith((w.code + "_", w.code + "-")) or w.name in path.name:
+            return w.code
+    return ""
+
+
+def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected
+                   ) -> tuple[Path, Path, str, dict[str, Any]] | None:
+    """(manifest, submission copy, its sha256, manifest data) when the manifest is sound and the copy is
+    the one it names; the copy itself is read later, with the other files, in parallel."""
+    folder_name = manifest.name
+    try:
+        if manifest.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ValueError("清单文件过大")
+        data: Any = json.loads(manifest.read_text(encoding="utf-8"))
+        MANIFEST_VALIDATOR.validate(data)
+    except (OSError, ValueError, jsonschema.ValidationError) as e:
+        msg = e.message if isinstance(e, jsonschema.ValidationError) else str(e)
+        result.rejected.append({"file": folder_name, "reason": f"报送清单无法读取或格式不对：{msg[:120]}"})
+        return None
+    if data["period"] != period.label:
+        result.skipped.append({"file": folder_name, "reason": f"属于 {data['period']} 统计周期，未计入"})
+        return None
+    if config.window(data["window"]) is None:
+        result.rejected.append({"file": folder_name, "reason": f"窗口编码 {data['window']} 不是已配置的窗口"})
+        return None
+    copy = manifest.with_name(data["copy_file"])
+    if not copy.is_file():
+        result.rejected.append({"file": folder_name, "reason": f"找不到清单所列的报送文件 {copy.name}"})
+        return None
+    digest = sha256_of(copy)
+    if digest != data["copy_sha256"]:
+        result.rejected.append({"file": copy.name, "reason": "报送文件的 sha256 与清单不符：报送后被修改过，请重新报送"})
+        return None
+    return manifest, copy, digest, data
+
+
+def _submission(manifest: Path, copy: Path, digest: str, data: dict[str, Any], ledger,
+                result: Collected) -> Source | None:
+    if isinstance(ledger, LedgerError):
+        result.rejected.append({"file": copy.name, "reason": _reason(ledger)})
+        return None
+    try:
+        submitted = datetime.fromisoformat(data["submitted_at"])
+    except ValueError:
+        result.rejected.append({"file": manifest.name, "reason": "报送时间格式不对"})
+        return None
+    from xl_automation.model.findings import Finding
+    findings = [Finding(**{k: f.get(k) for k in Finding.__dataclass_fields__})
+                for f in data.get("findings", []) if isinstance(f, dict) and f.get("code")]
+    return Source(data["window"], copy, digest, ledger.rows, "submission", submitted,
+                  int(data.get("errors", 0)), int(data.get("warnings", 0)), findings, data)

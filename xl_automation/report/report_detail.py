@@ -1,0 +1,154 @@
+"""The 明细 sheet: every consolidated request, one row each, in the column order the 汇总 formulas use."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from xl_automation.model.config import Config, Window
+from xl_automation.rules.consolidate import Detail
+from xl_automation.model.labels import TICK, INFO_COMPANY, INFO_WINDOW_CODE, INFO_WINDOW_NAME
+from xl_automation.model.ledger import column_letter
+from xl_automation.report.report_book import PERSONAL, Book
+from xl_automation.model.ledger import RowValues
+from xl_automation.model.schema import BY_KEY, COLUMNS, INPUT_COLUMNS
+
+SCHEMA_POSITION = {c.key: i for i, c in enumerate(COLUMNS)}
+
+DETAIL_SHEET = "明细"
+CARRIED, HANDLED_BY, MERGED_ROWS, DUPLICATES = "结转", "办理窗口", "合并行", "疑似重复"
+SOURCE_FILE, SOURCE_SHA256, SOURCE_ROW = "来源文件", "来源sha256", "来源行"
+LATE_REPORTED = "补报"
+YES = "是"
+
+# (key, header, width); input keys are schema keys, the rest are the report's own columns
+DETAIL_COLUMNS: tuple[tuple[str, str, float], ...] = (
+    ("window", INFO_WINDOW_CODE, 9), ("window_name", INFO_WINDOW_NAME, 14), ("company", INFO_COMPANY, 18),
+    *((c.key, c.header, c.width) for c in INPUT_COLUMNS),
+    ("response_minutes", BY_KEY["response_minutes"].header, 10), ("sla_status", BY_KEY["sla_status"].header, 10),
+    ("carried", CARRIED, 6), ("handled_by", HANDLED_BY, 12), ("merged_rows", MERGED_ROWS, 30),
+    ("duplicates", DUPLICATES, 24), ("file", SOURCE_FILE, 28), ("sha256", SOURCE_SHA256, 18),
+    ("source_row", SOURCE_ROW, 7),
+    ("late_reported", LATE_REPORTED, 6),      # issue 9: an earlier period's request first reported now
+)
+DETAIL_INDEX = {key: i for i, (key, _, _) in enumerate(DETAIL_COLUMNS)}
+
+
+def detail_letter(key: str) -> str:
+    return column_letter(DETAIL_INDEX[key] + 1)
+
+
+def write_detail(book: Book, details: list[Detail], config: Config) -> None:
+    """Header on row 1, a request per row from row 2; raw ledger text is written as text, never parsed."""
+    # printed at 60 %, several pages across in reading order, with the window and 受理编号 on every page
+    ws = book.sheet(DETAIL_SHEET, [w for _, _, w in DETAIL_COLUMNS], header_row=0, fit_width=False, scale=60,
+                    repeat_columns=DETAIL_INDEX["request_id"] + 1)
+    book.headers(ws, 0, [h for _, h, _ in DETAIL_COLUMNS])
+    last_col = len(DETAIL_COLUMNS) - 1
+    ws.freeze_panes(1, 3)
+    ws.autofilter(0, 0, max(1, len(details)), last_col)
+    windows: dict[str, Window] = {w.code: w for w in config.windows}
+    inputs = [(DETAIL_INDEX[c.key], c.key, c.key in PERSONAL) for c in INPUT_COLUMNS]
+    positions = [SCHEMA_POSITION[c.key] for c in INPUT_COLUMNS]
+    ws = book.spool(ws, 1)
+    # the usual row goes to the spool whole (one call, not ~20); a row holding anything else (a date
+    # without time, an unreadable cell, text shaped '<r>…') takes the cell-by-cell path that knows it
+    masks: dict[tuple[str, str], str] = {}       # a month repeats names and numbers: mask each once
+    number_fmts = {DETAIL_INDEX["response_minutes"]: book.dec1}
+    width = len(DETAIL_COLUMNS)
+    for r, d in enumerate(details, start=1):
+        w = windows.get(d.window)
+        values = d.values
+        # a reader row is a tuple in schema order: index it directly (a million rows × 24 columns)
+        row_values = values if type(values) is RowValues else [values.get(c.key) for c in COLUMNS]
+        line = _plain_line(d, w, row_values, inputs, positions, book, masks, width)
+        if line is None:
+            _write_cells(book, ws, r, d, w, row_values, inputs, positions)
+        else:
+            ws.write_row(r, line, book.datetime, None, number_fmts)
+
+
+_TAIL = DETAIL_INDEX["response_minutes"]
+_PLAIN = (str, datetime, int, float)
+
+
+def _plain_line(d: Detail, w: Window | None, row_values, inputs, positions, book: Book,
+                masks: dict[tuple[str, str], str], width: int) -> list | None:
+    """The row's cells as write_row takes them, or None when one needs the cell-by-cell path."""
+    line: list = [None] * width
+    line[0] = d.window
+    if w is not None:
+        line[1], line[2] = w.name, w.company_name
+    get = tuple.__getitem__ if type(row_values) is not list else list.__getitem__
+    for (col, key, personal), pos in zip(inputs, positions):
+        v = get(row_values, pos)
+        if v is None or v == "" or v is False:
+            continue
+        if personal:
+            if type(v) is str:
+                hit = masks.get((key, v))
+                if hit is None:
+                    hit = masks[(key, v)] = book.masked(key, v)
+                v = hit
+            else:
+                v = book.masked(key, v)
+        if v is True:
+            v = TICK
+        elif type(v) not in _PLAIN:
+            return None
+        line[col] = v
+    clock = d.clock
+    line[_TAIL] = clock.minutes
+    line[_TAIL + 1] = clock.status or None
+    if d.carried:
+        line[_TAIL + 2] = YES
+    if d.handled_by:
+        line[_TAIL + 3] = "、".join(d.handled_by)
+    if d.merged_rows:
+        line[_TAIL + 4] = "；".join(d.merged_rows)
+    if d.duplicates:
+        line[_TAIL + 5] = "；".join(d.duplicates)
+    line[_TAIL + 6], line[_TAIL + 7], line[_TAIL + 8] = d.file, d.sha256, d.source_row
+    if d.late_reported:
+        line[_TAIL + 9] = YES
+    if clock.minutes is not None and type(clock.minutes) not in _PLAIN[2:]:
+        return None
+    for v in line:
+        if type(v) is str and (not v or v.startswith("<r>")):    # the cell path writes these differently
+            return None
+    return line
+
+
+def _write_cells(book: Book, ws, r: int, d: Detail, w: Window | None, row_values, inputs, positions) -> None:
+    value, text, masked = book.value, book.text, book.masked
+    tail = _TAIL
+    text(ws, r, 0, d.window)
+    if w is not None:
+        ws.write_string(r, 1, w.name)
+        ws.write_string(r, 2, w.company_name)
+    for (col, key, personal), pos in zip(inputs, positions):
+        v = row_values[pos] if type(row_values) is list else tuple.__getitem__(row_values, pos)
+        if v is None or v == "" or v is False:
+            continue
+        if personal:
+            v = masked(key, v)
+        if type(v) is str:
+            ws.write_string(r, col, v)
+        else:
+            value(ws, r, col, v)
+    clock = d.clock
+    if clock.minutes is not None:
+        ws.write_number(r, tail, clock.minutes, book.dec1)
+    if clock.status:
+        ws.write_string(r, tail + 1, clock.status)
+    if d.carried:
+        ws.write_string(r, tail + 2, YES)
+    if d.handled_by:
+        text(ws, r, tail + 3, "、".join(d.handled_by))
+    if d.merged_rows:
+        text(ws, r, tail + 4, "；".join(d.merged_rows))
+    if d.duplicates:
+        text(ws, r, tail + 5, "；".join(d.duplicates))
+    text(ws, r, tail + 6, d.file)
+    ws.write_string(r, tail + 7, d.sha256)
+    ws.write_number(r, tail + 8, d.source_row)
+    if d.late_reported:
+        ws.write_string(r, tail + 9, YES)

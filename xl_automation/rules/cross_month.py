@@ -1,0 +1,223 @@
+"""Exactly once across months: what the archive knows turns one period's consolidation into its report.
+
+Pure: the consolidation, its sources and what earlier periods reported (`known`, from the archive) are
+arguments; nothing here reads a file or the clock. Also what `new-ledger --from` carries into a new ledger.
+- a request counts as received in exactly one report, the first that sees it; one of an earlier period
+  first reported now is 补报 (late_reported), counted as received here;
+- one already counted earlier is 结转 (carried) while open or closed inside this period, else excluded;
+- a 联络群转入 whose origin another window reported earlier merges with that origin (owner the first
+  window, clock from the first receipt);
+- an open request a window reported earlier and no longer reports is 未续报 (dropped_open).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Mapping, NamedTuple
+
+from xl_automation.rules.periods import Period
+
+OPEN_RESULTS = ("办理中", "")
+TRANSFER_CHANNEL = "联络群转入"
+ARCHIVE_FILE = "（归档）"
+GROUP_CODE = "GROUP"                      # the group as a scope in the archive's figures
+
+
+class Known(NamedTuple):
+    """One request as earlier periods' reports left it."""
+    window: str
+    key: str
+    request_id: str
+    first_period: str          # the period whose report counted it as received
+    last_period: str           # the last period whose report listed it
+    open: bool                 # still open in that report
+    ref: int                   # the archive's row, for its values
+
+
+@dataclass(frozen=True)
+class Dropped:
+    window: str
+    request_id: str
+    last_period: str
+    key: str
+
+
+def request_key(values: Mapping[str, Any]) -> str:
+    """受理编号; without one, the receipt minute and phone (a plain ledger may lack the id)."""
+    rid = (values.get("request_id") or "").strip() if isinstance(values.get("request_id"), str) else ""
+    if rid:
+        return rid
+    received = values.get("received_at")
+    stamp = f"{received:%Y%m%d%H%M}" if isinstance(received, datetime) else "?"
+    return f"#{stamp}#{values.get('phone') or ''}"
+
+
+def is_open(values: Mapping[str, Any]) -> bool:
+    return (values.get("result") or "") in OPEN_RESULTS
+
+
+def already_counted_reason(first_period: str) -> str:
+    return f"已在 {first_period} 期报表中计入，且在本周期开始前已办结"
+
+
+def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Callable[[Known], dict],
+          clock, names: Mapping[str, tuple[str, str]] | None = None) -> None:
+    """Adjust a consolidation (consolidate.Consolidation) in place by what earlier periods reported.
+    `names`: window code → (code, name), to recognise a 已转办 naming the receiving window."""
+    from xl_automation.rules.consolidate import EXCLUDED_EARLIER, Detail, Source, _absorb, _detail, _plausible
+    from xl_automation.model.ledger import LedgerRow
+    by_pos = {(s.window, s.path.name, r.excel_row): (s, r) for s in sources for r in s.rows}
+    ids: dict[str, list[Known]] = {}
+    for k in known.values():
+        ids.setdefault(k.request_id or k.key, []).append(k)
+
+    names = names or {}
+
+    def same_request(origin_window: str, origin_values, window: str, values) -> bool:
+        """The same 受理编号 in two windows is one request when plausibly the same applicant's (as within a month)."""
+        return _plausible((Source(origin_window, Path(ARCHIVE_FILE), "", [], "archive"), LedgerRow(0, origin_values),
+                           False), (Source(window, Path(""), "", [], "submission"), LedgerRow(0, values), False), names)
+
+    def lookup(window: str, values) -> Known | None:
+        """Known under this window, or under another when it is plausibly the same request (a transfer)."""
+        key = request_key(values)
+        return known.get((window, key)) or next(
+            (k for k in ids.get(key, ()) if k.window != window and same_request(k.window, values_of(k), window, values)),
+            None)
+    # 1. earlier rows excluded as closed before the period: new to the group → 补报
+    still_excluded = []
+    revived: dict[str, list] = {}
+    for ex in cons.excluded:
+        if ex.reason == EXCLUDED_EARLIER:
+            src, row = by_pos[(ex.window, ex.file, ex.source_row)]
+            k = lookup(ex.window, row.values)
+            if k is None:
+                d = _detail(src, row, False, clock)
+                d.late_reported = True
+                cons.details.append(d)
+                _move(cons, ex.window, "excluded", "details")
+                revived.setdefault(request_key(row.values), []).append(d)
+                continue
+            ex.reason = already_counted_reason(k.first_period)
+        still_excluded.append(ex)
+    cons.excluded = still_excluded
+    # 2. the period's own and carried rows: carried when counted earlier, 补报 when earlier and new
+    start = cons.period.start
+    for d in cons.details:
+        if d.late_reported:
+            continue
+        k = lookup(d.window, d.values)
+        received = d.values.get("received_at")
+        if k is not None:
+            d.carried = True
+        elif d.carried or (isinstance(received, datetime) and received < start):
+            d.carried, d.late_reported = False, True
+    # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin
+    present = {(d.window, request_key(d.values)) for d in cons.details}
+    keep: list[Detail] = []
+    origins: dict[tuple[str, str], Detail] = {}
+    for d in cons.details:
+        rid = request_key(d.values)
+        origin = None
+        if d.values.get("channel") == TRANSFER_CHANNEL and not d.merged_rows and (d.window, rid) not in known:
+            late = next((o for o in revived.get(rid, ()) if o.window != d.window
+                         and same_request(o.window, o.values, d.window, d.values)), None)
+            if late is not None:      # its origin first reported now too: one request, owned by the acceptor
+                _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
+                        LedgerRow(d.source_row, d.values), clock)
+                cons.merged += 1
+                _move(cons, d.window, "details", "merged")
+                continue
+            origin = lookup(d.window, d.values)
+        if origin is None:
+            keep.append(d)
+            continue
+        owner = next((o for o in keep if (o.window, request_key(o.values)) == (origin.window, origin.key)), None)
+        if owner is None and (origin.window, origin.key) in present:
+            keep.append(d)            # the origin's own row comes later in the list: the normal merge saw both
+            continue
+        if owner is None:
+            owner = origins.get((origin.window, origin.key))
+        if owner is None:
+            src = Source(origin.window, Path(ARCHIVE_FILE), "", [], "archive")
+            row = LedgerRow(0, values_of(origin))
+            owner = _detail(src, row, True, clock)
+            owner.from_archive = origin.last_period
+            origins[(origin.window, origin.key)] = owner
+            keep.append(owner)
+            cons.from_archive += 1
+        src = Source(d.window, Path(d.file), d.sha256, [], "submission")
+        _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
+        owner.carried, owner.late_reported = True, False
+        cons.merged += 1
+        _move(cons, d.window, "details", "merged")
+    cons.details = keep
+    # 4. open requests reported earlier and missing now from a window that did submit
+    submitted = {s.window for s in sources}
+    seen = {(s.window, request_key(r.values)) for s in sources for r in s.rows}
+    seen_ids = {request_key(r.values) for s in sources for r in s.rows
+                if r.values.get("channel") == TRANSFER_CHANNEL}
+    cons.dropped_open = sorted(
+        (Dropped(k.window, k.request_id, k.last_period, k.key) for k in known.values()
+         if k.open and k.window in submitted and (k.window, k.key) not in seen and k.key not in seen_ids),
+        key=lambda x: (x.window, x.last_period, x.request_id))
+    cons.archive_used = True
+
+
+def _move(cons, window: str, away: str, to: str) -> None:
+    """Keep the per-window row reconciliation (read = details + merged + excluded) true."""
+    fate = getattr(cons, "fate", {}).get(window)
+    if fate is not None:
+        fate[away] -= 1
+        fate[to] += 1
+
+
+def _moment(value: Any) -> datetime | None:
+    from xl_automation.rules.consolidate import moment
+    return moment(value)
+
+
+def role(d) -> str:
+    return "late_reported" if d.late_reported else "carried" if d.carried else "received"
+
+
+# --- new-ledger --from: what the next period's ledger starts with ------------------------------------
+# Every request still open (any period), every row received on the last day of the last period or later
+# (entered around or after its submission: the archive tells 补报 from known), and every row whose receipt
+# time cannot be read (never dropped silently). `since` overrides the cut-off, e.g. with the submission time.
+
+
+@dataclass(frozen=True)
+class Carried:
+    rows: list                 # ledger.LedgerRow
+    open: int
+    recent: int
+    no_time: int
+    since: datetime
+
+
+def next_period(period: Period) -> Period:
+    y, m = (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
+    return Period(y, m, period.start_day)
+
+
+def default_since(last: Period) -> datetime:
+    """00:00 of the last period's final day (the 24th): submissions are made on it or before."""
+    return last.end - timedelta(days=1)
+
+
+def rows_to_carry(rows: list, since: datetime) -> Carried:
+    kept, n_open, n_recent, n_none = [], 0, 0, 0
+    for row in rows:
+        received = _moment(row.values.get("received_at"))
+        if received is None:
+            n_none += 1
+        elif is_open(row.values):
+            n_open += 1
+        elif received >= since:
+            n_recent += 1
+        else:
+            continue
+        kept.append(row)
+    return Carried(kept, n_open, n_recent, n_none, since)
