@@ -13,6 +13,7 @@ from xl_automation.model.schema import COLUMNS
 
 _KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 _INDEX: dict[str, int] = {k: i for i, k in enumerate(_KEYS)}
+SCHEMA_POSITION = _INDEX        # a column key's position in a reader row (RowValues): one table for all readers
 
 
 class RowValues(tuple):

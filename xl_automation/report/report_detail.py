@@ -6,12 +6,10 @@ from datetime import datetime
 from xl_automation.model.config import Config, Window
 from xl_automation.rules.consolidate import Detail
 from xl_automation.model.labels import TICK, INFO_COMPANY, INFO_WINDOW_CODE, INFO_WINDOW_NAME
-from xl_automation.model.ledger import column_letter
+from xl_automation.model.ledger import SCHEMA_POSITION, RowValues, column_letter
 from xl_automation.report.report_book import PERSONAL, Book
-from xl_automation.model.ledger import RowValues
 from xl_automation.model.schema import BY_KEY, COLUMNS, INPUT_COLUMNS
 
-SCHEMA_POSITION = {c.key: i for i, c in enumerate(COLUMNS)}
 
 DETAIL_SHEET = "明细"
 CARRIED, HANDLED_BY, MERGED_ROWS, DUPLICATES = "结转", "办理窗口", "合并行", "疑似重复"

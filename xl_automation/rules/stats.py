@@ -7,15 +7,14 @@ from typing import Any, Iterable
 
 from xl_automation.rules.assessment import explained
 from xl_automation.rules.consolidate import Detail, on_time_rate, round_half_up
-from xl_automation.model.ledger import RowValues
-from xl_automation.model.schema import BY_KEY, COLUMNS, SERVICE_COLUMNS
+from xl_automation.model.ledger import SCHEMA_POSITION, RowValues
+from xl_automation.model.schema import BY_KEY, SERVICE_COLUMNS
 from xl_automation.rules.sla import LATE, ON_TIME, OVERDUE_OPEN
 
 RESULTS = BY_KEY["result"].enum
 INSTALL_TYPES = BY_KEY["install_type"].enum
 CHANNELS = BY_KEY["channel"].enum
 REPLIED = (ON_TIME, LATE)
-SCHEMA_POSITION = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
 @dataclass(frozen=True)
