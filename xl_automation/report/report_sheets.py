@@ -11,7 +11,7 @@ from xl_automation.report import report_book
 from xl_automation.rules.assessment import Score
 from xl_automation.month_end.collect import Collected
 from xl_automation.model.config import Config, Window
-from xl_automation.rules.consolidate import Consolidation, Detail
+from xl_automation.rules.consolidate import Consolidation, Detail, fate_key
 from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, SEVERITY_ZH
 from xl_automation.report.report_book import PERSONAL_HEADERS, Book
 from xl_automation.rules.periods import due_day
@@ -290,9 +290,11 @@ class Lists:
                         self.book.section)
         r = self.table(ws, r + 2, [WINDOW, "文件", "台账行数", "报送时未报送", "报送件行数", "读入行数", "计入明细",
                                    "转办合并", "未计入本期", "结果"],
-                       (reconcile(src, c.fate.get(src.window, {})) for src in collected.sources))
+                       (reconcile(src, c.fate.get(fate_key(src), {})) for src in collected.sources + list(getattr(collected, "earlier", ()))))
         ws.write_string(r + 1, 0, "输入文件", self.book.section)
-        sources = [(s, "采用") for s in collected.sources] + [(s, "已被重新报送替换") for s in collected.superseded]
+        sources = [(s, "采用") for s in collected.sources] + [(s, f"{s.for_period} 补交（按归档计补报）")
+                                                              for s in getattr(collected, "earlier", ())] \
+            + [(s, "已被重新报送替换") for s in collected.superseded]
         self.table(ws, r + 2, [WINDOW, "文件", "sha256", "类型", "报送时间", "状态"], (
             [s.window, s.path.name, s.sha256, "报送件" if s.kind == "submission" else "台账", s.submitted_at, state]
             for s, state in sources))

@@ -96,7 +96,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, False, clock)
                 d.late_reported = True
                 cons.details.append(d)
-                _move(cons, ex.window, "excluded", "details")
+                _move(cons, ex.window, ex.file, "excluded", "details")
                 revived.setdefault(request_key(row.values), []).append(d)
                 continue
             ex.reason = already_counted_reason(k.first_period)
@@ -127,7 +127,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
                         LedgerRow(d.source_row, d.values), clock)
                 cons.merged += 1
-                _move(cons, d.window, "details", "merged")
+                _move(cons, d.window, d.file, "details", "merged")
                 continue
             origin = lookup(d.window, d.values)
         if origin is None:
@@ -151,10 +151,10 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
         owner.carried, owner.late_reported = True, False
         cons.merged += 1
-        _move(cons, d.window, "details", "merged")
+        _move(cons, d.window, d.file, "details", "merged")
     cons.details = keep
     # 4. open requests reported earlier and missing now from a window that did submit
-    submitted = {s.window for s in sources}
+    submitted = {s.window for s in sources if not getattr(s, "for_period", None)}   # a late file alone: 未报送
     seen = {(s.window, request_key(r.values)) for s in sources for r in s.rows}
     seen_ids = {request_key(r.values) for s in sources for r in s.rows
                 if r.values.get("channel") == TRANSFER_CHANNEL}
@@ -165,9 +165,10 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     cons.archive_used = True
 
 
-def _move(cons, window: str, away: str, to: str) -> None:
-    """Keep the per-window row reconciliation (read = details + merged + excluded) true."""
-    fate = getattr(cons, "fate", {}).get(window)
+def _move(cons, window: str, file: str, away: str, to: str) -> None:
+    """Keep the per-source row reconciliation (read = details + merged + excluded) true."""
+    key = getattr(cons, "fate_keys", {}).get((window, file), window)
+    fate = getattr(cons, "fate", {}).get(key)
     if fate is not None:
         fate[away] -= 1
         fate[to] += 1
