@@ -44,24 +44,52 @@ def new_ledger(args) -> int:
         carried = last[2]
         if carried.rows:
             fill_ledger(out, (dict(r.values.items()) for r in carried.rows))
-        print(f"  从 {Path(args.from_ledger).name} 带入 {len(carried.rows)} 行：未办结 {carried.open} 行，"
-              f"{carried.since:%Y-%m-%d %H:%M} 以后登记 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行")
+        for line in carried_lines(Path(args.from_ledger).name, last[3], carried, last[4]):
+            print(line)
     return EXIT_OK
 
 
+def carried_lines(name: str, last_period: str, carried, searched: list[Path]) -> list[str]:
+    """What new-ledger --from says about the rows it carried; an unsubmitted ledger is said so."""
+    periods = "，".join(f"{p} 期 {n} 行" if p != "?" else f"受理时间无法识别 {n} 行" for p, n in carried.by_period)
+    if carried.since is None:
+        where = "、".join(str(p) for p in searched) or "（无）"
+        return [f"  未找到 {name} 的报送记录（在 {where} 中查找报送清单 *.manifest.json）：按未报送处理，",
+                f"  带入其中全部 {len(carried.rows)} 行（{periods or '无'}；其中已办结 {carried.closed_unsubmitted} 行，"
+                f"未办结 {carried.open} 行）。",
+                f"  下期报送时这些行一并报出，集团按归档计为补报（已报过的不会重复计入）。"
+                f"如果 {last_period} 期其实已经报送，请加 --submitted-in 报送文件夹 指明报送清单所在的位置，"
+                f"或加 --since 报送时间"]
+    return [f"  从 {name} 带入 {len(carried.rows)} 行：未办结 {carried.open} 行，"
+            f"{carried.since:%Y-%m-%d %H:%M} 以后登记 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行"]
+
+
 def _last_ledger(args, conf):
-    """(window code, the period after the last one, the rows to carry) from --from LAST.xlsx."""
-    from xl_automation.rules.cross_month import default_since, next_period, rows_to_carry
-    from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
+    """(window code, the period after the last one, the rows to carry, the last period, folders searched)
+    from --from LAST.xlsx. The cut-off follows the last submission of that file found (submit's manifests
+    in --submitted-in, the ledger's 报送目录 and its own folder); none found: every row is carried."""
+    from xl_automation.rules.cross_month import carry_since, next_period, rows_to_carry
+    from xl_automation.model.labels import INFO_PERIOD, INFO_SUBMIT_DIR, INFO_WINDOW_CODE
+    from xl_automation.month_end.submission import submissions_of
     from xl_automation.xlsx.reader import read_ledger
-    ledger = read_ledger(Path(args.from_ledger), config=conf)
+    path = Path(args.from_ledger)
+    ledger = read_ledger(path, config=conf)
     text = (ledger.info.get(INFO_PERIOD) or "").strip()
     if not text:
         raise UsageError(f"{ledger.path.name} › 台账信息：没有统计周期，无法确定上期。请在台账信息表填写统计周期（如 2026-11）")
-    last = Period.parse(text, conf.policy["period_start_day"])
-    since = parse_now(args.since) if getattr(args, "since", None) else default_since(last)
+    start_day = conf.policy["period_start_day"]
+    last = Period.parse(text, start_day)
     code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip()
-    return code, next_period(last), rows_to_carry(ledger.rows, since)
+    roots = [Path(d) for d in (getattr(args, "submitted_in", None) or [])]
+    target = str(ledger.info.get(INFO_SUBMIT_DIR) or "").strip()
+    if target:
+        roots.append(Path(target) if Path(target).is_absolute() else path.parent / target)
+    roots.append(path.parent)
+    if getattr(args, "since", None):
+        since = parse_now(args.since)
+    else:
+        since = carry_since(last, submissions_of(path.name, code, last.label, roots))
+    return code, next_period(last), rows_to_carry(ledger.rows, since, start_day), last.label, roots
 
 
 def check_file(path: Path, conf, now, annotate: bool):

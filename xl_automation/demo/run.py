@@ -230,7 +230,7 @@ def _next_month(out: Path, config: Config, log: _Log, ledgers: Path, reports: Pa
             log.run("new-ledger", "--window", window.code, "--period", NEXT_PERIOD, "--out", str(path))
             how = "新建空白台账，未带入上月未办结的需求"
         else:
-            _, text = log.run("new-ledger", "--from", str(last), "--out", str(path))
+            _, text = log.run("new-ledger", "--from", str(last), "--out", str(path), "--submitted-in", str(out / "报送"))
             how = text.strip().splitlines()[-1].strip()
         fill_ledger(path, sample_rows(window, period, config, n=ROWS_PER_WINDOW, seed=8,
                                       now=datetime.fromisoformat(NEXT_SUBMIT), mistakes=False))

@@ -187,6 +187,8 @@ def role(d) -> str:
 # Every request still open (any period), every row received on the last day of the last period or later
 # (entered around or after its submission: the archive tells 补报 from known), and every row whose receipt
 # time cannot be read (never dropped silently). `since` overrides the cut-off, e.g. with the submission time.
+# A ledger never submitted (no submission of that file is known: carry_since gives None) hands on EVERY
+# row: none of it reached the group, and the archive counts each as 补报 once (or knows it already).
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,9 @@ class Carried:
     open: int
     recent: int
     no_time: int
-    since: datetime
+    since: datetime | None     # None: the ledger was never submitted, every row is carried
+    closed_unsubmitted: int = 0                       # closed rows carried because nothing was submitted
+    by_period: tuple[tuple[str, int], ...] = ()       # the carried rows' receipt periods (None time: "?")
 
 
 def next_period(period: Period) -> Period:
@@ -208,17 +212,31 @@ def default_since(last: Period) -> datetime:
     return last.end - timedelta(days=1)
 
 
-def rows_to_carry(rows: list, since: datetime) -> Carried:
-    kept, n_open, n_recent, n_none = [], 0, 0, 0
+def carry_since(last: Period, submitted: list[datetime]) -> datetime | None:
+    """The cut-off for a ledger of period `last` whose known submissions (of this very file) were made at
+    `submitted`: rows received after the latest one, and on the last day, are carried. None when no
+    submission is known: the ledger never reached the group, so every row is carried."""
+    if not submitted:
+        return None
+    return min(default_since(last), max(submitted))
+
+
+def rows_to_carry(rows: list, since: datetime | None, start_day: int = 25) -> Carried:
+    kept, n_open, n_recent, n_none, n_unsubmitted = [], 0, 0, 0, 0
+    by_period: dict[str, int] = {}
     for row in rows:
         received = _moment(row.values.get("received_at"))
         if received is None:
             n_none += 1
         elif is_open(row.values):
             n_open += 1
+        elif since is None:
+            n_unsubmitted += 1
         elif received >= since:
             n_recent += 1
         else:
             continue
         kept.append(row)
-    return Carried(kept, n_open, n_recent, n_none, since)
+        label = Period.containing(received, start_day).label if received is not None else "?"
+        by_period[label] = by_period.get(label, 0) + 1
+    return Carried(kept, n_open, n_recent, n_none, since, n_unsubmitted, tuple(sorted(by_period.items())))
