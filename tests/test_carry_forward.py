@@ -53,7 +53,7 @@ def test_new_ledger_from_last_month_carries_open_and_late_rows(tmp_path):
     assert got["EVENING-24"]["closed_at"] == datetime(2026, 11, 24, 22)
     # the moment of submission as cut-off: only what came after it (and what is open)
     later = tmp_path / "later.xlsx"
-    done = run("new-ledger", "--from", last, "--out", later, "--since", "2026-11-24 21:00")
+    done = run("new-ledger", "--from", last, "--out", later, "--since", "2026-11-24 23:00")
     assert {r.values["request_id"] for r in read_ledger(later, config=CONF).rows} == {"OPEN-OCT", "DEC-1"}
 
 
@@ -77,7 +77,7 @@ def test_a_submission_before_the_last_day_moves_the_cut_off_to_it(tmp_path):
     box = tmp_path / "box"
     nxt = tmp_path / "next.xlsx"
     done = run("new-ledger", "--from", last, "--out", nxt, "--submitted-in", box)
-    assert done.returncode == 0 and "2026-11-20 12:00 以后登记 2 行" in done.stdout, done.stdout
+    assert done.returncode == 0 and "2026-11-20 12:00 以后受理或办结 2 行" in done.stdout, done.stdout
     assert {r.values["request_id"] for r in read_ledger(nxt, config=CONF).rows} == {
         "OPEN-OCT", "AFTER-SUBMIT", "EVENING-24", "DEC-1"}
 
@@ -90,15 +90,15 @@ def test_new_ledger_needs_a_window_without_from(tmp_path):
 moments = st.one_of(st.none(), st.datetimes(min_value=datetime(2026, 9, 1), max_value=datetime(2026, 12, 31)))
 
 
-@given(st.lists(st.tuples(moments, st.sampled_from(["办理中", "", "已办结", "无法办理", "已转办"])), max_size=30),
+@given(st.lists(st.tuples(moments, st.sampled_from(["办理中", "", "已办结", "无法办理", "已转办"]), moments), max_size=30),
        st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 12, 1)))
 def test_nothing_open_recent_or_unreadable_is_left_behind(raw, since):
-    rows = [LedgerRow(i + 4, {"received_at": t, "result": r}) for i, (t, r) in enumerate(raw)]
+    rows = [LedgerRow(i + 4, {"received_at": t, "result": r, "closed_at": c}) for i, (t, r, c) in enumerate(raw)]
     carried = rows_to_carry(rows, since)
     kept = {r.excel_row for r in carried.rows}
     for row in rows:
-        t, result = row.values["received_at"], row.values["result"]
-        must = t is None or result in ("办理中", "") or t >= since
+        t, result, closed = row.values["received_at"], row.values["result"], row.values["closed_at"]
+        must = t is None or result in ("办理中", "") or t >= since or (closed is not None and closed >= since)
         assert (row.excel_row in kept) == must
     assert len(carried.rows) == carried.open + carried.recent + carried.no_time == sum(n for _, n in carried.by_period)
     everything = rows_to_carry(rows, None)          # never submitted: nothing is left behind

@@ -61,7 +61,7 @@ def carried_lines(name: str, last_period: str, carried, searched: list[Path]) ->
                 f"如果 {last_period} 期其实已经报送，请加 --submitted-in 报送文件夹 指明报送清单所在的位置，"
                 f"或加 --since 报送时间"]
     return [f"  从 {name} 带入 {len(carried.rows)} 行：未办结 {carried.open} 行，"
-            f"{carried.since:%Y-%m-%d %H:%M} 以后登记 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行"]
+            f"{carried.since:%Y-%m-%d %H:%M} 以后受理或办结 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行"]
 
 
 def _last_ledger(args, conf):

@@ -126,7 +126,14 @@ class Archive:
             self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key TEXT PRIMARY KEY)")
             self.conn.execute("DELETE FROM wanted")
             self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in keys))
-            having = " HAVING q.is_open = 1 OR q.key IN (SELECT key FROM wanted)"
+            # the keys still open at their last report, so that every window's record of them comes too (a
+            # request first counted by the window it was transferred to, later merged with its origin)
+            self.conn.execute(f"""
+                INSERT OR IGNORE INTO wanted(key) SELECT key FROM (
+                    SELECT q.key, MAX(r.period), q.is_open FROM requests q JOIN runs r ON r.id = q.run_id
+                    WHERE r.current = 1 AND r.period < ? GROUP BY q.window, q.key) WHERE is_open = 1""",
+                              (period_label,))
+            having = " HAVING q.key IN (SELECT key FROM wanted)"
         # one max() per query: SQLite then takes the bare columns (is_open, id) from that row, documented
         last = self._q(f"""
             SELECT q.window, q.key, q.request_id, MAX(r.period), q.is_open, q.id
