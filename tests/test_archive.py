@@ -388,8 +388,8 @@ def test_an_archive_that_cannot_be_written_is_named_with_what_to_do(tmp_path, mo
 
 def test_known_takes_the_state_of_the_last_report_and_the_first_counting_period(tmp_path):
     archive = open_archive(tmp_path / "a.sqlite")
-    row = lambda key, role, first, is_open: ("ZLS01", key, key, role, first, is_open, None, "", "{}", "f.xlsx",  # noqa
-                                             "0" * 64, 4)
+    row = lambda key, role, first, is_open: ("ZLS01", key, key, role, first, is_open, None, "", "{}", None,  # noqa
+                                             "f.xlsx", "0" * 64, 4, 0)
     with archive.transaction():
         for period, rows in (("2026-10", [row("A", "received", "2026-10", 1), row("B", "received", "2026-10", 1)]),
                              ("2026-11", [row("A", "carried", "2026-10", 1), row("B", "carried", "2026-10", 1)]),

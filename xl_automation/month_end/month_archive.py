@@ -118,6 +118,8 @@ def record(archive, cons: Consolidation, collected, report, conf: Config, now: d
               for s, state in [(s, "in_force") for s in collected.sources]
               + [(s, "earlier_period") for s in getattr(collected, "earlier", ())]
               + [(s, "superseded") for s in collected.superseded]]
+    previous = archive.current_run(label)
+    same = archive.raw_values_of(previous) if previous is not None else {}    # a re-run: rows already encoded
     run_id = archive.begin_run(label, now, inputs, __version__)
     known = archive.known_before(label, source_keys(in_use(collected))) if cons.archive_used else {}
 
@@ -129,10 +131,19 @@ def record(archive, cons: Consolidation, collected, report, conf: Config, now: d
         return k.first_period if k else Period.containing(received, cons.period.start_day).label \
             if isinstance(received, datetime) else label
 
-    archive.add_requests(run_id, (
-        (d.window, request_key(d.values), d.values.get("request_id") or "", role(d), first_period(d),
-         int(is_open(d.values)), _iso(d.values.get("received_at")), _digits(d.values.get("phone")),
-         dump_values(d.values), d.file, d.sha256, d.source_row) for d in cons.details))
+    def row(d: Detail) -> tuple:
+        """The request's record; an unmerged row of a file the period's previous run recorded the same way
+        refers to that record for what follows from the values alone (not encoded again)."""
+        merged = int(bool(d.merged_rows) or bool(d.from_archive))
+        ref = None if merged else same.get((d.sha256, d.source_row))
+        if ref is not None:
+            return (d.window, None, None, role(d), first_period(d), None, None, None, None, ref, d.file, d.sha256,
+                    d.source_row, 0)
+        return (d.window, request_key(d.values), d.values.get("request_id") or "", role(d), first_period(d),
+                int(is_open(d.values)), _iso(d.values.get("received_at")), _digits(d.values.get("phone")),
+                dump_values(d.values), None, d.file, d.sha256, d.source_row, merged)
+
+    archive.add_requests(run_id, (row(d) for d in cons.details))
     archive.add_dropped(run_id, ((x.window, x.key, x.request_id, x.last_period) for x in cons.dropped_open))
     archive.add_figures(run_id, figure_rows(cons, report.figures, report.scores, conf))
     return run_id
