@@ -20,7 +20,7 @@ from xl_automation.model import labels
 from xl_automation.excel import live_marks
 from xl_automation.model import schema
 from xl_automation.excel import app as X
-from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.ledger_check import check_file
 from xl_automation.xlsx.contact_form import FORM_CELLS
 from xl_automation.excel.group_workbook import (PERIOD, RESULT_TOP_LEFT, SETTINGS, SHEET as GROUP_SHEET, SUBMIT_DIR,
                                           build_group_workbook, result_rows)
@@ -228,7 +228,7 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     lines = text.split("\n")
     assert title == "校验台账" and level == "warning"
     assert lines[0] == f"台账.xlsx › {LEDGER}：共 40 行，错误 {check.errors} 条，提醒 {check.warnings} 条。"
-    from xl_automation.cli.commands import finding_line
+    from xl_automation.model.findings import finding_line
     assert lines[1:1 + len(check.findings[:12])] == [finding_line(f).strip() for f in check.findings[:12]]
     assert "已标出" in text
     title, text, level = press(book, conf, "flag_overdue")

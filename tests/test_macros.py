@@ -24,7 +24,7 @@ from xl_automation.excel import live_marks
 from xl_automation.model import schema
 from xl_automation.xlsx.annotation_text import parse_ref
 from xl_automation.excel.build_vba import RIBBON_PART, RIBBON_REL, module_name, xlwings_bas
-from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.ledger_check import check_file
 from xl_automation.model.ledger import column_letter
 from xl_automation.xlsx.reader import info_from_lines, ledger_from_grid
 from xl_automation.xlsx.template import default_config

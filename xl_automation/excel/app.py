@@ -111,7 +111,7 @@ def _run(flow: str, which: str) -> None:
 
 def failure_message(exc: BaseException) -> str:
     """What went wrong in one Chinese paragraph; unexpected errors are logged for the maintainers."""
-    from xl_automation.cli.exits import UsageError
+    from xl_automation.model.exits import UsageError
     from xl_automation.month_end.submission import SubmitError
     known = (ButtonError, LedgerError, cfg.ConfigError, PeriodError, UsageError, SubmitError)
     if isinstance(exc, known) or type(exc).__name__ in ("ReportError", "ArchiveError"):
