@@ -17,7 +17,7 @@ from ledger_files import ledger_layout, write_layout
 from test_annotate import USER_FILL, build_xlsx
 from xl_automation.excel import buttons
 from xl_automation.model import labels
-from xl_automation.excel import live_marks
+from xl_automation.excel import live_marks, live_plan
 from xl_automation.model import schema
 from xl_automation.excel import app as X
 from xl_automation.xlsx.ledger_check import check_file
@@ -293,7 +293,7 @@ def test_unusable_workbook_is_a_message_not_a_traceback(tmp_path, conf):
 
 def test_unexpected_error_is_logged_and_said_in_one_line(tmp_path, conf, monkeypatch):
     monkeypatch.setattr(X.tempfile, "gettempdir", lambda: str(tmp_path))
-    monkeypatch.setattr(live_marks, "plan", mock.Mock(side_effect=RuntimeError("boom")))
+    monkeypatch.setattr(live_plan, "plan", mock.Mock(side_effect=RuntimeError("boom")))
     book = F.FakeBook(write_layout(tmp_path / "台账.xlsx", ledger_layout(month(conf, n=12))))
     title, text, mode = press(book, conf, "validate")
     log = tmp_path / X.ERROR_LOG

@@ -20,7 +20,7 @@ from libreoffice import Session, needs_soffice
 from xl_automation.excel import build as B
 from xl_automation.excel import app as excel
 from xl_automation.model import labels
-from xl_automation.excel import live_marks
+from xl_automation.excel import live_marks, live_plan
 from xl_automation.model import schema
 from xl_automation.xlsx.annotation_text import parse_ref
 from xl_automation.excel.build_vba import RIBBON_PART, RIBBON_REL, module_name, xlwings_bas
@@ -235,7 +235,7 @@ def _round(lo, conf):
     ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsm"), info=info_from_lines(info),
                               merged=captured.merged.get(labels.LEDGER_SHEET, ()))
     check = check_ledger(ledger, conf, NOW)
-    plan = live_marks.plan(ledger, check.findings, check.clocks, grid=grid, record_rows=record, captured=captured)
+    plan = live_plan.plan(ledger, check.findings, check.clocks, grid=grid, record_rows=record, captured=captured)
     for col, top, body in plan.program:
         lo("block", sheet=labels.LEDGER_SHEET, row=top, column=col, rows=body)
     block = live_marks.record_sheet_block(plan, None)
