@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from support import xlwings_fake as F
-from support.ledger_files import ledger_layout, write_layout
+from support.ledger_files import Formatted, ledger_layout, write_layout
 from support.annotate_books import USER_FILL, build_xlsx
 from xl_automation.excel import buttons
 from xl_automation.model import labels
@@ -88,14 +88,35 @@ LEDGERS = {
     "two-level merged header": dict(two_level=True),
     "other sheet name": dict(sheet="Sheet1"),
     "1904 dates": dict(engine="openpyxl", date1904=True),
+    "midnights, date-only columns": dict(midnights=("yyyy-mm-dd", "yyyy/m/d")),
+    "midnights, date-time columns": dict(midnights=("yyyy-mm-dd hh:mm", "m/d/yy h:mm")),
+    "midnights, mixed formats in a column": dict(midnights=("yyyy-mm-dd", "yyyy-mm-dd hh:mm")),
 }
+
+
+def with_midnights(rows: list[dict], formats: tuple[str, str]) -> list[dict]:
+    """Receipts and closures at exactly 00:00, every fifth row, in the two given number formats: xlwings
+    hands Python a midnight datetime for each, and only the format says whether the clerk meant a date only."""
+    out = []
+    for i, row in enumerate(rows):
+        row = dict(row)
+        if i % 5 == 0 and isinstance(row.get("received_at"), datetime):
+            day = row["received_at"].replace(hour=0, minute=0)
+            row["received_at"] = Formatted(day, formats[i % 2])
+            for key in ("posted_at", "replied_at"):
+                if isinstance(row.get(key), datetime) and row[key] < day:
+                    row[key] = None
+        out.append(row)
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(LEDGERS))
 def test_live_read_finds_exactly_what_the_cli_finds(tmp_path, conf, name):
     options = dict(LEDGERS[name])
     engine, date1904 = options.pop("engine", "xlsxwriter"), options.pop("date1904", False)
-    path = write_layout(tmp_path / "台账.xlsx", ledger_layout(month(conf), **options), engine=engine,
+    midnights = options.pop("midnights", None)
+    rows = with_midnights(month(conf), midnights) if midnights else month(conf)
+    path = write_layout(tmp_path / "台账.xlsx", ledger_layout(rows, **options), engine=engine,
                         date1904=date1904)
     book = F.FakeBook(path)
     F.prepare_marks(book)               # what the button's Sub does before Python runs
@@ -112,6 +133,9 @@ def test_live_read_finds_exactly_what_the_cli_finds(tmp_path, conf, name):
         assert {f.row for f in live_check.findings if f.code == "row-hidden"} == {6, 9}
     if name == "two-level merged header":
         assert any(f.code == "header-merged" for f in live_check.findings)
+    if midnights:
+        date_only = [f for f in live_check.findings if f.code == "datetime-no-time"]
+        assert bool(date_only) == (midnights[0] == "yyyy-mm-dd"), "date-only cells are told apart from midnights"
     if name == "other sheet name":
         assert live_check.findings[0].code == "sheet-fallback"
 
@@ -266,6 +290,7 @@ def test_excel_calls_do_not_grow_with_rows(tmp_path, conf):
         rows = month(conf, n=n, mistakes=False)
         for r in rows[::9]:
             r["phone"] = "1380000"                          # findings to mark, more with more rows
+        rows = with_midnights(rows, ("yyyy-mm-dd", "yyyy-mm-dd hh:mm"))   # whole days to tell apart, more too
         path = write_layout(tmp_path / f"台账{n}.xlsx", ledger_layout(rows))
         book = F.FakeBook(path)
         for entry in ("validate", "flag_overdue"):
@@ -274,6 +299,12 @@ def test_excel_calls_do_not_grow_with_rows(tmp_path, conf):
             counts[(n, entry)] = book.rec.calls[before:]
     for entry in ("validate", "flag_overdue"):
         small, large = counts[(10, entry)], counts[(5000, entry)]
+        # number formats of whole-day cells: one read per datetime column, then at most FORMAT_LOOKUPS cells
+        lookups = ("Sheet.range", "Range.number_format")
+        formats = [c.count("Range.number_format") for c in (small, large)]
+        datetime_columns = sum(c.kind == "datetime" for c in schema.INPUT_COLUMNS)
+        assert 0 < formats[0] <= formats[1] <= datetime_columns + X.FORMAT_LOOKUPS, formats
+        small, large = [[c for c in calls if c not in lookups] for calls in (small, large)]
         assert small == large, f"{entry}: {len(small)} calls for 10 rows, {len(large)} for 5,000"
         assert len(small) <= 60
         assert small.count("Range.value") + small.count("Range.formula") <= 5   # whole-range reads

@@ -243,6 +243,13 @@ class FakeRange:
                 set_cell(ws.cell(r1 + i, c1 + j), v)
 
     @property
+    def number_format(self):
+        """Excel's Range.NumberFormat: the cells' one format, or None (Null) when they differ."""
+        self.rec.hit("Range.number_format")
+        formats = {cell.number_format for line in self._cells() for cell in line}
+        return formats.pop() if len(formats) == 1 else None
+
+    @property
     def formula(self):
         self.rec.hit("Range.formula")
         out = []
