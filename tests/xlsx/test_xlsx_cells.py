@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 from lxml import etree
 
 from xl_automation.xlsx.xlsx_cells import (ORDER, Merged, SharedStrings, add_width, cell_value, insert_child,
-                                           write_value)
+                                           unshare, write_value)
 from xl_automation.xlsx.xlsx_package import MAIN_NS, local, q
 
 NO_STRINGS = SharedStrings(None, None)
@@ -71,3 +71,24 @@ def test_a_new_child_takes_its_place_in_the_schemas_order(names):
     for name in names:
         insert_child(root, etree.Element(q(name)))
     assert [local(c.tag) for c in root] == list(ORDER[:12])
+
+
+@given(st.integers(2, 40))
+def test_a_shared_formula_group_becomes_each_cells_own_formula(rows):
+    """Cells B2:B<rows> share =A2*2 written once in B2; expanded, each says its own row, as Excel reads it."""
+    cells = {}
+    for r in range(2, rows + 1):
+        c = etree.Element(q("c"), r=f"B{r}")
+        f = etree.SubElement(c, q("f"), t="shared", si="0")
+        if r == 2:
+            f.set("ref", f"B2:B{rows}")
+            f.text = "A2*2"
+        cells[(r, 2)] = c
+    other = etree.Element(q("c"), r="C2")
+    etree.SubElement(other, q("f"), t="shared", si="1").text = "A2+1"
+    cells[(2, 3)] = other
+    unshare(cells, "0")
+    for r in range(2, rows + 1):
+        f = cells[(r, 2)].find(q("f"))
+        assert f.text == f"A{r}*2" and not set(f.attrib) & {"t", "si", "ref"}
+    assert cells[(2, 3)].find(q("f")).get("si") == "1"                     # another group is left alone

@@ -162,10 +162,42 @@ def add_width(root: etree._Element, col: int, width: float) -> bool:
     return True
 
 
+def unshare(cells: dict[tuple[int, int], etree._Element], index: str | None) -> None:
+    """Write each cell of shared-formula group `index` with its own formula (Excel's meaning of the group),
+    so that one of them can be overwritten without the others losing theirs."""
+    from openpyxl.formula.translate import Translator
+    group = [(ref, f) for (r, c_), cell in cells.items() if (f := cell.find(q("f"))) is not None
+             and f.get("t") == "shared" and f.get("si") == index for ref in [ref_of(r, c_)]]
+    master = next(((ref, f.text.strip()) for ref, f in group if (f.text or "").strip()), None)
+    if master is None:
+        return
+    for ref, f in group:
+        if not (f.text or "").strip():
+            f.text = Translator("=" + master[1], origin=master[0]).translate_formula(ref)[1:]
+        for attr in ("t", "si", "ref"):
+            f.attrib.pop(attr, None)
+
+
+def widen(root: etree._Element, row_el: etree._Element, row: int, col: int) -> None:
+    """Keep <dimension> and the row's spans= hint around a new cell (readers size grids by them)."""
+    dim = root.find(q("dimension"))
+    if dim is not None:
+        bounds = _bounds(dim.get("ref", ""))
+        if bounds and not (bounds[0] <= row <= bounds[2] and bounds[1] <= col <= bounds[3]):
+            r1, c1, r2, c2 = bounds
+            dim.set("ref", f"{ref_of(min(r1, row), min(c1, col))}:{ref_of(max(r2, row), max(c2, col))}")
+    spans = row_el.get("spans", "")
+    if re.fullmatch(r"\d+:\d+", spans):
+        lo, hi = map(int, spans.split(":"))
+        if not lo <= col <= hi:
+            row_el.set("spans", f"{min(lo, col)}:{max(hi, col)}")
+
+
 class Sheet:
     """A worksheet part: find, create and change cells in place. Values are read and written by
     cell_value / write_value, merged ranges answered by Merged, the part's other children placed by
-    insert_child; this class keeps the index of rows and cells and what a cell inherits."""
+    insert_child, shared formulas expanded by unshare, the size hints kept by widen; this class keeps the
+    index of rows and cells and what a cell inherits."""
 
     def __init__(self, pkg: Package, name: str, part: str, strings: SharedStrings):
         self.pkg, self.name, self.part, self.strings = pkg, name, part, strings
@@ -267,7 +299,7 @@ class Sheet:
         else:
             el.append(c)
         self._cells[(row, col)] = c
-        self._widen(row, col)
+        widen(self.root, self.rows[row], row, col)
         return c
 
     def set_style(self, row: int, col: int, style: int) -> None:
@@ -285,23 +317,9 @@ class Sheet:
         c = self.make_cell(row, col)
         f = c.find(q("f"))
         if f is not None and f.get("t") == "shared" and (f.text or "").strip():
-            self._unshare(f.get("si"))     # the group's other cells must not lose the formula they share
+            unshare(self._cells, f.get("si"))     # the group's other cells must not lose the formula they share
         write_value(c, value)
         self.changed = True
-
-    def _unshare(self, index: str | None) -> None:
-        """Write each cell of a shared-formula group with its own formula (Excel's meaning of the group)."""
-        from openpyxl.formula.translate import Translator
-        group = [(ref, f) for (r, c_), cell in self._cells.items() if (f := cell.find(q("f"))) is not None
-                 and f.get("t") == "shared" and f.get("si") == index for ref in [ref_of(r, c_)]]
-        master = next(((ref, f.text.strip()) for ref, f in group if (f.text or "").strip()), None)
-        if master is None:
-            return
-        for ref, f in group:
-            if not (f.text or "").strip():
-                f.text = Translator("=" + master[1], origin=master[0]).translate_formula(ref)[1:]
-            for attr in ("t", "si", "ref"):
-                f.attrib.pop(attr, None)
 
     def drop_if_bare(self, row: int, col: int) -> None:
         """Remove a cell that holds nothing and looks like its row or column (one the program created)."""
@@ -322,21 +340,6 @@ class Sheet:
         el.set(q("id", R_NS), rid)
         insert_child(self.root, el)
         self.changed = True
-
-    def _widen(self, row: int, col: int) -> None:
-        """Keep <dimension> and the row's spans= hint around a new cell (readers size grids by them)."""
-        dim = self.root.find(q("dimension"))
-        if dim is not None:
-            bounds = _bounds(dim.get("ref", ""))
-            if bounds and not (bounds[0] <= row <= bounds[2] and bounds[1] <= col <= bounds[3]):
-                r1, c1, r2, c2 = bounds
-                dim.set("ref", f"{ref_of(min(r1, row), min(c1, col))}:{ref_of(max(r2, row), max(c2, col))}")
-        el = self.rows[row]
-        spans = el.get("spans", "")
-        if re.fullmatch(r"\d+:\d+", spans):
-            lo, hi = map(int, spans.split(":"))
-            if not lo <= col <= hi:
-                el.set("spans", f"{min(lo, col)}:{max(hi, col)}")
 
     def save(self) -> None:
         if self.changed:
