@@ -25,6 +25,8 @@ __all__ = ["read_ledger", "ledger_from_grid", "info_from_lines", "detect_format"
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 5
 MAX_LISTED_RANGES = 8
+# (sheet, {(row, column letters)}) -> the cells whose number format shows a time, or None when unknown
+TimeCells = Callable[[str, set[tuple[int, str]]], "set[tuple[int, str]] | None"]
 _AUX_SHEETS = frozenset({labels.INFO_SHEET, labels.LOOKUP_SHEET, labels.ANNOTATION_SHEET, labels.FORM_SHEET})
 _LOOKUP = header_lookup()
 _EMPTY = {"text": "", "enum": "", "tick": False, "datetime": None, "number": None}
@@ -59,17 +61,19 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
 
 def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, info: dict[str, str],
                      date1904: bool = False, hidden: Iterable[int] = (), merged: Iterable = (),
-                     format: str = "xlsx") -> Ledger:
+                     format: str = "xlsx", time_cells: TimeCells | None = None) -> Ledger:
     """The ledger in cell values already read (a live workbook's used range, from A1), as read_ledger makes it.
 
-    grid: rows of values, None or "" for empty cells; hidden: 1-based hidden row numbers;
-    merged: ((first row, first col), (last row, last col)) 0-based, as calamine gives them.
+    grid: rows of values, None or "" for empty cells, a whole day as a `date` (as calamine gives it);
+    hidden: 1-based hidden row numbers; merged: ((first row, first col), (last row, last col)) 0-based, as
+    calamine gives them; time_cells: of (row, column letters) cells, those whose number format shows a time
+    (what the file's styles tell read_ledger), or None when unknown.
     """
     grid = [["" if v is None else v for v in line] for line in grid]
     header = _find_header(grid)
     if header is None:
         raise LedgerError("header-missing", path, sheet=sheet, rows=HEADER_SCAN_ROWS, minimum=MIN_HEADER_MATCHES)
-    reader = _Reader(Path(path), None, None, date1904=date1904, format=format)
+    reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells)
     with gc_paused():
         return reader.build(sheet, grid, list(merged), header, set(hidden), info)
 
@@ -117,8 +121,9 @@ def _detail(error: BaseException) -> str:
 
 class _Reader:
     def __init__(self, path: Path, facts: Probe | None, wb: calamine.CalamineWorkbook | None, *,
-                 date1904: bool = False, format: str = "xlsx"):
+                 date1904: bool = False, format: str = "xlsx", time_cells: TimeCells | None = None):
         self.path, self.facts, self.wb = path, facts, wb
+        self.time_cells = time_cells if facts is None else facts.time_cells
         self.date1904 = facts.date1904 if facts is not None else date1904
         self.format = facts.format if facts is not None else format
         self.findings: list[Finding] = []
@@ -249,7 +254,7 @@ class _Reader:
                         dates[(start + 1 + i, letter)] = (converted[k], i, v)
         if not dates:
             return
-        timed = self.facts.time_cells(self.sheet, set(dates)) if self.facts is not None else None
+        timed = self.time_cells(self.sheet, set(dates)) if self.time_cells is not None else None
         if timed is None:
             with_times = {letter for (row, letter), (column, i, v) in dates.items()
                           if any(type(x) is datetime and x.time() != time() for x in column)}

@@ -1,0 +1,99 @@
+"""Masking personal information: no full phone number survives in free text, people's names are masked."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from xl_automation.model import config as cfg
+from xl_automation.rules.masking import is_organisation, mask_name, mask_numbers_in_text
+from xl_automation.model.text import halfwidth
+
+CONFIG = cfg.load()
+_FULL = str.maketrans("0123456789+-() ", "０１２３４５６７８９＋－（）\u3000")
+
+
+@st.composite
+def phones(draw):
+    """(how it is written, the digits that must not survive)."""
+    kind = draw(st.sampled_from(["mobile", "zibo", "other-area", "local"]))
+    d = lambda n: "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=n, max_size=n)))
+    if kind == "mobile":
+        digits = "1" + draw(st.sampled_from("3456789")) + d(9)
+        groups = [digits[:3], digits[3:7], digits[7:]]
+        prefix = draw(st.sampled_from(["", "+86", "+86 ", "0086-", "86 "]))
+        secret = digits
+    elif kind in ("zibo", "other-area"):
+        area = "0533" if kind == "zibo" else draw(st.sampled_from(["010", "021", "0531", "0546"]))
+        subscriber = draw(st.sampled_from("23456789")) + d(6 if kind == "zibo" else 7)
+        groups = [area, subscriber] if draw(st.booleans()) else [area, subscriber[:3], subscriber[3:]]
+        prefix, secret = "", subscriber
+        if draw(st.booleans()):
+            return f"({area}){subscriber}", subscriber
+    else:
+        subscriber = draw(st.sampled_from("23456789")) + d(6)
+        return subscriber, subscriber
+    sep = draw(st.sampled_from(["", " ", "-", " - ", "\u3000", "－", "—"]))
+    text = prefix + sep.join(groups)
+    if draw(st.booleans()):
+        text = text.translate(_FULL)
+    return text, secret
+
+
+filler = st.text(st.sampled_from("联系人张先生电话手机号：，。；（）()、备注请回电地址人民路号楼 abcXYZ"), max_size=12)
+
+
+def digits_of(text: str) -> str:
+    return re.sub(r"\D", "", halfwidth(text))
+
+
+@given(st.lists(st.tuples(filler.filter(bool), phones()), min_size=1, max_size=3), filler)
+@settings(max_examples=500)
+def test_no_full_phone_survives_in_free_text(parts, tail):
+    text = "".join(f + p for f, (p, _) in parts) + tail
+    masked = mask_numbers_in_text(text)
+    for _, (written, secret) in parts:
+        assert secret not in digits_of(masked), (text, masked)
+    # nothing but the numbers changed
+    assert re.sub(r"[\d０-９*+＋\-－—\s\u3000()（）]", "", masked) == re.sub(r"[\d０-９*+＋\-－—\s\u3000()（）]", "", text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("请回电 138 0533 1234", "请回电 138****1234"),
+    ("电话138-0533-1234转2", "电话138****1234转2"),
+    ("座机0533-1234567", "座机0533-****567"),
+    ("１３８０５３３１２３４", "138****1234"),
+    ("2026-11-03 现场查看，20261103 已复核", "2026-11-03 现场查看，20261103 已复核"),
+    ("人民路88号3单元201", "人民路88号3单元201"),
+])
+def test_numbers_in_text_named(text, expected):
+    assert mask_numbers_in_text(text) == expected
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰小店厂站所中心院局校园"
+
+
+@given(st.sampled_from(list(SURNAMES) + ["欧阳", "司马", "诸葛"]), st.text(st.sampled_from(GIVEN), min_size=1, max_size=2))
+@settings(max_examples=500)
+def test_a_person_is_always_masked(surname, given_name):
+    """Every two- to four-character person's name, even one ending like an organisation (王小店, 李中心,
+    张厂), is masked: only its first (and last) character is shown."""
+    name = surname + given_name
+    assert not is_organisation(name, CONFIG)
+    masked = mask_name(name, is_organisation(name, CONFIG))
+    assert masked != name and masked[0] == name[0] and "*" in masked
+
+
+@pytest.mark.parametrize("name", ["淄博鑫源化工有限公司", "张店区第一中学", "淄博市中心医院", "华为公司", "马尚镇人民路社区居委会",
+                                  "桓台县金城镇刘家村村委会", "齐鲁石化第二化肥厂", "张店区税务局", "好又多便利店", "银座商城物业",
+                                  "淄博康乐养老院", "淄博市自来水有限责任公司（张店分公司）", "淄川区农机合作社"])
+def test_organisations_stay_readable(name):
+    assert is_organisation(name, CONFIG) and mask_name(name, True) == halfwidth(name)
+
+
+@pytest.mark.parametrize("name", ["王小店", "李中心", "张厂", "赵局", "周院", "宋站", "吴所", "王公司", "刘物业", "欧阳中心",
+                                  "王小厂", "李大局"])
+def test_people_whose_names_end_like_organisations_are_masked(name):
+    assert not is_organisation(name, CONFIG)
