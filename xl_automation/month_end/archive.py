@@ -132,19 +132,25 @@ class Archive:
             self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key TEXT PRIMARY KEY)")
             self.conn.execute("DELETE FROM wanted")
             self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in keys))
-            # the keys still open at their last report, so that every window's record of them comes too (a
-            # request first counted by the window it was transferred to, later merged with its origin)
-            self.conn.execute(f"""
-                INSERT OR IGNORE INTO wanted(key) SELECT key FROM (
-                    SELECT q.key, MAX(r.period), q.is_open FROM requests q JOIN runs r ON r.id = q.run_id
-                    WHERE r.current = 1 AND r.period < ? GROUP BY q.window, q.key) WHERE is_open = 1""",
-                              (period_label,))
-            having = " HAVING q.key IN (SELECT key FROM wanted)"
+            having = " HAVING q.is_open = 1 OR q.key IN (SELECT key FROM wanted)"
         # one max() per query: SQLite then takes the bare columns (is_open, id) from that row, documented
-        last = self._q(f"""
+        last_sql = """
             SELECT q.window, q.key, q.request_id, MAX(r.period), q.is_open, q.id
             FROM requests q JOIN runs r ON r.id = q.run_id
-            WHERE r.current = 1 AND r.period < ? GROUP BY q.window, q.key{having}""", (period_label,))
+            WHERE r.current = 1 AND r.period < ? {where} GROUP BY q.window, q.key{having}"""
+        last = self._q(last_sql.format(where="", having=having), (period_label,))
+        if keys is not None:
+            # every window's record of a key still open somewhere (a request first counted by the window it
+            # was transferred to, later merged with its origin): looked up by the (window, key) index
+            windows = sorted({w for w, *_ in last})
+            extra = {k for _, k, _, _, is_open, _ in last if is_open}
+            self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in extra))
+            if extra and len(windows) > 1:
+                have = {(w, k) for w, k, *_ in last}
+                marks = ",".join("?" * len(windows))
+                last += [row for row in self._q(last_sql.format(
+                    where=f"AND q.window IN ({marks}) AND q.key IN (SELECT key FROM wanted)", having=""),
+                    (period_label, *windows)) if (row[0], row[1]) not in have]
         first = dict(((w, k), p) for w, k, p in self._q(f"""
             SELECT q.window, q.key, MIN(r.period) FROM requests q JOIN runs r ON r.id = q.run_id
             WHERE r.current = 1 AND r.period < ? AND q.role != 'carried'
