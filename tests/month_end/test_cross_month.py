@@ -43,13 +43,13 @@ def rid(d) -> str:
 D = datetime
 # found by this test: a request closed after the window's submission, in a file started from last month's
 # (it must reach the group closed, not be called 未续报); a transfer counted first by the receiving window
-# (origin window skipped the month), merged with its origin a month later, then no longer carried
+# (origin window skipped the month), merged with its origin a month later, then carried by neither window
 CLOSED_AFTER_SUBMISSION = World([Request("ZLS01-20260925-004", 0, D(2026, 9, 25), D(2026, 10, 24, 17))],
                                 {(0, k): PERIODS[k].end - timedelta(hours=7) for k in range(3)}, {}, frozenset({0}))
 OWNER_MOVED = World([Request("ZLS01-20261024-007", 0, D(2026, 10, 24, 18), D(2026, 10, 25), None, 1, 5)],
                     {(0, 1): D(2026, 11, 24, 17), (0, 2): D(2026, 12, 24, 17), (1, 0): D(2026, 10, 24, 17),
                      (1, 1): D(2026, 11, 24, 17), (1, 2): D(2026, 12, 24, 17)}, {(1, 0): D(2026, 10, 24, 19)},
-                    frozenset({1}))
+                    frozenset({0, 1}))
 # a late file of 2026-11 still showing open a request the window's own 2026-12 submission no longer carries
 LATE_FILE_OLDER_STATE = World([Request("ZLS01-20260925-005", 0, D(2026, 9, 25), None, 2)],
                               {(0, 2): D(2026, 12, 24, 17)}, {}, frozenset(),

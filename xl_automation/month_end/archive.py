@@ -142,7 +142,8 @@ class Archive:
         if keys is not None:
             # every window's record of a key still open somewhere (a request first counted by the window it
             # was transferred to, later merged with its origin): looked up by the (window, key) index
-            windows = sorted({w for w, *_ in last})
+            windows = sorted({w for w, *_ in last} | {w for (w,) in self._q(
+                "SELECT DISTINCT code FROM figures WHERE scope = 'window'")})
             extra = {k for _, k, _, _, is_open, _ in last if is_open}
             self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in extra))
             if extra and len(windows) > 1:
