@@ -1,4 +1,5 @@
-"""new-ledger --from: the next ledger starts with open requests and every row of the last day or later."""
+"""new-ledger --from: the next ledger starts with open requests, rows received or closed since the last submission
+of that file (at the latest the last day), and every row of a ledger never submitted (loss path 2 of issue 9)."""
 from datetime import datetime, timedelta
 
 from hypothesis import given, strategies as st
