@@ -246,13 +246,18 @@ class Archive:
         source_file, sha256, excel_row, merged). same_as: None, or an earlier request of the same file and row
         with the values as read (Archive.raw_values_of); then key, request_id, is_open, received_at, phone and
         values_json, which follow from the values alone, are copied from it (pass None for them)."""
-        self.conn.executemany(
-            "INSERT INTO requests(run_id, window, key, request_id, role, first_period, is_open, received_at, phone,"
-            " values_json, source_file, sha256, excel_row, merged)"
-            " SELECT ?1, ?2, COALESCE(?3, o.key), COALESCE(?4, o.request_id), ?5, ?6, COALESCE(?7, o.is_open),"
-            " CASE WHEN ?11 IS NULL THEN ?8 ELSE o.received_at END, COALESCE(?9, o.phone), COALESCE(?10, o.values_json),"
-            " ?12, ?13, ?14, ?15 FROM (SELECT 1) LEFT JOIN requests o ON o.id = ?11",
-            ((run_id, *r) for r in rows))
+        from itertools import groupby
+        columns = ("INSERT INTO requests(run_id, window, key, request_id, role, first_period, is_open, received_at,"
+                   " phone, values_json, source_file, sha256, excel_row, merged)")
+        fresh = columns + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        copied = columns + (" SELECT ?, ?, o.key, o.request_id, ?, ?, o.is_open, o.received_at, o.phone, o.values_json,"
+                            " ?, ?, ?, ? FROM requests o WHERE o.id = ?")
+        # in the order given (ids follow it, as in a first run), each stretch of one kind in one call
+        for is_copy, stretch in groupby(rows, key=lambda r: r[9] is not None):
+            if is_copy:
+                self.conn.executemany(copied, ((run_id, r[0], r[3], r[4], *r[10:14], r[9]) for r in stretch))
+            else:
+                self.conn.executemany(fresh, ((run_id, *r[:9], *r[10:14]) for r in stretch))
 
     def add_dropped(self, run_id: int, rows: Iterable[tuple[str, str, str, str]]) -> None:
         self.conn.executemany("INSERT INTO dropped_open(run_id, window, key, request_id, last_period)"
