@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from xl_automation.rules.normalize import clean_text
@@ -36,11 +37,22 @@ def is_organisation(name: Any, config: Any) -> bool:
     suffix (policy organisation_suffixes) after at least two characters, and one-character suffixes
     (厂 局 院 校 …) need a name of four characters or more; a four-character name starting with a
     compound surname is a person's. So 王小店, 李中心, 张厂 and 欧阳中心 are people."""
-    text = clean_text(name) if name else ""
+    suffixes = tuple(config.policy.get("organisation_suffixes", ()))
+    if type(name) is str:
+        return _organisation(name, suffixes)    # a month repeats applicants: each decided once
+    return _organisation_of(clean_text(name) if name else "", suffixes)
+
+
+@lru_cache(maxsize=1 << 16)
+def _organisation(name: str, suffixes: tuple[str, ...]) -> bool:
+    return _organisation_of(clean_text(name) if name else "", suffixes)
+
+
+def _organisation_of(text: str, suffixes: tuple[str, ...]) -> bool:
     text = _TRAILING_NOTE.sub("", text).strip() or text
     if len(text) <= 4 and text.startswith(COMPOUND_SURNAMES):
         return False
-    for suffix in config.policy.get("organisation_suffixes", ()):
+    for suffix in suffixes:
         if text.endswith(suffix) and len(text) - len(suffix) >= 2 and (len(suffix) > 1 or len(text) >= 4):
             return True
     return False
