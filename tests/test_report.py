@@ -22,7 +22,7 @@ from xl_automation.model.ledger import LedgerRow
 from xl_automation.rules.periods import Period
 from xl_automation.report.workbook import ReportInfo, window_statuses, write_report
 from xl_automation.report.report_detail import DETAIL_COLUMNS, detail_letter
-from xl_automation.report.report_sheets import ASSESSMENT_FIGURES
+from xl_automation.report.list_assessment import ASSESSMENT_FIGURES
 from xl_automation.report.report_summary import Formulas
 from xl_automation.demo.sample import sample_rows
 from xl_automation.model.schema import BY_KEY, INPUT_COLUMNS
@@ -456,10 +456,10 @@ def test_assessment_band_boundaries(tmp_path, share, total, band):
 # --- failure -------------------------------------------------------------------------------
 
 def test_a_failed_write_leaves_no_workbook(tmp_path, monkeypatch):
-    from xl_automation.report import report_sheets
+    from xl_automation.report import workbook
     def boom(*a, **k):
         raise RuntimeError("磁盘已满")
-    monkeypatch.setattr(report_sheets.Lists, "notes", boom)
+    monkeypatch.setattr(workbook, "write_notes", boom)
     path = tmp_path / "月报.xlsx"
     with pytest.raises(RuntimeError):
         write(path)

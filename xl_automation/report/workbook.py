@@ -20,7 +20,12 @@ from xl_automation.rules.periods import Period, due_day
 from xl_automation.report.report_book import MAX_ROWS, Book, ReportError
 from xl_automation.report.report_breakdown import write_breakdown, write_unit_assessments
 from xl_automation.report.report_detail import write_detail
-from xl_automation.report.report_sheets import Lists
+from xl_automation.report.list_assessment import write_assessment
+from xl_automation.report.list_notes import write_notes
+from xl_automation.report.list_requests import write_overdue, write_transfers, write_unresolved
+from xl_automation.report.list_rows import write_excluded, write_suspects
+from xl_automation.report.list_submissions import write_findings, write_submissions
+from xl_automation.report.list_table import Lists
 from xl_automation.report.report_summary import GROUP_TOTAL, SUBTOTAL, SummaryRow, write_summary
 from xl_automation.rules.report_info import ReportInfo, WindowStatus  # noqa: F401  (imported from here too)
 from xl_automation.rules.stats import figures
@@ -106,21 +111,21 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
                       below=None if archive is None else _comparison(book, archive, archive_rows))
         write_detail(book, details, config)
         lists = Lists(book, config)
-        lists.overdue(details)
-        lists.unresolved(details)
-        lists.transfers(details)
-        lists.excluded(consolidation)
-        lists.suspects(consolidation)
+        write_overdue(lists, details)
+        write_unresolved(lists, details)
+        write_transfers(lists, details)
+        write_excluded(lists, consolidation)
+        write_suspects(lists, consolidation)
         write_breakdown(lists, split)
-        lists.submissions(statuses, collected, consolidation, due)
+        write_submissions(lists, statuses, collected, consolidation, due)
         if archive is not None:
             from xl_automation.report.report_cross_month import write_cross_month, write_trends
             write_cross_month(lists, consolidation, archive, archive_rows)
             write_trends(lists, period.label, archive.history, archive_rows)
-        lists.assessment(statuses, scores, figs["windows"])
+        write_assessment(lists, statuses, scores, figs["windows"])
         write_unit_assessments(lists, statuses, scores, figs["windows"])
-        lists.findings(collected)
-        lists.notes(consolidation, collected, now, due)
+        write_findings(lists, collected)
+        write_notes(lists, consolidation, collected, now, due)
         book.close()
         try:
             os.replace(partial, path)
