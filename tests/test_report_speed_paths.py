@@ -139,5 +139,24 @@ def test_figures_in_one_pass_count_what_a_pass_per_figure_counts(rows, refusals)
     assert got["received"] + got["carried_over"] == len(rows)
 
 
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(details(), max_size=5).map(lambda groups: [d for g in groups for d in g]),
+       refusals=st.sampled_from([(), ("客户拒绝",)]), seed=st.randoms(use_true_random=False))
+def test_figures_of_every_scope_from_one_pass_are_each_scopes_own_figures(rows, refusals, seed):
+    """Windows, companies (their windows in configuration order) and the group from one pass over the
+    requests: what stats.figures gives over each scope's requests, the average's float sum included."""
+    seed.shuffle(rows)
+    by_window: dict[str, list] = {}
+    for d in rows:
+        by_window.setdefault(d.window, []).append(d)
+    companies = {"A": [CODES[0], CODES[2], "无此窗口"], "B": [CODES[1], CODES[-1]], "C": []}
+    windows, per_company, group = stats.figures_by_window(by_window, rows, companies, refusals)
+    assert windows == {code: stats.figures(mine, refusals) for code, mine in by_window.items()}
+    for company, codes in companies.items():
+        mine = [d for code in codes for d in by_window.get(code, ())]
+        assert list(per_company[company].items()) == list(stats.figures(mine, refusals).items())
+    assert list(group.items()) == list(stats.figures(rows, refusals).items())
+
+
 if __name__ == "__main__":
     pytest.main([__file__])

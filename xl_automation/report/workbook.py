@@ -28,7 +28,7 @@ from xl_automation.report.list_submissions import write_findings, write_submissi
 from xl_automation.report.list_table import Lists
 from xl_automation.report.report_summary import GROUP_TOTAL, SUBTOTAL, SummaryRow, write_summary
 from xl_automation.rules.report_info import ReportInfo, WindowStatus  # noqa: F401  (imported from here too)
-from xl_automation.rules.stats import figures
+from xl_automation.rules.stats import figures, figures_by_window
 
 
 def due_at(period: Period, config: Config) -> datetime:
@@ -60,17 +60,17 @@ def window_statuses(collected: Collected, period: Period, config: Config) -> lis
 
 def _summary_rows(details: list[Detail], by_window: dict[str, list[Detail]],
                   config: Config) -> tuple[list[SummaryRow], dict[str, Any]]:
-    rows, per_window, per_company = [], {}, {}
     refusals = tuple(config.policy.get("refusal_phrases", ()))
+    companies = {c["code"]: [w.code for w in config.windows if w.company == c["code"]] for c in config.data["companies"]}
+    windows, companies_figs, group = figures_by_window(by_window, details, companies, refusals)
+    rows, per_window, per_company = [], {}, {}
     for w in config.windows:
-        per_window[w.code] = figures(by_window.get(w.code, ()), refusals)
+        per_window[w.code] = windows[w.code] if w.code in windows else figures((), refusals)
         rows.append(SummaryRow(w.code, w.name, ("window", w.code), per_window[w.code]))
     for c in config.data["companies"]:
-        mine = [d for w in config.windows if w.company == c["code"] for d in by_window.get(w.code, ())]
-        per_company[c["code"]] = figures(mine, refusals)
+        per_company[c["code"]] = companies_figs[c["code"]]
         rows.append(SummaryRow(c["code"], f"{c['name']} {SUBTOTAL}", ("company", c["name"]),
                                per_company[c["code"]], total=True))
-    group = figures(details, refusals)
     rows.append(SummaryRow(GROUP_TOTAL, config.data.get("group", {}).get("name", ""), None, group, total=True))
     return rows, {"windows": per_window, "companies": per_company, "group": group}
 

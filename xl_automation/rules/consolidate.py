@@ -116,7 +116,12 @@ class Consolidation:
 def on_time_rate(clocks) -> float | None:
     """Share on time among requests whose outcome is known (replied, or open past the limit)."""
     decided = [c.status for c in clocks if c.status in (ON_TIME, LATE, OVERDUE_OPEN)]
-    return round_half_up(decided.count(ON_TIME) / len(decided), 4) if decided else None
+    return on_time_share(decided.count(ON_TIME), len(decided))
+
+
+def on_time_share(on_time: int, decided: int) -> float | None:
+    """The on-time rate from its counts (None when nothing is decided)."""
+    return round_half_up(on_time / decided, 4) if decided else None
 
 
 def round_half_up(x: float, digits: int) -> float:
