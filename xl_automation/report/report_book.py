@@ -22,6 +22,7 @@ SIDE_MARGIN_IN = 0.4
 PRINTABLE_CM = 29.7 - 2 * SIDE_MARGIN_IN * 2.54        # A4 landscape between the side margins
 MAX_ROWS = 1_048_576        # rows in one Excel worksheet
 MASK_MEMO = 200_000         # masked values remembered at most
+_PLAIN = frozenset({str, datetime, int, float, type(None)})     # what SpoolSheet.write_row writes as value() does
 
 
 def column_cm(width: float) -> float:
@@ -133,6 +134,10 @@ class Book:
             self.text(ws, row, col, str(value), fmt)
 
     def row(self, ws, row: int, values: Sequence[Any], fmt=None, first_col: int = 0) -> None:
+        if fmt is None and first_col == 0 and type(ws) is SpoolSheet and _PLAIN.issuperset(map(type, values)) \
+                and not any(type(v) is str and v.startswith("<r>") for v in values):
+            ws.write_row(row, values, self.datetime)      # a list sheet's usual row: one spool call
+            return
         for col, v in enumerate(values, start=first_col):
             self.value(ws, row, col, v, fmt)
 
