@@ -14,6 +14,7 @@ _MOBILE = rf"(?:(?:[+\uff0b]|00)?(?:86|\uff18\uff16){_SEP})?[1\uff11]{_SEP}[3-9\
 _LANDLINE = rf"[(\uff08]?[0\uff10]{_D}{{2,3}}[)\uff09]?{_SEP}[1-9\uff11-\uff19](?:{_SEP}{_D}){{6,7}}"
 _LOCAL = rf"[2-9\uff12-\uff19]{_D}{{6,7}}"                      # 2165111 typed without the area code
 _NUMBER_IN_TEXT = re.compile(rf"(?<![0-9\uff10-\uff19])(?:{_MOBILE}|{_LANDLINE}|{_LOCAL})(?![0-9\uff10-\uff19])")
+_NO_DIGITS = dict.fromkeys([*range(0x30, 0x3a), *range(0xff10, 0xff1a)])    # str.translate: digits dropped
 _DATE_LIKE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _TRAILING_NOTE = re.compile(r"[(（][^()（）]*[)）]$")
 # a four-character name starting with one of these is a person's (欧阳中心), whatever it ends with
@@ -24,6 +25,12 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫",
 def mask_numbers_in_text(text: str) -> str:
     """Phone numbers typed into free text (remarks, addresses), with spaces, hyphens or full-width
     digits inside, masked like the 联系方式 column; an 8-digit date such as 20261103 stays."""
+    if len(text) - len(text.translate(_NO_DIGITS)) < 7:
+        return text         # every number masked holds 7 digits or more (a local number): most text has none
+    return _mask_numbers(text)
+
+
+def _mask_numbers(text: str) -> str:
     def mask(m: re.Match) -> str:
         found = m.group(0)
         if _DATE_LIKE.fullmatch(clean_text(found)):
