@@ -3,7 +3,7 @@
 
 doctor.py and install_excel.py ask a Machine; SystemMachine answers from this computer. Everything
 Windows-only is imported inside the method that needs it, and answers None elsewhere, so the module
-loads on Linux. Tests use a fake Machine (tests/fake_machine.py); the real Windows answers are proven
+loads on Linux. Tests use a fake Machine (tests/support/fake_machine.py); the real Windows answers are proven
 only on Windows (tests marked `excel`) and by the checklist in docs/验收清单.md.
 """
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import traceback
+import datetime as dt
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,14 @@ from xl_automation.model.ledger import Ledger, LedgerError
 from xl_automation.rules.periods import PeriodError
 from xl_automation.xlsx.reader import HEADER_SCAN_ROWS, info_from_lines, ledger_from_grid
 from xl_automation.excel.sheetport import ERROR, INFO
+from xl_automation.xlsx.number_formats import format_shows_time
 
 CALLER, ACTIVE = "caller", "active"
 ERROR_LOG = "xl-automation-错误记录.txt"
 _AUX = {labels.INFO_SHEET, labels.LOOKUP_SHEET, labels.ANNOTATION_SHEET, labels.FORM_SHEET}
+# Midnight cells whose number format is asked one by one (a column of mixed formats): beyond this, a midnight
+# stays a midnight, so a click costs a bounded number of Excel calls however long the ledger
+FORMAT_LOOKUPS = 40
 
 
 class ButtonError(Exception):
@@ -130,6 +135,13 @@ def failure_message(exc: BaseException) -> str:
     return f"程序内部错误（{type(exc).__name__}: {exc}）。{where}，请发给维护人员。"
 
 
+def whole_days(grid: list[list[Any]]) -> list[list[Any]]:
+    """Midnight date-times as the `date` calamine gives for a whole-day cell: Excel hands both a date-only cell
+    and a date-time cell at 00:00 to Python as a midnight datetime; the reader then asks the number formats."""
+    midnight = dt.time()
+    return [[v.date() if type(v) is dt.datetime and v.time() == midnight else v for v in line] for line in grid]
+
+
 def _matrix(value: Any) -> list[list[Any]]:
     """A range's value or formula as rows, whatever its shape."""
     if isinstance(value, (list, tuple)):
@@ -199,13 +211,36 @@ class XlwingsPort:
         info = info_from_lines(self._used(labels.INFO_SHEET)) if labels.INFO_SHEET in names else {}
         captured = self._captured or live_marks.Captured()
         suffix = self.fullname.suffix.lower().lstrip(".")
+        grid = whole_days(grid)
         ledger = ledger_from_grid(grid, sheet=sheet, path=self.fullname, info=info, date1904=captured.date1904,
                                   hidden=captured.hidden.get(sheet, ()), merged=captured.merged.get(sheet, ()),
-                                  format=suffix if suffix in ("xlsm", "xls") else "xlsx")
+                                  format=suffix if suffix in ("xlsm", "xls") else "xlsx", time_cells=self._time_cells)
         if fallback is not None:
             ledger.findings.insert(0, fallback)
         self._grid = grid
         return ledger
+
+    def _time_cells(self, sheet: str, cells: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Of whole-day cells, those whose number format shows a time (a midnight, not a date only), as the
+        file reader decides from the styles: one NumberFormat read per column when its cells share a format,
+        then one per cell up to FORMAT_LOOKUPS; a cell beyond that stays a midnight, as Excel hands it over."""
+        ws = self.book.sheets[sheet]
+        by_column: dict[str, list[int]] = {}
+        for row, letters in cells:
+            by_column.setdefault(letters, []).append(row)
+        timed, budget = set(), FORMAT_LOOKUPS
+        for letters, rows in by_column.items():
+            shared = ws.range(f"{letters}{min(rows)}:{letters}{max(rows)}").number_format
+            if isinstance(shared, str):
+                if format_shows_time(shared):
+                    timed.update((r, letters) for r in rows)
+                continue
+            for r in sorted(rows):
+                budget -= 1
+                own = ws.range(f"{letters}{r}").number_format if budget >= 0 else None
+                if not isinstance(own, str) or format_shows_time(own):
+                    timed.add((r, letters))
+        return timed
 
     def _fallback(self, names: list[str]) -> tuple[str, list[list[Any]]]:
         """Like the reader: the first other sheet (visible ones first) whose top rows hold a header."""

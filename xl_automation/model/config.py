@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import os
@@ -14,6 +15,12 @@ from typing import Any
 from xl_automation.model.schema import BY_KEY
 
 ENV_VAR = "XL_AUTOMATION_CONFIG"
+# settings an earlier version read under another name: a file that still says so is told, never ignored
+RENAMED = {
+    ("policy", "organisation_words"): "已改为 policy.organisation_suffixes，按名称的结尾判断是否为单位，见 config.schema.json "
+                                      "的说明：请改名并核对其中的词",
+}
+COMMENT_PREFIXES = ("_", "$")      # "_说明": "…" and "$comment" are notes to the reader, not settings
 _DATA = resources.files("xl_automation.model.data")
 
 
@@ -107,6 +114,29 @@ def check(data: dict[str, Any], source: str) -> None:
         raise ConfigError(f"配置文件 {source}：窗口编码重复 {', '.join(sorted(dup))}")
 
 
+def unknown_settings(data: Any, schema: dict[str, Any], where: tuple[str, ...] = ()) -> list[str]:
+    """One Chinese line per key the schema does not know (a typo or an old name would otherwise be ignored
+    without a word and the default used instead), with the likely intended name."""
+    problems: list[str] = []
+    if isinstance(data, dict) and "properties" in schema:
+        known = schema["properties"]
+        free = isinstance(schema.get("additionalProperties"), dict)     # e.g. zone_towns: any district name
+        for key, value in data.items():
+            if key in known:
+                problems += unknown_settings(value, known[key], (*where, key))
+            elif not free and not str(key).startswith(COMMENT_PREFIXES):
+                place = f"{'.'.join(where)} 中" if where else "顶层"
+                hint = RENAMED.get((".".join(where), key))
+                if hint is None:
+                    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+                    hint = f"是否应为“{close[0]}”" if close else f"可用的设置：{'、'.join(known)}"
+                problems.append(f"{place}的“{key}”不是可用的设置（{hint}）")
+    elif isinstance(data, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(data):
+            problems += unknown_settings(item, schema["items"], (*where, str(i + 1)))
+    return problems
+
+
 def load(path: str | os.PathLike | None = None) -> Config:
     """Defaults, overlaid key by key (top level, policy and limits) by the user's file if one is given."""
     data = default_data()
@@ -122,6 +152,9 @@ def load(path: str | os.PathLike | None = None) -> Config:
             raise ConfigError(f"配置文件 {p} 不是有效的 JSON：{e}；请修正后再运行") from None
         if not isinstance(user, dict):
             raise ConfigError(f"配置文件 {p} 的顶层必须是对象 {{…}}")
+        unknown = unknown_settings(user, _schema())
+        if unknown:
+            raise ConfigError(f"配置文件 {p}：{'；'.join(unknown)}。请改正或删除（以 _ 开头的键可用作备注）后再运行")
         sections = {k: {**data[k], **user.get(k, {})} for k in ("policy", "limits")}
         data.update(user)
         data.update(sections)

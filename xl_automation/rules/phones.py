@@ -15,7 +15,7 @@ VALID, SHORT, INVALID = "valid", "short", "invalid"
 # the rest of a row's checks): mobiles, with +86/0086/86 or not, and Zibo landlines 0533-[02-8]xxxxxx or
 # their 7-digit local form. The number ranges are phonenumbers' own CN metadata (9.0.43); the fast path
 # only ever says valid, so a range phonenumbers adds later still reaches it, and every rejection is its.
-# ASCII digits only: other scripts' digits go the long way. tests/test_phones.py compares both paths.
+# ASCII digits only: other scripts' digits go the long way. tests/rules/test_phones.py compares both paths.
 _FAST_MOBILE = re.compile(r"(?:\+86|0086|86)?(1(?:610[0-9]|740[0-5])[0-9]{6}"
                           r"|1(?:[38][0-9]|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])[0-9]{8})")
 _FAST_ZIBO = re.compile(r"(?:0533|\+86533|0086533)?([02-8][0-9]{6})")

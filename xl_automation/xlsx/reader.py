@@ -20,6 +20,8 @@ from xl_automation.xlsx.xlsx_probe import Probe, detect_format, probe
 __all__ = ["read_ledger", "ledger_from_grid", "info_from_lines", "detect_format", "HEADER_SCAN_ROWS",
            "MIN_HEADER_MATCHES"]
 
+# (sheet, {(row, column letters)}) -> the cells whose number format shows a time, or None when unknown
+TimeCells = Callable[[str, set[tuple[int, str]]], "set[tuple[int, str]] | None"]
 _AUX_SHEETS = frozenset({labels.INFO_SHEET, labels.LOOKUP_SHEET, labels.ANNOTATION_SHEET, labels.FORM_SHEET})
 
 
@@ -46,17 +48,19 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
 
 def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, info: dict[str, str],
                      date1904: bool = False, hidden: Iterable[int] = (), merged: Iterable = (),
-                     format: str = "xlsx") -> Ledger:
+                     format: str = "xlsx", time_cells: TimeCells | None = None) -> Ledger:
     """The ledger in cell values already read (a live workbook's used range, from A1), as read_ledger makes it.
 
-    grid: rows of values, None or "" for empty cells; hidden: 1-based hidden row numbers;
-    merged: ((first row, first col), (last row, last col)) 0-based, as calamine gives them.
+    grid: rows of values, None or "" for empty cells, a whole day as a `date` (as calamine gives it);
+    hidden: 1-based hidden row numbers; merged: ((first row, first col), (last row, last col)) 0-based, as
+    calamine gives them; time_cells: of (row, column letters) cells, those whose number format shows a time
+    (what the file's styles tell read_ledger), or None when unknown.
     """
     grid = [["" if v is None else v for v in line] for line in grid]
     header = find_header(grid)
     if header is None:
         raise LedgerError("header-missing", path, sheet=sheet, rows=HEADER_SCAN_ROWS, minimum=MIN_HEADER_MATCHES)
-    reader = _Reader(Path(path), None, None, date1904=date1904, format=format)
+    reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells)
     with gc_paused():
         return reader.build(sheet, grid, list(merged), header, set(hidden), info)
 
@@ -107,8 +111,9 @@ class _Reader:
     merged ranges, the info sheet; building the Ledger from them is ledger_layout's and row_values' work."""
 
     def __init__(self, path: Path, facts: Probe | None, wb: calamine.CalamineWorkbook | None, *,
-                 date1904: bool = False, format: str = "xlsx"):
+                 date1904: bool = False, format: str = "xlsx", time_cells: TimeCells | None = None):
         self.path, self.facts, self.wb = path, facts, wb
+        self.time_cells = time_cells            # for a grid: the live workbook's number formats
         self.date1904 = facts.date1904 if facts is not None else date1904
         self.format = facts.format if facts is not None else format
         self.findings: list[Finding] = []
@@ -144,9 +149,11 @@ class _Reader:
                       header_names=layout.names, format=self.format)
 
     def _time_cells(self, sheet: str) -> Callable[[set[tuple[int, str]]], set[tuple[int, str]] | None] | None:
-        """Which cells show a time, from the file's number formats (None for a grid: decided by column)."""
+        """Which cells show a time, from the file's number formats, or the live workbook's (None for a grid
+        without them: decided by the column)."""
         if self.facts is None:
-            return None
+            given = self.time_cells
+            return None if given is None else lambda cells: given(sheet, cells)
         facts, xml = self.facts, self.sheet_xml
         return lambda cells: facts.time_cells(sheet, cells, xml)
 

@@ -1,0 +1,148 @@
+"""The CLI as users run it: real subprocesses, exit codes, JSON shapes, files written or left alone."""
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from support.cli import run
+from xl_automation.model import config as cfg
+from xl_automation.cli.main import build_parser
+from xl_automation.xlsx.fill import fill_ledger
+from xl_automation.rules.periods import Period
+from xl_automation.demo.sample import sample_rows
+
+NOW = "2026-11-20 12:00"
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    """A ledger made by new-ledger and filled with a month that has the usual slips."""
+    path = tmp_path_factory.mktemp("cli") / "张店分公司-2026-11.xlsx"
+    done = run("new-ledger", "--window", "ZLS02", "--period", "2026-11", "--out", path)
+    assert done.returncode == 0, done.stderr
+    conf = cfg.load()
+    fill_ledger(path, sample_rows(conf.window("ZLS02"), Period.parse("2026-11"), conf, n=40,
+                                  now=datetime(2026, 11, 20, 12)))
+    return path
+
+
+def test_validate_json_shape_exit_code_and_input_untouched(ledger):
+    before = digest(ledger)
+    done = run("validate", ledger, "--json", "--now", NOW)
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {"file", "rows", "errors", "warnings", "findings"}
+    assert data["rows"] == 40 and data["errors"] == sum(f["severity"] == "error" for f in data["findings"])
+    assert set(data["findings"][0]) == {"code", "severity", "sheet", "row", "column", "cell", "value", "message", "hint"}
+    assert {"enum-invalid", "phone-invalid", "id-missing", "refusal-not-allowed"} <= {f["code"] for f in data["findings"]}
+    assert digest(ledger) == before
+
+
+def test_flag_json_has_per_row_status(ledger):
+    done = run("flag", ledger, "--json", "--now", NOW)
+    data = json.loads(done.stdout)
+    assert len(data["status"]) == 40
+    assert {"row", "request_id", "minutes", "margin", "status"} == set(data["status"][0])
+    assert sum(data["status_counts"].values()) == sum(1 for s in data["status"] if s["status"])
+
+
+def test_annotate_twice_gives_the_same_file_and_validate_then_flag_agree(ledger, tmp_path):
+    copy = tmp_path / ledger.name
+    copy.write_bytes(ledger.read_bytes())
+    assert run("validate", copy, "--annotate", "--now", NOW).returncode == 1
+    first = digest(copy)
+    assert first != digest(ledger)
+    run("flag", copy, "--annotate", "--now", NOW)
+    assert digest(copy) == first
+
+
+def test_open_file_is_refused_for_annotation(ledger, tmp_path):
+    copy = tmp_path / ledger.name
+    copy.write_bytes(ledger.read_bytes())
+    (tmp_path / ("~$" + ledger.name)).write_bytes(b"lock")
+    done = run("validate", copy, "--annotate", "--now", NOW)
+    assert done.returncode == 2 and "~$" in done.stderr and "Traceback" not in done.stderr
+    assert digest(copy) == digest(ledger)
+
+
+@pytest.mark.parametrize("content, expected", [(b"", "空"), (b"hello", "不是 Excel 工作簿")])
+def test_unusable_files_exit_2_with_a_chinese_line(tmp_path, content, expected):
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(content)
+    done = run("validate", bad)
+    assert done.returncode == 2 and expected in done.stderr and "坏文件.xlsx" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_clean_ledger_exits_0(tmp_path):
+    path = tmp_path / "clean.xlsx"
+    assert run("new-ledger", "--window", "ZLS01", "--period", "2026-11", "--out", path).returncode == 0
+    conf = cfg.load()
+    fill_ledger(path, sample_rows(conf.window("ZLS01"), Period.parse("2026-11"), conf, n=15,
+                                  now=datetime(2026, 11, 20, 12), mistakes=False))
+    done = run("validate", path, "--now", NOW)
+    assert done.returncode == 0, done.stdout
+
+
+def test_new_ledger_refuses_unknown_window_and_overwrite(ledger, tmp_path):
+    done = run("new-ledger", "--window", "NOPE", "--period", "2026-11", "--out", tmp_path / "x.xlsx")
+    assert done.returncode == 2 and "ZLS01" in done.stderr
+    done = run("new-ledger", "--window", "ZLS02", "--period", "2026-11", "--out", ledger)
+    assert done.returncode == 2 and "已存在" in done.stderr
+
+
+def test_bad_now_and_bad_period_are_one_line_errors(ledger, tmp_path):
+    assert "--now" in run("validate", ledger, "--now", "明天").stderr
+    done = run("new-ledger", "--window", "ZLS02", "--period", "2026-13", "--out", tmp_path / "y.xlsx")
+    assert done.returncode == 2 and "YYYY-MM" in done.stderr
+
+
+def test_config_json_lists_windows_and_policy():
+    data = json.loads(run("config", "--json").stdout)
+    assert {"code", "name", "company"} <= set(data["windows"][0])
+    assert data["policy"]["sla_minutes"] == 120 and data["policy"]["clock"] == "elapsed"
+
+
+def test_user_config_overrides_policy_and_bad_config_is_reported(tmp_path, ledger):
+    good = tmp_path / "c.json"
+    good.write_text(json.dumps({"policy": {"sla_minutes": 60}}), encoding="utf-8")
+    assert json.loads(run("--config", good, "config", "--json").stdout)["policy"]["sla_minutes"] == 60
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"policy": {"clock": "sundial"}}), encoding="utf-8")
+    done = run("--config", bad, "validate", ledger)
+    assert done.returncode == 2 and "policy/clock" in done.stderr
+
+
+def test_every_command_has_help_with_an_example():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, sp in sub.choices.items():
+        assert sp.description and "示例" in (sp.epilog or ""), name
+        for action in sp._actions:
+            if action.dest != "help":
+                assert action.help, f"{name} {action.dest}"
+
+
+def test_flag_shows_an_uncovered_calendar_year_and_the_rows_without_a_clock(tmp_path):
+    """A working-hours clock over 2027 (no holiday data) is a warning in flag's text and JSON."""
+    from support.ledger_files import Formatted, sample_row, write_ledger
+    start = datetime(2027, 1, 8, 16, 0)
+    rows = [sample_row(0, start=start) | {"posted_at": None},
+            sample_row(1, start=start) | {"replied_at": Formatted(datetime(2027, 1, 9), "yyyy-mm-dd"), "posted_at": None}]
+    path = write_ledger(tmp_path / "2027.xlsx", rows)
+    config = tmp_path / "hours.json"
+    config.write_text(json.dumps({"policy": {"clock": "working-hours"}}), encoding="utf-8")
+    text = run("--config", config, "flag", path, "--now", "2027-01-20 12:00")
+    assert "2027 年的法定节假日和调休数据缺失" in text.stdout, text.stdout + text.stderr
+    assert "1 行没有时限状态" in text.stdout
+    data = json.loads(run("--config", config, "flag", path, "--json", "--now", "2027-01-20 12:00").stdout)
+    assert [f["code"] for f in data["findings"]].count("calendar-uncovered") == 1
+    assert data["status"][1]["status"] is None and data["status"][0]["status"] is not None
+    elapsed = run("flag", path, "--now", "2027-01-20 12:00")
+    assert "法定节假日" not in elapsed.stdout

@@ -1,0 +1,52 @@
+"""A user's configuration file: every setting it names is one the program reads, or the run stops and says so."""
+import json
+
+import pytest
+from hypothesis import given, strategies as st
+
+from support.cli import run
+from xl_automation.model import config as cfg
+
+
+def write(tmp_path, data) -> str:
+    path = tmp_path / "配置.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("data, says", [
+    ({"policy": {"submision_due_day": 20}}, ["policy 中的“submision_due_day”", "是否应为“submission_due_day”"]),
+    ({"policy": {"organisation_words": ["公司"]}}, ["organisation_words", "policy.organisation_suffixes"]),
+    ({"windowz": []}, ["顶层的“windowz”", "是否应为“windows”"]),
+    ({"limits": {"memory": 512}}, ["limits 中的“memory”"]),
+    ({"windows": [{"code": "ZLS01", "name": "营销服务中心", "company": "ZLS", "nmae": "x"}]}, ["windows.1 中的“nmae”"]),
+])
+def test_an_unknown_or_renamed_setting_stops_the_run_and_names_it(tmp_path, data, says):
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.load(write(tmp_path, data))
+    assert all(s in str(err.value) for s in says), str(err.value)
+
+
+def test_notes_and_free_form_keys_are_settings_too(tmp_path):
+    conf = cfg.load(write(tmp_path, {"_说明": "2026 年版", "$comment": "x", "policy": {"_备注": "集团定",
+                                     "submission_due_day": 20}, "town_aliases": {"新区": "张店区"}}))
+    assert conf.policy["submission_due_day"] == 20
+
+
+def test_the_shipped_defaults_name_no_unknown_setting():
+    assert cfg.unknown_settings(cfg.default_data(), cfg._schema()) == []
+
+
+@given(st.sampled_from(sorted(cfg.default_data()["policy"])), st.integers(0, 40), st.characters(min_codepoint=97,
+                                                                                                  max_codepoint=122))
+def test_any_misspelt_policy_key_is_caught(key, at, letter):
+    typo = key[:at] + letter + key[at + 1:] if at < len(key) else key + letter
+    policy = cfg._schema()["properties"]["policy"]["properties"]
+    found = cfg.unknown_settings({"policy": {typo: 1}}, cfg._schema())
+    assert (typo in policy) == (found == []), (typo, found)
+
+
+def test_the_cli_says_it_in_one_line_with_exit_2(tmp_path):
+    done = run("--config", write(tmp_path, {"policy": {"mask_personal_infos": False}}), "config")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "mask_personal_infos" in done.stderr + done.stdout and "mask_personal_info”" in done.stderr + done.stdout

@@ -1,0 +1,113 @@
+"""submit, consolidate and notice as users run them, on real files, and the demo end to end."""
+import json
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from support.cli import run
+from xl_automation.demo.sample import sample_rows
+from support.month_files import CONF, PERIOD, consolidate_json, make_ledger
+
+
+def test_submit_refuses_a_ledger_with_errors_and_writes_nothing(tmp_path):
+    ledger = make_ledger(tmp_path, "ZLS01", datetime(2026, 11, 20, 12), mistakes=True)
+    done = run("submit", ledger, "--to", tmp_path / "inbox", "--now", "2026-11-20 12:00")
+    assert done.returncode == 1 and "不能报送" in done.stdout and "受理台账!" in done.stdout
+    assert not (tmp_path / "inbox").exists() or not any((tmp_path / "inbox").iterdir())
+
+
+def test_submission_copy_is_values_only_with_manifest_and_resubmission_keeps_the_first(tmp_path):
+    now = datetime(2026, 11, 20, 12)
+    old_open = dict(sample_rows(CONF.window("ZLS02"), PERIOD, CONF, n=1, now=now, mistakes=False)[0],
+                    request_id="ZLS02-20261001-001", received_at=datetime(2026, 10, 1, 9), posted_at=None,
+                    replied_at=datetime(2026, 10, 1, 9, 30), result="办理中", closed_at=None)
+    old_closed = dict(old_open, request_id="ZLS02-20261002-001", received_at=datetime(2026, 10, 2, 9),
+                      replied_at=datetime(2026, 10, 2, 9, 30), result="已办结", closed_at=datetime(2026, 10, 3, 9))
+    ledger = make_ledger(tmp_path, "ZLS02", now, extra=[old_open, old_closed])
+    inbox = tmp_path / "inbox"
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-20 12:00").returncode == 0
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-21 08:00").returncode == 0
+    manifests = sorted(inbox.glob("*.manifest.json"))
+    assert len(manifests) == 2
+    m = json.loads(manifests[0].read_text(encoding="utf-8"))
+    assert (m["window"], m["period"], m["rows"], m["rows_carried"], m["rows_earlier_closed"]) == (
+        "ZLS02", "2026-11", 22, 1, 1)
+    assert {"source_sha256", "copy_sha256", "submitted_at", "template_version", "tool_version"} <= set(m)
+    copy = inbox / m["copy_file"]
+    with zipfile.ZipFile(copy) as z:
+        assert not any("<f>" in z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+        assert not any("vbaProject" in n for n in z.namelist())
+    ids = [r[0] for r in openpyxl.load_workbook(copy)["受理台账"].iter_rows(min_row=4, values_only=True)]
+    assert "ZLS02-20261001-001" in ids and "ZLS02-20261002-001" in ids      # issue 9: earlier closed rows too
+
+
+def test_consolidate_conserves_rows_and_reports_every_window(inbox, tmp_path):
+    data = consolidate_json(inbox, tmp_path / "report.xlsx")
+    assert data["rows_in"] == data["rows_in_details"] + data["rows_merged"] + data["rows_excluded"]
+    assert data["rows_merged"] == 1
+    assert data["windows_expected"] == [w.code for w in CONF.windows]
+    assert set(data["windows_submitted"]) == {"ZLS01", "ZLS02", "ZLS03"}
+    assert data["windows_late"] == ["ZLS02"] and "ZLS04" in data["windows_missing"]
+    assert [r["file"] for r in data["files_rejected"]] == ["坏文件.xlsx"]
+    assert "损坏" in data["files_rejected"][0]["reason"] or "不是" in data["files_rejected"][0]["reason"]
+    assert "ZLS03" in data["windows_resubmitted"] and data["files_superseded"]
+    wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    from support.report_month import SHEETS
+    at = SHEETS.index("报送情况") + 1           # the command's report has the archive's two sheets (issue 9)
+    assert wb.sheetnames == SHEETS[:at] + ["跨月核对", "趋势"] + SHEETS[at:]
+    assert wb["明细"].max_row - 1 == data["rows_in_details"]
+
+
+def test_masking_on_by_default_and_off_on_request(inbox, tmp_path):
+    rows = [r for src in sorted(inbox.glob("ZLS01_*.xlsx"))
+            for r in openpyxl.load_workbook(src)["受理台账"].iter_rows(min_row=4, values_only=True)]
+    phones = {str(r[11]) for r in rows if r[11] and str(r[11]).startswith("1")}
+    assert phones
+
+    def text(path):
+        with zipfile.ZipFile(path) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+
+    consolidate_json(inbox, tmp_path / "masked.xlsx")
+    consolidate_json(inbox, tmp_path / "open.xlsx", "--show-personal-info")
+    assert not any(p in text(tmp_path / "masked.xlsx") for p in phones)
+    assert all(p in text(tmp_path / "open.xlsx") for p in phones)
+
+
+def test_notice_names_missing_windows_and_is_masked(inbox):
+    done = run("notice", inbox, "--period", "2026-11", "--now", "2026-11-25 10:00")
+    assert done.returncode == 0
+    assert "未报送窗口" in done.stdout and "新区分公司" in done.stdout
+    assert not any(ch.isdigit() and len(tok) == 11 for tok in done.stdout.split() for ch in tok[:1])
+
+
+def test_consolidate_of_a_missing_folder_is_one_line(tmp_path):
+    done = run("consolidate", tmp_path / "nope", "--period", "2026-11", "--out", tmp_path / "r.xlsx")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculation_of_the_report_equals_the_json_summary(inbox, tmp_path):
+    """The figures a spreadsheet engine computes from 明细 are the ones the command printed."""
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice (soffice) is not installed (tests/run.sh installs it)")
+    from support.libreoffice import RECALC_ON_LOAD
+    report = tmp_path / "月报.xlsx"
+    data = consolidate_json(inbox, report)
+    profile = tmp_path / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ON_LOAD, encoding="utf-8")
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "lo"), str(report)],
+                   check=True, capture_output=True, timeout=300)
+    ws = openpyxl.load_workbook(tmp_path / "lo" / report.name, data_only=True)["汇总"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r and "受理总数" in r)
+    group = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "集团合计")
+    col = {name: i for i, name in enumerate(header)}
+    assert group[col["受理总数"]] == data["rows_in_details"]
+    assert group[col["超时"]] == data["overdue"]
+    assert group[col["按时率"]] == pytest.approx(data["on_time_rate"], abs=1e-9)

@@ -1,0 +1,51 @@
+"""Text from branch files stays text in every workbook we write: submission copies and spooled rows."""
+import zipfile
+from datetime import datetime
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from xl_automation.xlsx.values_ledger import write_values_ledger
+from xl_automation.xlsx.xlsx_safe import new_workbook
+from xl_automation.xlsx.xlsx_spool import splice, SpoolSheet
+
+from support.rows import good_row
+
+HOSTILE = ['=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(A1)", "<r><t>x</t></r>",
+           "http://evil.example", "0123", "a\x01b", "&<>\"'"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_submission_copy_keeps_hostile_text_as_text(tmp_path, text):
+    path = tmp_path / "copy.xlsx"
+    write_values_ledger(path, [good_row(remarks=text)], {"窗口编码": "ZLS01"})
+    cell = openpyxl.load_workbook(path)["受理台账"]["P4"]
+    assert cell.data_type == "s"
+    assert cell.value == text.replace("\x01", "_x0001_")     # openpyxl shows the XML escape of a control char
+    with zipfile.ZipFile(path) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+        assert "<hyperlink" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_spooled_rows_round_trip_exactly(tmp_path):
+    path = tmp_path / "spool.xlsx"
+    wb = new_workbook(path)
+    ws = wb.add_worksheet("明细")
+    ws.write_string(0, 0, "头")
+    fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    spool = SpoolSheet(ws, 1)
+    texts = [t for t in HOSTILE if "\x01" not in t]
+    for r, t in enumerate(texts, start=1):
+        spool.write_string(r, 0, t)
+        spool.write_number(r, 1, r * 1.5)
+        spool.write_datetime(r, 2, datetime(2026, 11, 3, 9, 5), fmt)
+    wb.close()
+    splice(path, [spool])
+    rows = CalamineWorkbook.from_path(path).get_sheet_by_name("明细").to_python()
+    assert [r[0] for r in rows[1:]] == texts
+    assert rows[1][1] == 1.5 and rows[1][2] == datetime(2026, 11, 3, 9, 5)
+    ws2 = openpyxl.load_workbook(path)["明细"]
+    assert ws2.max_row == len(texts) + 1 and ws2["C2"].number_format == "yyyy-mm-dd hh:mm"
+    assert not any(c.data_type == "f" for row in ws2.iter_rows() for c in row)
+    assert not spool.path.exists()
