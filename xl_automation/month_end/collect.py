@@ -15,7 +15,7 @@ import jsonschema
 from xl_automation.model.config import Config
 from xl_automation.rules.consolidate import Source
 from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
-from xl_automation.model.ledger import LedgerError
+from xl_automation.model.ledger import LedgerError, gc_paused
 from xl_automation.rules.periods import Period
 from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
 
@@ -66,6 +66,7 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
+@gc_paused()     # checking a million rows builds no cycles; GC passes over the growing month would cost a fifth
 def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None, rows_cache=None) -> Collected:
     """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
     a file that crashes the parser, storms memory or hangs is rejected like any unusable file.

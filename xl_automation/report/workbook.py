@@ -15,6 +15,7 @@ from xl_automation.rules.assessment import score_window
 from xl_automation.rules.breakdown import breakdown
 from xl_automation.month_end.collect import Collected
 from xl_automation.model.config import Config
+from xl_automation.model.ledger import gc_paused
 from xl_automation.rules.consolidate import Consolidation, Detail
 from xl_automation.rules.periods import Period, due_day
 from xl_automation.report.report_book import MAX_ROWS, Book, ReportError
@@ -80,6 +81,7 @@ def _comparison(book: Book, archive, rows: list[dict[str, Any]]):
     return lambda ws, row: write_comparison(book, ws, row, archive, rows)
 
 
+@gc_paused()     # the month's requests and the rows written hold no cycles: no GC passes over them
 def write_report(path: Path | str, *, consolidation: Consolidation, collected: Collected, config: Config,
                  now: datetime, show_personal_info: bool = False, cached_values: bool = True,
                  archive: Any = None) -> ReportInfo:

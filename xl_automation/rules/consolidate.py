@@ -12,7 +12,7 @@ from typing import Any
 from xl_automation.model.config import Config
 from xl_automation.model.findings import Finding, make
 from xl_automation.rules.normalize import DateOnly, clean_text
-from xl_automation.model.ledger import LedgerRow
+from xl_automation.model.ledger import LedgerRow, gc_paused
 from xl_automation.rules.periods import Period
 from xl_automation.rules.phones import check_phone
 from xl_automation.model.schema import SERVICE_COLUMNS
@@ -158,6 +158,7 @@ def period_verdict(row: LedgerRow, period: Period) -> str | None:
     return EXCLUDED_EARLIER
 
 
+@gc_paused()     # a request per row of the month: none holds a cycle, and GC passes over them cost a third
 def consolidate(sources: list[Source], period: Period, config: Config, now: datetime) -> Consolidation:
     clock = Clock(config.policy, now)
     candidates: list[tuple[Source, LedgerRow, bool]] = []
