@@ -21,7 +21,7 @@ MIN_PRINT_SCALE = 60        # percent: below this a printed sheet is no longer l
 SIDE_MARGIN_IN = 0.4
 PRINTABLE_CM = 29.7 - 2 * SIDE_MARGIN_IN * 2.54        # A4 landscape between the side margins
 MAX_ROWS = 1_048_576        # rows in one Excel worksheet
-MASK_MEMO = 200_000         # masked values remembered at most
+MASK_MEMO = 50_000          # masked values remembered at most
 _PLAIN = frozenset({str, datetime, int, float, type(None)})     # what SpoolSheet.write_row writes as value() does
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from xl_automation.rules.normalize import clean_text
@@ -45,14 +44,20 @@ def is_organisation(name: Any, config: Any) -> bool:
     (厂 局 院 校 …) need a name of four characters or more; a four-character name starting with a
     compound surname is a person's. So 王小店, 李中心, 张厂 and 欧阳中心 are people."""
     suffixes = tuple(config.policy.get("organisation_suffixes", ()))
-    if type(name) is str:
-        return _organisation(name, suffixes)    # a month repeats applicants: each decided once
-    return _organisation_of(clean_text(name) if name else "", suffixes)
+    if type(name) is not str:
+        return _organisation_of(clean_text(name) if name else "", suffixes)
+    # a month repeats applicants: each decided once (per suffix list; a few MB at most)
+    memo = _ORGANISATIONS.get(suffixes)
+    if memo is None or len(memo) >= ORGANISATION_MEMO:
+        memo = _ORGANISATIONS[suffixes] = {}
+    hit = memo.get(name)
+    if hit is None:
+        hit = memo[name] = _organisation_of(clean_text(name) if name else "", suffixes)
+    return hit
 
 
-@lru_cache(maxsize=1 << 16)
-def _organisation(name: str, suffixes: tuple[str, ...]) -> bool:
-    return _organisation_of(clean_text(name) if name else "", suffixes)
+ORGANISATION_MEMO = 1 << 16
+_ORGANISATIONS: dict[tuple[str, ...], dict[str, bool]] = {}
 
 
 def _organisation_of(text: str, suffixes: tuple[str, ...]) -> bool:
