@@ -21,7 +21,7 @@ from xl_automation.xlsx import fileio
 from xl_automation.model import labels
 from xl_automation.excel.build_vba import MAIN_TYPES, XLWINGS_VERSION, BuildError, add_vba, xlwings_bas
 from xl_automation.cli.main import build_parser
-from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.ledger_check import check_file
 from xl_automation.xlsx.template import TEMPLATE_FILE, default_config
 
 from support.paths import ROOT as REPO

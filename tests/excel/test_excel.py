@@ -17,10 +17,10 @@ from support.ledger_files import Formatted, ledger_layout, write_layout
 from support.annotate_books import USER_FILL, build_xlsx
 from xl_automation.excel import buttons
 from xl_automation.model import labels
-from xl_automation.excel import live_marks
+from xl_automation.excel import live_marks, live_plan
 from xl_automation.model import schema
 from xl_automation.excel import app as X
-from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.ledger_check import check_file
 from xl_automation.xlsx.contact_form import FORM_CELLS
 from xl_automation.excel.group_workbook import (PERIOD, RESULT_TOP_LEFT, SETTINGS, SHEET as GROUP_SHEET, SUBMIT_DIR,
                                           build_group_workbook, result_rows)
@@ -252,7 +252,7 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     lines = text.split("\n")
     assert title == "校验台账" and level == "warning"
     assert lines[0] == f"台账.xlsx › {LEDGER}：共 40 行，错误 {check.errors} 条，提醒 {check.warnings} 条。"
-    from xl_automation.cli.commands import finding_line
+    from xl_automation.model.findings import finding_line
     assert lines[1:1 + len(check.findings[:12])] == [finding_line(f).strip() for f in check.findings[:12]]
     assert "已标出" in text
     title, text, level = press(book, conf, "flag_overdue")
@@ -324,7 +324,7 @@ def test_unusable_workbook_is_a_message_not_a_traceback(tmp_path, conf):
 
 def test_unexpected_error_is_logged_and_said_in_one_line(tmp_path, conf, monkeypatch):
     monkeypatch.setattr(X.tempfile, "gettempdir", lambda: str(tmp_path))
-    monkeypatch.setattr(live_marks, "plan", mock.Mock(side_effect=RuntimeError("boom")))
+    monkeypatch.setattr(live_plan, "plan", mock.Mock(side_effect=RuntimeError("boom")))
     book = F.FakeBook(write_layout(tmp_path / "台账.xlsx", ledger_layout(month(conf, n=12))))
     title, text, mode = press(book, conf, "validate")
     log = tmp_path / X.ERROR_LOG

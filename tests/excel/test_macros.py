@@ -21,11 +21,11 @@ from oletools.olevba import VBA_Parser
 from support.libreoffice import Session, needs_soffice
 from xl_automation.excel import build as B
 from xl_automation.model import labels
-from xl_automation.excel import live_marks
+from xl_automation.excel import live_marks, live_plan
 from xl_automation.model import schema
 from xl_automation.xlsx.annotation_text import parse_ref
 from xl_automation.excel.build_vba import RIBBON_PART, RIBBON_REL, module_name, xlwings_bas
-from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.ledger_check import check_file
 from xl_automation.model.ledger import column_letter
 from xl_automation.xlsx.reader import info_from_lines, ledger_from_grid
 from xl_automation.xlsx.template import default_config
@@ -236,7 +236,7 @@ def _round(lo, conf):
     ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsm"), info=info_from_lines(info),
                               merged=captured.merged.get(labels.LEDGER_SHEET, ()))
     check = check_ledger(ledger, conf, NOW)
-    plan = live_marks.plan(ledger, check.findings, check.clocks, grid=grid, record_rows=record, captured=captured)
+    plan = live_plan.plan(ledger, check.findings, check.clocks, grid=grid, record_rows=record, captured=captured)
     for col, top, body in plan.program:
         lo("block", sheet=labels.LEDGER_SHEET, row=top, column=col, rows=body)
     block = live_marks.record_sheet_block(plan, None)

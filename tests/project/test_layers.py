@@ -45,6 +45,9 @@ def _add_import(root: Path, module: str, line: str) -> None:
 
 @pytest.mark.parametrize("module, line, broken", [
     ("model.labels", "from xl_automation.cli import main", "Each package imports only the packages below it"),
+    ("demo.run", "from xl_automation.cli import main", "Each package imports only the packages below it"),
+    ("excel.buttons", "from xl_automation.commands import ledger", "Each package imports only the packages below it"),
+    ("model.schema", "from xl_automation.rules import normalize", "Each package imports only the packages below it"),
     ("rules.sla", "from xl_automation.xlsx import reader", "Each package imports only the packages below it"),
     ("xlsx.reader", "from xl_automation.report import workbook", "Each package imports only the packages below it"),
     ("month_end.collect", "import xlwings", "Only excel.app imports xlwings"),

@@ -9,7 +9,7 @@ import pytest
 from support.png import read_png
 from xl_automation.excel.build import REPO
 from xl_automation.report.pdf import export_pdf
-from xl_automation.report.pictures import (BULLETIN_PICTURE, LEDGER_PICTURE, build_pictures, bulletin_example,
+from xl_automation.demo.pictures import (BULLETIN_PICTURE, LEDGER_PICTURE, build_pictures, bulletin_example,
                                     ledger_example, render_first_page)
 from xl_automation.xlsx.template import default_config
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from xl_automation.model import config as cfg
 from xl_automation.rules.masking import is_organisation, mask_name, mask_numbers_in_text
-from xl_automation.rules.normalize import halfwidth
+from xl_automation.model.text import halfwidth
 
 CONFIG = cfg.load()
 _FULL = str.maketrans("0123456789+-() ", "０１２３４５６７８９＋－（）\u3000")

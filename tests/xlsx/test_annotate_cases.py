@@ -75,7 +75,7 @@ def test_large_drawing_is_never_decompressed(tmp_path, monkeypatch):
     grafted = graft(big, tmp_path / "台账.xlsx")
     assert len(read_entries(grafted)["xl/drawings/drawing1.xml"]) > 10_000_000
     from xl_automation.xlsx import annotate as A
-    from xl_automation.cli.commands import check_file
+    from xl_automation.xlsx.ledger_check import check_file
     from xl_automation.model.config import load
     opened: list[str] = []
     real_open = zipfile.ZipFile.open

@@ -1,11 +1,12 @@
-"""CLI commands for deployment: bundle, doctor, install-excel (called by 安装.cmd), build-pictures."""
+"""The deployment commands' adapters (bundle, doctor, install-excel, called by 安装.cmd) and build-pictures
+(the README pictures are made by the demo package from synthetic rows)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from xl_automation.cli.exits import EXIT_ERRORS, EXIT_OK, UsageError, print_json
+from xl_automation.commands import deploy as D
+from xl_automation.model.exits import EXIT_OK, UsageError
 
 
 def add_commands(command) -> None:
@@ -32,63 +33,22 @@ def add_commands(command) -> None:
 
 
 def bundle(args: argparse.Namespace) -> int:
-    from xl_automation.deploy.bundle import BundleError, build_bundle
-    from xl_automation.cli.progress import for_args
-    progress = for_args(args)
-    try:
-        done = build_bundle(Path(args.out), args.python, cache=Path(args.cache) if args.cache else None,
-                            refresh=args.refresh, progress=progress.step)
-    except BundleError as e:
-        raise UsageError(f"安装包未生成：{e}") from None
-    finally:
-        progress.done()
-    print(f"已生成离线安装包：{done.folder}")
-    print(f"  压缩包：{done.zip}")
-    print(f"  Python {'、'.join(done.pythons)}（Windows 64 位），wheel {len(done.wheels)} 个")
-    print("  在目标电脑上解压后双击 安装.cmd；说明见其中的 安装说明.txt")
-    return EXIT_OK
-
-
-def _targets(paths: list[str]) -> list[Path]:
-    import os
-    if paths:
-        return [Path(p) for p in paths]
-    home = os.environ.get("XL_AUTOMATION_HOME")
-    return [Path(home)] if home else [Path.cwd()]
+    from xl_automation.commands.progress import for_args
+    return D.bundle(Path(args.out), args.python, cache=Path(args.cache) if args.cache else None,
+                    refresh=args.refresh, progress=for_args(args))
 
 
 def doctor(args: argparse.Namespace) -> int:
-    from xl_automation.deploy.doctor import marks_for, run_checks
-    from xl_automation.deploy.winenv import SystemMachine
-    checks = run_checks(SystemMachine(), _targets(args.paths))
-    failed = [c for c in checks if c.ok is False]
-    if args.json:
-        print_json({"ok": not failed, "checks": [c.as_dict() for c in checks]})
-    else:
-        marks = marks_for(sys.stdout.encoding)
-        for c in checks:
-            print(c.line(marks))
-        print(f"{len(failed)} 项未通过，请按提示处理。" if failed else "全部通过。")
-    return EXIT_ERRORS if failed else EXIT_OK
+    return D.doctor(D.doctor_targets(args.paths), json=args.json)
 
 
 def install_excel(args: argparse.Namespace) -> int:
-    from xl_automation.deploy.install_excel import InstallError, install
-    from xl_automation.deploy.winenv import SystemMachine
-    try:
-        done = install(Path(args.source), Path(args.target), SystemMachine(), sys.executable)
-    except InstallError as e:
-        raise UsageError(str(e)) from None
-    print(f"已复制 {len(done.copied)} 个文件到 {Path(args.target)}" +
-          (f"，其中 {len(done.unblocked)} 个已去掉“来自互联网”标记" if done.unblocked else ""))
-    for conf in done.settings:
-        print(f"  Excel 按钮使用 {sys.executable}（已写入 {conf}）")
-    return EXIT_OK
+    return D.install_excel(Path(args.source), Path(args.target))
 
 
 def build_pictures(args: argparse.Namespace) -> int:
     from xl_automation.report.pdf import PdfUnavailable
-    from xl_automation.report.pictures import build_pictures as build
+    from xl_automation.demo.pictures import build_pictures as build
     try:
         for path in build(Path(args.out), args.config_obj):
             print(f"已生成 {path}")

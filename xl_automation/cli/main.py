@@ -1,17 +1,15 @@
-"""Command line: the same actions as the Excel buttons, on saved files."""
+"""Command line: the parser, and each command's arguments handed to xl_automation.commands through the
+one-line error edge (commands.edge.guarded). The same actions as the Excel buttons, on saved files."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Callable
 
 from xl_automation import __version__
+from xl_automation.commands.edge import guarded
 from xl_automation.model import config as cfg
-from xl_automation.model.ledger import LedgerError
-from xl_automation.rules.periods import PeriodError
-from xl_automation.cli.exits import (EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, UsageError,  # noqa: F401  (the commands' names, here too)
-                                     parse_now, print_json)
+from xl_automation.model.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE  # noqa: F401  (offered here too)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", required=True, help="统计周期 YYYY-MM")
     sp.add_argument("--now", help="当前时间，默认取系统时间")
     archive_options(sp)
-    sp = command("history", _history, "历史：归档中各窗口各期的数据（受理、按时率、办结率、考核），导出与重复来件",
+    sp = command("history", m.history, "历史：归档中各窗口各期的数据（受理、按时率、办结率、考核），导出与重复来件",
                  "xl-automation history 报送 --export 历史.xlsx")
     sp.add_argument("place", nargs="?", help="存放各期报送目录的文件夹（其中有 综合受理归档.sqlite），或归档文件本身")
     sp.add_argument("--archive", help="归档数据库文件")
@@ -95,11 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _history(args) -> int:
-    from xl_automation.month_end.history import history           # pandas and the archive: loaded only by this command
-    return history(args)
-
-
 def archive_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--archive", help="归档数据库文件，默认为报送目录上一级的 综合受理归档.sqlite（或配置 archive.path）")
     sp.add_argument("--no-archive", action="store_true", help="不使用归档：只按本期报送数据汇总，不做跨月核对")
@@ -111,46 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_UNUSABLE
-    try:
+
+    def run() -> int:
         args.config_obj = cfg.load(args.config)
         return args.func(args)
-    except LedgerError as e:
-        if getattr(args, "json", False):
-            print_json({"file": str(e.path), "error": e.finding.as_dict()})
-        print(f"无法使用：{e}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except (cfg.ConfigError, UsageError, PeriodError) as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_UNUSABLE
-    except KeyboardInterrupt:
-        print("已中断", file=sys.stderr)
-        return 130
-    except PermissionError as e:
-        print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except Exception as e:  # the last line of defence: one line, never a traceback for a user
-        if _is_report_error(e) or _is_archive_error(e):
-            print(str(e), file=sys.stderr)
-            return EXIT_UNUSABLE
-        if os.environ.get("XL_AUTOMATION_DEBUG"):
-            raise
-        print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
-              "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
-        return EXIT_UNUSABLE
-
-
-def _is_report_error(e: Exception) -> bool:
-    """A ReportError, without importing the report writer (and XlsxWriter) into every command:
-    only a command that imported it can have raised one."""
-    book = sys.modules.get("xl_automation.report.report_book")
-    return book is not None and isinstance(e, book.ReportError)
-
-
-def _is_archive_error(e: Exception) -> bool:
-    """An ArchiveError (the archive cannot be used: the message names the file and what to do), likewise
-    without importing the archive into commands that never open it."""
-    archive = sys.modules.get("xl_automation.month_end.archive")
-    return archive is not None and isinstance(e, archive.ArchiveError)
+    return guarded(run, json_output=getattr(args, "json", False))
 
 
 if __name__ == "__main__":

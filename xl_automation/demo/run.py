@@ -1,4 +1,5 @@
-"""The demo: a deterministic synthetic month for every window, through every step of the real commands."""
+"""The demo: a deterministic synthetic month for every window, through every step of the real commands
+(the library functions the CLI calls; the transcript shows each as its command line)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,8 +10,10 @@ import random
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Callable
 
-from xl_automation.cli.main import main as cli
+from xl_automation.commands import ledger as L, month as M
+from xl_automation.commands.edge import guarded, parse_now
 from xl_automation.model.config import Config
 from xl_automation.rules.periods import Period, due_day
 from xl_automation.demo.sample import sample_rows
@@ -34,16 +37,17 @@ class DemoStepFailed(Exception):
 
 
 class _Log:
-    """Runs CLI commands in-process; their full output goes to a log file, a line per step to the screen."""
+    """Runs each step through the commands' library functions (the ones the CLI calls), under the same error
+    edge; the step's command line and full output go to a log file, a line per step to the screen."""
 
     def __init__(self, path: Path):
         self.path = path
         path.write_text("", encoding="utf-8")
 
-    def run(self, *argv: str) -> tuple[int, str]:
+    def run(self, argv: list[str], call: Callable[[], int]) -> tuple[int, str]:
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli(list(argv))
+            code = guarded(call, json_output="--json" in argv)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(f"$ xl-automation {' '.join(argv)}\n{out.getvalue()}{err.getvalue()}(exit {code})\n\n")
         if code not in (0, 1):
@@ -51,12 +55,50 @@ class _Log:
             raise DemoStepFailed(f"演示步骤失败：xl-automation {' '.join(argv[:2])}（exit {code}）：{err.getvalue().strip()}")
         return code, out.getvalue()
 
-    def run_json(self, *argv: str) -> tuple[int, dict]:
-        code, text = self.run(*argv)
+    def run_json(self, argv: list[str], call: Callable[[], int]) -> tuple[int, dict]:
+        code, text = self.run(argv, call)
         try:
             return code, json.loads(text)
         except ValueError:
             raise DemoStepFailed(f"演示步骤失败：xl-automation {' '.join(argv[:2])} 没有输出 JSON：{text.strip()[-300:]}")
+
+
+class _Steps:
+    """The demo's commands: each method writes the command line the transcript shows and calls the library
+    function the CLI calls for that line, with the same values (tests/test_demo_steps.py holds them equal)."""
+
+    def __init__(self, log: _Log, config: Config):
+        self.log, self.config = log, config
+
+    def new_ledger(self, out: Path, *, window: str | None = None, period: str | None = None,
+                   from_ledger: Path | None = None) -> tuple[int, str]:
+        argv = (["--window", window, "--period", period] if window else ["--from", str(from_ledger)])
+        return self.log.run(["new-ledger", *argv, "--out", str(out)],
+                            lambda: L.new_ledger(self.config, out, window=window, period=period, from_ledger=from_ledger))
+
+    def _check(self, name: str, func, path: Path, now: str, annotate: bool, as_json: bool):
+        argv = [name, str(path), *(["--annotate"] if annotate else []), "--now", now, *(["--json"] if as_json else [])]
+        call = lambda: func(self.config, path, parse_now(now), annotate=annotate, json=as_json)  # noqa: E731
+        return self.log.run_json(argv, call) if as_json else self.log.run(argv, call)
+
+    def validate(self, path: Path, now: str, *, annotate: bool = False) -> tuple[int, dict]:
+        return self._check("validate", L.validate, path, now, annotate, True)
+
+    def flag(self, path: Path, now: str, *, annotate: bool = False) -> tuple[int, str]:
+        return self._check("flag", L.flag, path, now, annotate, False)
+
+    def submit(self, path: Path, to: Path, now: str) -> tuple[int, str]:
+        return self.log.run(["submit", str(path), "--to", str(to), "--now", now],
+                            lambda: M.submit(self.config, path, to, parse_now(now)))
+
+    def consolidate(self, folder: Path, period: str, out: Path, now: str, *, pdf: bool = False) -> tuple[int, dict]:
+        argv = ["consolidate", str(folder), "--period", period, "--out", str(out), "--json", "--now", now]
+        return self.log.run_json(argv + (["--pdf"] if pdf else []),
+                                 lambda: M.consolidate(self.config, folder, period, out, parse_now(now), json=True, pdf=pdf))
+
+    def notice(self, folder: Path, period: str, now: str) -> tuple[int, str]:
+        return self.log.run(["notice", str(folder), "--period", period, "--now", now],
+                            lambda: M.notice(self.config, folder, period, parse_now(now)))
 
 
 def _prepare(out: Path) -> None:
@@ -142,28 +184,29 @@ def run_demo(out: Path, config: Config) -> int:
     for d in (ledgers, inbox, reports):
         d.mkdir(parents=True, exist_ok=True)
     log = _Log(out / "运行记录.txt")
+    steps = _Steps(log, config)
     print(f"演示：{config.data['group']['name']} {PERIOD} 统计周期（{period.describe()}），{len(config.windows)} 个窗口")
     now = FILL_NOW.strftime("%Y-%m-%d %H:%M")
 
     # a clerk's first draft, with the usual slips, to show what validation writes back
     w0 = config.windows[1]
     draft = ledgers / f"示例-校验前草稿-{w0.name}-{PERIOD}.xlsx"
-    log.run("new-ledger", "--window", w0.code, "--period", PERIOD, "--out", str(draft))
+    steps.new_ledger(draft, window=w0.code, period=PERIOD)
     draft_rows = sample_rows(w0, period, config, n=ROWS_PER_WINDOW, seed=7, now=FILL_NOW, mistakes=False)
     inject_mistakes(random.Random(3), draft_rows)
     fill_ledger(draft, draft_rows)
-    code, result = log.run_json("validate", str(draft), "--annotate", "--now", now, "--json")
+    code, result = steps.validate(draft, now, annotate=True)
     print(f"  校验示例 {draft.name}：错误 {result['errors']} 条、提醒 {result['warnings']} 条，已写回标注（exit {code}）")
 
     month = _month(config, period)
     for i, window in enumerate(config.windows):
         plan = SCHEDULE.get(i, [now])
         path = ledgers / f"{window.code}-{window.name}-{PERIOD}.xlsx"
-        log.run("new-ledger", "--window", window.code, "--period", PERIOD, "--out", str(path))
+        steps.new_ledger(path, window=window.code, period=PERIOD)
         for when, batch in _batches(month[window.code], plan):
             fill_ledger(path, batch)
-            v_code, v = log.run_json("validate", str(path), "--now", when, "--json")
-            log.run("flag", str(path), "--annotate", "--now", when)
+            v_code, v = steps.validate(path, when)
+            steps.flag(path, when, annotate=True)
             line = f"  {window.code} {window.name}：{v['rows']} 行，错误 {v['errors']}，提醒 {v['warnings']}"
             if plan is None:
                 print(line + "；未报送")
@@ -173,7 +216,7 @@ def run_demo(out: Path, config: Config) -> int:
                 os.utime(inbox / path.name, (stamp, stamp))
                 print(line + "；没有运行报送命令，直接把台账放进了报送目录")
             else:
-                s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", when)
+                s_code, _ = steps.submit(path, inbox, when)
                 late = "（逾期）" if datetime.fromisoformat(when).date() >= period.due_date(due_day(config.policy)) else ""
                 again = "（重新报送）" if when != plan[0] else ""
                 print(line + (f"；{when} 报送{again}{late}" if s_code == 0 else f"；报送被拒绝（exit {s_code}），见运行记录"))
@@ -181,14 +224,10 @@ def run_demo(out: Path, config: Config) -> int:
     print("  另有一个损坏的文件放进了报送目录：南定分公司-旧版台账.xlsx")
 
     report = reports / f"综合受理月报-{PERIOD}.xlsx"
-    args = ["consolidate", str(inbox), "--period", PERIOD, "--out", str(report), "--json",
-            "--now", REPORT_NOW.strftime("%Y-%m-%d %H:%M")]
     from xl_automation.report.pdf import soffice
-    if soffice():
-        args.append("--pdf")
-    c_code, summary = log.run_json(*args)
+    c_code, summary = steps.consolidate(inbox, PERIOD, report, REPORT_NOW.strftime("%Y-%m-%d %H:%M"), pdf=bool(soffice()))
     (reports / f"汇总结果-{PERIOD}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    n_code, notice = log.run("notice", str(inbox), "--period", PERIOD, "--now", REPORT_NOW.strftime("%Y-%m-%d %H:%M"))
+    n_code, notice = steps.notice(inbox, PERIOD, REPORT_NOW.strftime("%Y-%m-%d %H:%M"))
     (reports / f"联络群提醒-{PERIOD}.txt").write_text(notice, encoding="utf-8")
     rate = summary["on_time_rate"]
     print(f"汇总：读入 {summary['rows_in']} 行 = 明细 {summary['rows_in_details']} + 转办合并 {summary['rows_merged']}"
@@ -202,12 +241,12 @@ def run_demo(out: Path, config: Config) -> int:
     print(f"通报：{Path(summary['bulletin']).resolve()}")
     if summary.get("pdf"):
         print(f"通报 PDF：{Path(summary['pdf']).resolve()}")
-    _next_month(out, config, log, ledgers, reports)
+    _next_month(out, config, steps, ledgers, reports)
     print(f"每一步的完整输出：{log.path.resolve()}")
     return 0
 
 
-def _next_month(out: Path, config: Config, log: _Log, ledgers: Path, reports: Path) -> None:
+def _next_month(out: Path, config: Config, steps: _Steps, ledgers: Path, reports: Path) -> None:
     """December: ledgers started from November's (--from), one blank; a request typed into a November
     ledger after its submission reaches the group as 补报; the blank one's open requests become 未续报."""
     from xl_automation.xlsx.fill import fill_ledger
@@ -227,21 +266,20 @@ def _next_month(out: Path, config: Config, log: _Log, ledgers: Path, reports: Pa
         last = ledgers / f"{window.code}-{window.name}-{PERIOD}.xlsx"
         path = ledgers / f"{window.code}-{window.name}-{NEXT_PERIOD}.xlsx"
         if i == BLANK_WINDOW:
-            log.run("new-ledger", "--window", window.code, "--period", NEXT_PERIOD, "--out", str(path))
+            steps.new_ledger(path, window=window.code, period=NEXT_PERIOD)
             how = "新建空白台账，未带入上月未办结的需求"
         else:
-            _, text = log.run("new-ledger", "--from", str(last), "--out", str(path))
+            _, text = steps.new_ledger(path, from_ledger=last)
             how = text.strip().splitlines()[-1].strip()
         fill_ledger(path, sample_rows(window, period, config, n=ROWS_PER_WINDOW, seed=8,
                                       now=datetime.fromisoformat(NEXT_SUBMIT), mistakes=False))
-        s_code, _ = log.run("submit", str(path), "--to", str(inbox), "--now", NEXT_SUBMIT)
+        s_code, _ = steps.submit(path, inbox, NEXT_SUBMIT)
         print(f"  {window.code} {window.name}：{how}；{NEXT_SUBMIT} 报送" + ("" if s_code == 0 else f"被拒绝（exit {s_code}）"))
     report = reports / f"综合受理月报-{NEXT_PERIOD}.xlsx"
-    _, summary = log.run_json("consolidate", str(inbox), "--period", NEXT_PERIOD, "--out", str(report), "--json",
-                              "--now", NEXT_REPORT_NOW)
+    _, summary = steps.consolidate(inbox, NEXT_PERIOD, report, NEXT_REPORT_NOW)
     (reports / f"汇总结果-{NEXT_PERIOD}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
                                                        encoding="utf-8")
-    _, notice = log.run("notice", str(inbox), "--period", NEXT_PERIOD, "--now", NEXT_REPORT_NOW)
+    _, notice = steps.notice(inbox, NEXT_PERIOD, NEXT_REPORT_NOW)
     (reports / f"联络群提醒-{NEXT_PERIOD}.txt").write_text(notice, encoding="utf-8")
     carried = sum(w.get("carried_over") or 0 for w in summary["windows"])
     received = sum(w.get("received") or 0 for w in summary["windows"])

@@ -19,7 +19,7 @@ import xlwings as xw
 
 from xl_automation.model import config as cfg
 from xl_automation.model import labels
-from xl_automation.excel import live_marks
+from xl_automation.excel import live_marks, live_plan
 from xl_automation.xlsx.annotate import AnnotateResult
 from xl_automation.excel.buttons import FLOWS, TITLES
 from xl_automation.model.findings import make
@@ -116,7 +116,7 @@ def _run(flow: str, which: str) -> None:
 
 def failure_message(exc: BaseException) -> str:
     """What went wrong in one Chinese paragraph; unexpected errors are logged for the maintainers."""
-    from xl_automation.cli.exits import UsageError
+    from xl_automation.model.exits import UsageError
     from xl_automation.month_end.submission import SubmitError
     known = (ButtonError, LedgerError, cfg.ConfigError, PeriodError, UsageError, SubmitError)
     if isinstance(exc, known) or type(exc).__name__ in ("ReportError", "ArchiveError"):
@@ -262,7 +262,7 @@ class XlwingsPort:
                                   "撤销保护，再点按钮。")
             raise ButtonError("标注需要工作簿中的 LedgerMarks 宏先做准备：请用台账中的按钮或“综合受理”选项卡运行，"
                               "不要直接调用 Python 函数。")
-        plan = live_marks.plan(ledger, findings, clocks, grid=self._grid, record_rows=self._record,
+        plan = live_plan.plan(ledger, findings, clocks, grid=self._grid, record_rows=self._record,
                                captured=self._captured)
         ws = self.book.sheets[ledger.sheet]
         for col, top, body in plan.program:

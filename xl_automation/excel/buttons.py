@@ -10,7 +10,7 @@ from typing import Any
 from xl_automation.model import labels
 
 from xl_automation.rules import sla
-from xl_automation.cli.commands import finding_line, row_statuses
+from xl_automation.model.findings import finding_line
 from xl_automation.model.config import Config
 from xl_automation.xlsx.contact_form import FORM_CELLS, PRINT_AREA
 from xl_automation.model.ledger import LedgerError, LedgerRow, RowValues, column_letter
@@ -18,7 +18,7 @@ from xl_automation.rules.normalize import DateOnly, Invalid, clean_text, parse_d
 from xl_automation.rules.periods import Period
 from xl_automation.model.schema import BY_KEY, INPUT_COLUMNS
 from xl_automation.excel.sheetport import ERROR, INFO, WARN, SheetPort
-from xl_automation.rules.validate import CLOCK_WARNINGS
+from xl_automation.rules.validate import CLOCK_WARNINGS, row_statuses
 
 MAX_LINES = 12            # finding lines in a message box; the notes in the cells say the rest
 TITLES = {"validate": "校验台账", "flag": "标记超时", "register": "登记联系单", "submit": "报送台账",
@@ -175,7 +175,7 @@ def _folder(port: SheetPort, text: Any) -> Path:
 
 def run_submit(port: SheetPort, config: Config, now: datetime) -> None:
     """提交: save, then exactly `xl-automation submit` on the saved file, to the folder set in 台账信息."""
-    from xl_automation.cli.commands import check_file
+    from xl_automation.xlsx.ledger_check import check_file
     from xl_automation.month_end.submission import SubmitError, submit
     title = TITLES["submit"]
     port.status(f"{title}：正在保存工作簿……")

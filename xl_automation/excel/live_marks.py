@@ -6,7 +6,8 @@ annotate.py's own record (so the CLI and the buttons undo each other's marks), c
 Before Python runs, PrepareMarks writes what only per-cell calls can see (notes, hidden rows, merged
 ranges, the 1904 flag) into the scratch; Python plans and writes the record and the operations; ApplyMarks
 then sets fills and notes and writes each marked cell's previous fill into the record. macros/README.md
-says why it is done this way.
+says why it is done this way. This module is that protocol (the capture read, fills as VBA arguments, the
+record sheet written); live_plan.py plans the marks themselves.
 """
 from __future__ import annotations
 
@@ -15,20 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from openpyxl.comments import Comment
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.styles.fills import Fill, PatternFill
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.xml.functions import fromstring
 
-from xl_automation.model import schema
-
-from xl_automation.rules import sla
 from xl_automation.xlsx.annotation_record import KIND_ADDED, KIND_CELL, KIND_PROGRAM, RECORD_HEADERS, RECORD_NOTE
-from xl_automation.xlsx.annotation_text import (FILLS, SEPARATOR, STATUS_FILLS, clean, digest, group_findings, is_ours, load_json,
-                              minutes_value, note_box, note_of, parse_ref, ref_formula, row_summary)
-from xl_automation.model.findings import ERROR, Finding
-from xl_automation.model.ledger import Ledger, column_letter
 
 SCRATCH_COL = 8                  # H: first scratch column (LedgerMarks.bas FIRST_COL)
 SCRATCH_WIDTH = 9                # H:P
@@ -122,14 +115,14 @@ def parse_capture(rows: list[list[Any]]) -> Captured | None:
 
 def _bounds(ref: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """'A1:C2' -> ((0, 0), (1, 2)), calamine's 0-based form."""
-    ends = [_cell(part) for part in ref.replace("$", "").split(":")]
+    ends = [cell_at(part) for part in ref.replace("$", "").split(":")]
     if not ends or None in ends:
         return None
     (r1, c1), (r2, c2) = ends[0], ends[-1]
     return (r1 - 1, c1 - 1), (r2 - 1, c2 - 1)
 
 
-def _cell(coord: str) -> tuple[int, int] | None:
+def cell_at(coord: str) -> tuple[int, int] | None:
     """'B7' -> (7, 2); None when not one cell."""
     m = _COORD.match(coord.strip().upper())
     return (int(m.group(2)), column_index_from_string(m.group(1))) if m else None
@@ -182,7 +175,7 @@ def _colour(colour) -> tuple[Any, Any, Any]:
     return "", "", ""
 
 
-def _note_json(note: Note | None) -> str | None:
+def note_json(note: Note | None) -> str | None:
     if note is None:
         return None
     # whole px, as annotate records the boxes it reads from the VML
@@ -190,229 +183,8 @@ def _note_json(note: Note | None) -> str | None:
                        "height": round(note.height)}, ensure_ascii=False)
 
 
-def _pt(px: float) -> float:
+def pt(px: float) -> float:
     return round(px / PX_PER_PT, 2)
-
-
-class _Planner:
-    """annotate._Run, over plain values and captured notes instead of an openpyxl workbook."""
-
-    def __init__(self, ledger: Ledger, grid: list[list[Any]], captured: Captured):
-        self.ledger, self.grid, self.captured = ledger, grid, captured
-        self.sheet = ledger.sheet
-        self.notes: dict[tuple[str, str], Note | None] = dict(captured.notes)
-        self.merged = captured.merged
-        self.ops: list[list[Any]] = []
-        self.entries: dict[tuple[str, str], dict[str, Any]] = {}
-        self.values: dict[tuple[int, int], Any] = {}          # (row, column) -> program value written
-        self.added: dict[str, str] = {}
-        self.previously_added: dict[str, str] = {}
-        self.columns: dict[str, int] = {}
-        self.columns_added: list[str] = []
-        self.cells_marked = self.error_cells = self.warning_cells = self.rows_written = 0
-
-    def value(self, row: int, col: int) -> Any:
-        line = self.grid[row - 1] if 0 < row <= len(self.grid) else []
-        v = line[col - 1] if 0 < col <= len(line) else None
-        return None if v == "" else v
-
-    def merged_owner(self, sheet: str, row: int, col: int) -> tuple[int, int] | None:
-        """(row, col) of the top-left cell of the merged range holding the cell, if it is one."""
-        for (r1, c1), (r2, c2) in self.merged.get(sheet, ()):
-            if r1 + 1 <= row <= r2 + 1 and c1 + 1 <= col <= c2 + 1:
-                return r1 + 1, c1 + 1
-        return None
-
-    def is_covered(self, sheet: str, row: int, col: int) -> bool:
-        """A merged cell other than its range's top-left: openpyxl's MergedCell, which annotate skips."""
-        owner = self.merged_owner(sheet, row, col)
-        return owner is not None and owner != (row, col)
-
-    # -- undo ---------------------------------------------------------------------------
-    def undo_previous(self, record: list[tuple[Any, ...]]) -> None:
-        rows = {r.excel_row for r in self.ledger.rows}
-        restored: set[tuple[str, str]] = set()
-        self.cleared: dict[int, set[int]] = {}
-        for kind, ref, value, note, applied in record:
-            target = parse_ref(ref)
-            if target is None or target[0] not in self.captured.sheets:
-                continue
-            sheet, col, top, _, bottom = target
-            if kind == KIND_CELL:
-                if self.is_covered(sheet, top, col):
-                    continue
-                key = (sheet, f"{column_letter(col)}{top}")
-                self._restore(key, value, load_json(note), load_json(applied) or {})
-                restored.add(key)
-            elif kind == KIND_PROGRAM and sheet == self.sheet:
-                for row in range(top, bottom + 1):
-                    if row not in rows and self.value(row, col) is not None and not self.is_covered(sheet, row, col):
-                        self.cleared.setdefault(col, set()).add(row)
-            elif kind == KIND_ADDED and sheet == self.sheet and self.value(top, col) == value:
-                self.previously_added[value] = f"{column_letter(col)}{top}"
-        self._strip_stray_notes(restored)
-
-    def _restore(self, key: tuple[str, str], fill: Any, note: dict | None, applied: dict) -> None:
-        if "fill" in applied:
-            self.ops.append(["RF", *key, bgr(applied["fill"]), *fill_spec(fill if isinstance(fill, str) else "")])
-        current = self.notes.get(key)
-        if "comment" in applied and current is not None and is_ours(Comment(current.text, current.author),
-                                                                     applied["comment"]):
-            self._set_note(key, Note(note["text"], note.get("author") or "", note["width"], note["height"])
-                           if note else None)
-
-    def _strip_stray_notes(self, restored: set[tuple[str, str]]) -> None:
-        for key, note in list(self.notes.items()):
-            if note is None or key in restored or not is_ours(Comment(note.text, note.author)):
-                continue
-            user = note.text.split("\n" + SEPARATOR + "\n")[0] if SEPARATOR in note.text else None
-            self._set_note(key, Note(user, "", note.width, note.height) if user else None)
-
-    def _set_note(self, key: tuple[str, str], note: Note | None) -> None:
-        """Give the cell this note (None: no note). VBA cannot set a note's author: it edits the text of the
-        note that is there, which keeps that author, and replaces the note when the author must change
-        (a note the CLI wrote as 综合受理校验 must not come back as the user's note under that name)."""
-        current = self.notes.get(key)
-        replace = note is not None and current is not None and current.author != note.author
-        self.notes[key] = note
-        self.ops.append(["NOTE", *key, note.text if note else "", _pt(note.width) if note else "",
-                         _pt(note.height) if note else "", 1 if replace else 0])
-
-    # -- program columns ----------------------------------------------------------------
-    def write_program_columns(self, clocks: dict[int, sla.RowClock]) -> None:
-        self._ensure_program_columns()
-        minutes, status = self.columns["response_minutes"], self.columns["sla_status"]
-        for col, rows in self.cleared.items():
-            for row in rows:
-                self.values[(row, col)] = None
-        for row in self.ledger.rows:
-            clock = clocks.get(row.excel_row)
-            self._put(row.excel_row, minutes, minutes_value(clock.minutes) if clock else None)
-            self._put(row.excel_row, status, clock.status if clock else None)
-            if clock and clock.status in STATUS_FILLS and not self.is_covered(self.sheet, row.excel_row, status):
-                self._mark((self.sheet, f"{column_letter(status)}{row.excel_row}"), STATUS_FILLS[clock.status], None)
-            self.rows_written += 1
-
-    def _put(self, row: int, col: int, value: Any) -> None:
-        if not self.is_covered(self.sheet, row, col):
-            self.values[(row, col)] = value
-
-    def _ensure_program_columns(self) -> None:
-        header_row = self.ledger.header_row
-        line = self.grid[header_row - 1] if header_row <= len(self.grid) else []
-        header_cells = {v: c for c, v in enumerate(line, 1) if isinstance(v, str) and v}
-        used = {c for row in self.grid for c, v in enumerate(row, 1) if v not in (None, "")}
-        used |= {col for (r1, c1), (r2, c2) in self.merged.get(self.sheet, ()) if r1 + 1 <= header_row <= r2 + 1
-                 for col in range(c1 + 1, c2 + 2)}
-        last = max((c for c, v in enumerate(line, 1) if v not in (None, "")), default=1)
-        source = f"{column_letter(last)}{header_row}"
-        free = last + 1
-        for col in schema.PROGRAM_COLUMNS:
-            index = self.ledger.columns.get(col.key) or header_cells.get(col.header)
-            if index is None:
-                while free in used:
-                    free += 1
-                index, free = free, free + 1
-                coord = f"{column_letter(index)}{header_row}"
-                self.ops.append(["HEAD", self.sheet, coord, source, col.header, col.width])
-                self.columns_added.append(col.header)
-                self.added[col.header] = coord
-            elif col.header in self.previously_added:
-                self.added[col.header] = self.previously_added[col.header]
-            self.columns[col.key] = index
-
-    # -- findings -----------------------------------------------------------------------
-    def mark_findings(self, findings: list[Finding]) -> None:
-        result_col = self.columns["check_result"]
-        header = (self.sheet, f"{column_letter(result_col)}{self.ledger.header_row}")
-
-        def anchor(f: Finding):
-            known = f.sheet is None or f.sheet in self.captured.sheets
-            return self._anchor(f.sheet or self.sheet, f.cell) if f.cell and known else None
-
-        def fallback(f: Finding, in_row: bool):
-            return (self.sheet, f"{column_letter(result_col)}{f.row}") if in_row else header
-
-        by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
-        for row in self.ledger.rows:
-            self._put(row.excel_row, result_col, row_summary(by_row.get(row.excel_row, [])))
-        for key, group in by_cell.items():
-            severity, text = note_of(group)
-            self._mark(key, FILLS[severity], text)
-            self.cells_marked += 1
-            if severity == ERROR:
-                self.error_cells += 1
-            else:
-                self.warning_cells += 1
-
-    def _anchor(self, sheet: str, coord: str) -> tuple[str, str] | None:
-        at = _cell(coord)
-        if at is None:
-            return None
-        owner = self.merged_owner(sheet, *at) or at
-        return sheet, f"{column_letter(owner[1])}{owner[0]}"
-
-    def _mark(self, key: tuple[str, str], rgb: str, text: str | None) -> None:
-        entry = self.entries.get(key)
-        if entry is None:
-            entry = self.entries[key] = {"note": self.notes.get(key), "applied": {}, "text": None}
-        entry["applied"]["fill"] = rgb
-        if text:
-            user = entry["note"]
-            entry["text"] = clean(f"{user.text.rstrip()}\n{SEPARATOR}\n{text}" if user else text)
-            entry["applied"]["comment"] = digest(entry["text"])
-
-    # -- output -------------------------------------------------------------------------
-    def record_and_marks(self) -> list[list[Any]]:
-        """The record rows; appends a MARK operation per entry, pointing at its record row."""
-        record: list[list[Any]] = [[KIND_ADDED, ref_formula(self.sheet, coord), header, None, None]
-                                   for header, coord in self.added.items()]
-        rows = sorted(r.excel_row for r in self.ledger.rows)
-        if rows:
-            for col in schema.PROGRAM_COLUMNS:
-                letter = column_letter(self.columns[col.key])
-                record.append([KIND_PROGRAM, ref_formula(self.sheet, f"{letter}{rows[0]}:{letter}{rows[-1]}"),
-                               col.header, None, None])
-        for (sheet, coord), entry in self.entries.items():
-            record.append([KIND_CELL, ref_formula(sheet, coord), None, _note_json(entry["note"]),
-                           json.dumps(entry["applied"], ensure_ascii=False)])
-            text = entry["text"]
-            width, height = note_box(text) if text else (0, 0)
-            self.ops.append(["MARK", sheet, coord, bgr(entry["applied"]["fill"]), text or "",
-                             _pt(width) if text else "", _pt(height) if text else "", FIRST_ROW + len(record) - 1])
-        return record
-
-    def program_blocks(self) -> list[tuple[int, int, list[list[Any]]]]:
-        """One rectangle of values per run of adjacent program columns; rows untouched keep their value."""
-        if not self.values:
-            return []
-        cols = sorted({c for _, c in self.values})
-        top = min(r for r, _ in self.values)
-        bottom = max(r for r, _ in self.values)
-        runs: list[list[int]] = []
-        for c in cols:
-            if runs and c == runs[-1][-1] + 1:
-                runs[-1].append(c)
-            else:
-                runs.append([c])
-        blocks = []
-        for run in runs:
-            body = [[self.values[(r, c)] if (r, c) in self.values else self.value(r, c) for c in run]
-                    for r in range(top, bottom + 1)]
-            blocks.append((run[0], top, body))
-        return blocks
-
-
-def plan(ledger: Ledger, findings: Iterable[Finding], clocks: dict[int, sla.RowClock], *,
-         grid: list[list[Any]], record_rows: list[list[Any]], captured: Captured) -> Plan:
-    """What to write so that the live workbook ends as annotate.annotate would leave the file."""
-    p = _Planner(ledger, grid, captured)
-    p.undo_previous(list(record_entries(record_rows)))
-    p.write_program_columns(clocks)
-    p.mark_findings(list(findings))
-    record = p.record_and_marks()
-    return Plan(p.program_blocks(), record, p.ops, p.cells_marked, p.error_cells, p.warning_cells,
-                p.rows_written, p.columns_added)
 
 
 def record_sheet_block(plan_: Plan, message: tuple[str, str, str] | None) -> list[list[Any]]:

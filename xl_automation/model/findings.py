@@ -100,5 +100,13 @@ def make(code: str, *, sheet: str | None = None, row: int | None = None, column:
                    message.format(**fields), hint.format(**fields))
 
 
+def finding_line(f: Finding) -> str:
+    """A finding as one indented line of the command line's and the buttons' text."""
+    from xl_automation.model.labels import SEVERITY_ZH
+    where = f"{f.sheet}!{f.cell}" if f.cell else (f"{f.sheet} 第 {f.row} 行" if f.row else (f.sheet or "文件"))
+    column = f" {f.column}" if f.column else ""
+    return f"  [{SEVERITY_ZH[f.severity]}] {where}{column}：{f.message}。处理：{f.hint}"
+
+
 def count(findings, severity: str) -> int:
     return sum(1 for f in findings if f.severity == severity)

@@ -71,7 +71,7 @@ RESULT_REQUIRES: dict[str, str] = _result_requirements(SCHEMA)
 
 def header_lookup() -> dict[str, str]:
     """Normalised header text or alias -> column key."""
-    from xl_automation.rules.normalize import header_key
+    from xl_automation.model.text import header_key
     table: dict[str, str] = {}
     for col in COLUMNS:
         for name in (col.header, *col.aliases):

@@ -1,14 +1,15 @@
-"""`history`: figures per window and period from the archive, printed and exported (xlsx, CSV), and
-repeat requests by applicant phone across months (重复来件, masked unless asked)."""
+"""What the history command shows: figures per window and period from the archive, as text, JSON and
+exports (xlsx, CSV), and repeat requests by applicant phone across months (重复来件, masked unless asked)."""
 from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xl_automation.month_end.archive import DEFAULT_NAME, ArchiveError, open_archive
-from xl_automation.cli.exits import EXIT_OK, UsageError, print_json
+from xl_automation.model.exits import UsageError
 from xl_automation.rules.cross_month import GROUP_CODE
 from xl_automation.rules.phones import mask_phone
 from xl_automation.month_end.trends import COLUMNS, MEASURES, RATES, RUN_COLUMNS, figures_frame, pivot, repeat_requests, runs_frame, \
@@ -20,12 +21,12 @@ FIGURE_SHEET, REPEAT_SHEET, RUN_SHEET = "各期数据", "重复来件", "汇总�
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def archive_path(args, conf) -> Path:
-    """--archive, else a .sqlite given as the place, else the archive in (or above) the given folder, else config."""
-    if args.archive:
-        return Path(args.archive)
-    if args.place:
-        place = Path(args.place)
+def archive_path(conf, place: str | Path | None = None, archive: str | Path | None = None) -> Path:
+    """archive, else a .sqlite given as the place, else the archive in (or above) the given folder, else config."""
+    if archive:
+        return Path(archive)
+    if place:
+        place = Path(place)
         if place.suffix.lower() in (".sqlite", ".db", ".sqlite3"):
             return place
         for candidate in (place / DEFAULT_NAME, place.resolve().parent / DEFAULT_NAME):
@@ -47,51 +48,64 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def history(args) -> int:
-    conf = args.config_obj
-    path = archive_path(args, conf)
+@dataclass
+class History:
+    """What the archive holds for the periods asked: figures per window and period, repeat requests, runs."""
+    path: Path
+    frame: Any
+    repeats: Any
+    runs: Any
+    order: list[str]           # window codes, then the group's
+    masked: bool               # repeat requests' phones masked
+
+    def as_json(self, export: str | None = None) -> dict[str, Any]:
+        return {"archive": str(self.path), "periods": sorted(self.frame["period"].unique()),
+                "figures": _records(self.frame), "repeats": _records(self.repeats), "runs": _records(self.runs),
+                "export": export}
+
+    def lines(self, export: str | None = None) -> list[str]:
+        """The text the history command prints."""
+        out = []
+        shown = self.frame[self.frame["scope"] != "company"]
+        out.append(f"归档：{self.path}；统计周期 {shown['period'].min()} 至 {shown['period'].max()}")
+        for measure in ("received", "on_time_rate"):
+            table = pivot(shown, measure, self.order)
+            if measure in RATES:
+                table = table.map(lambda v: "" if v != v else f"{v:.1%}")
+            else:
+                table = table.map(lambda v: "" if v != v else f"{int(v)}")
+            out.append(f"\n{MEASURES[measure]}（行：统计周期；列：窗口编码，{GROUP_CODE} 为全集团）")
+            out.append(table.to_string())
+        reruns = self.runs.groupby("period")["run"].nunique()
+        again = [f"{p}（{n} 次）" for p, n in reruns.items() if n > 1]
+        if again:
+            out.append(f"\n重新汇总过的统计周期：{'、'.join(again)}（每次读入的文件见导出的“{RUN_SHEET}”表）")
+        out.append(f"\n重复来件（同一联系电话在 2 个及以上统计周期来件）：{len(self.repeats)} 个号码"
+                   + ("（已脱敏，--show-personal-info 显示完整号码）" if self.masked else ""))
+        for row in self.repeats.head(20).itertuples(index=False):
+            out.append(f"  {row.phone}：{row.requests} 件，{row.period_list}，{row.windows}")
+        if export:
+            out.append(f"\n已导出：{export}")
+        return out
+
+
+def load_history(conf, path: Path, *, upto: str | None = None, last: int = 12, codes: list[str] | None = None,
+                 show_personal_info: bool = False) -> History:
+    """The archive's figures for the last periods (up to upto), repeat requests and runs; ArchiveError when
+    no period was consolidated yet."""
     archive = open_archive(path, create=False)
     try:
-        frame = with_changes(figures_frame(archive.conn, upto=args.period, last=args.periods,
-                                           codes=args.window or None))
-        repeats = repeat_requests(archive.conn, min_periods=2, last=args.periods)
-        runs = runs_frame(archive.conn, last=args.periods)
+        frame = with_changes(figures_frame(archive.conn, upto=upto, last=last, codes=codes or None))
+        repeats = repeat_requests(archive.conn, min_periods=2, last=last)
+        runs = runs_frame(archive.conn, last=last)
     finally:
         archive.close()
-    show = args.show_personal_info or not conf.policy["mask_personal_info"]
+    show = show_personal_info or not conf.policy["mask_personal_info"]
     if not show:
         repeats["phone"] = repeats["phone"].map(mask_phone)
     if frame.empty:
         raise ArchiveError(f"归档数据库 {path} 中还没有汇总过的统计周期：请先运行 consolidate")
-    order = [w.code for w in conf.windows] + [GROUP_CODE]
-    if args.export:
-        export(Path(args.export), frame, repeats, runs, order)
-    if args.json:
-        print_json({"archive": str(path), "periods": sorted(frame["period"].unique()),
-                    "figures": _records(frame), "repeats": _records(repeats), "runs": _records(runs),
-                    "export": args.export})
-        return EXIT_OK
-    shown = frame[frame["scope"] != "company"]
-    print(f"归档：{path}；统计周期 {shown['period'].min()} 至 {shown['period'].max()}")
-    for measure in ("received", "on_time_rate"):
-        table = pivot(shown, measure, order)
-        if measure in RATES:
-            table = table.map(lambda v: "" if v != v else f"{v:.1%}")
-        else:
-            table = table.map(lambda v: "" if v != v else f"{int(v)}")
-        print(f"\n{MEASURES[measure]}（行：统计周期；列：窗口编码，{GROUP_CODE} 为全集团）")
-        print(table.to_string())
-    reruns = runs.groupby("period")["run"].nunique()
-    again = [f"{p}（{n} 次）" for p, n in reruns.items() if n > 1]
-    if again:
-        print(f"\n重新汇总过的统计周期：{'、'.join(again)}（每次读入的文件见导出的“{RUN_SHEET}”表）")
-    print(f"\n重复来件（同一联系电话在 2 个及以上统计周期来件）：{len(repeats)} 个号码"
-          + ("" if show else "（已脱敏，--show-personal-info 显示完整号码）"))
-    for row in repeats.head(20).itertuples(index=False):
-        print(f"  {row.phone}：{row.requests} 件，{row.period_list}，{row.windows}")
-    if args.export:
-        print(f"\n已导出：{args.export}")
-    return EXIT_OK
+    return History(path, frame, repeats, runs, [w.code for w in conf.windows] + [GROUP_CODE], not show)
 
 
 def _records(frame) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
-_FULLWIDTH[0x3000] = 0x20
+from xl_automation.model.text import clean_text, halfwidth, header_key  # noqa: F401  (offered here too)
+
 TICK_TRUE = frozenset({"√", "✓", "✔", "☑", "是", "y", "yes", "1", "true", "v"})
 TICK_FALSE = frozenset({"", "否", "n", "no", "0", "false", "×", "✗", "✘", "-", "—", "□", "☐"})
 _EXCEL_EPOCH = {False: datetime(1899, 12, 30), True: datetime(1904, 1, 1)}
@@ -41,28 +41,6 @@ class Invalid:
 class DateOnly:
     """A date with no time of day, where a time was expected."""
     value: datetime
-
-
-def halfwidth(text: str) -> str:
-    return text.translate(_FULLWIDTH)
-
-
-def clean_text(value: Any) -> str:
-    """Text as the user meant it: half-width, trimmed, inner runs of spaces folded."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    text = halfwidth(str(value)).replace("\u00a0", " ").replace("\r", "")
-    return re.sub(r"[ \t]+", " ", text).strip()
-
-
-def header_key(text: Any) -> str:
-    """Header text compared without spaces, line breaks, brackets' width or '*' required marks."""
-    t = clean_text(text).replace("\n", "").replace(" ", "").replace("*", "")
-    return t.replace("（", "(").replace("）", ")")
 
 
 def parse_tick(value: Any) -> bool | Invalid:

@@ -47,6 +47,17 @@ class Check:
         return F.count(self.findings, F.WARNING)
 
 
+def row_statuses(check: Check) -> list[dict[str, Any]]:
+    """Per ledger row: its request id, minutes to contact, margin and time-limit status (None when unclocked)."""
+    out = []
+    for row in check.ledger.rows:
+        clock = check.clocks.get(row.excel_row)
+        out.append({"row": row.excel_row, "request_id": row.values.get("request_id") or None,
+                    "minutes": clock.minutes if clock else None, "margin": clock.margin if clock else None,
+                    "status": clock.status if clock else None})
+    return out
+
+
 class _Rows:
     """Finding factory bound to one ledger, so every finding names sheet, row, header and cell."""
 

@@ -2,7 +2,9 @@
 
 The workbook is patched, not re-saved: only the parts the marks live in are rewritten (the marked sheets'
 XML, the styles part extended, the notes parts, the record sheet, the workbook part when the record sheet
-is new); every other part is copied as it is, byte for byte.
+is new); every other part is copied as it is, byte for byte (annotate_book.Book opens and saves them).
+Three passes, one class each, in this order: Undo (the previous run's marks off), ProgramColumns (found
+or added, values written), Marks (a fill and a note per finding's cell, and what each replaced).
 """
 from __future__ import annotations
 
@@ -19,15 +21,16 @@ from xl_automation.model import labels
 from xl_automation.model import schema
 
 from xl_automation.rules import sla
-from xl_automation.xlsx.annotation_record import KIND_ADDED, KIND_CELL, KIND_PROGRAM, exact, read_record, write_record
+from xl_automation.xlsx.annotate_book import Book
+from xl_automation.xlsx.annotation_record import KIND_ADDED, KIND_CELL, KIND_PROGRAM, exact, read_record
 from xl_automation.xlsx.annotation_text import (AUTHOR, FILLS, SEPARATOR, STATUS_FILLS, clean, digest, group_findings, is_ours,
                               load_json, minutes_value, note_box, note_of, parse_ref, ref_formula, row_summary)
 from xl_automation.model.findings import ERROR, Finding, make
 from xl_automation.model.ledger import Ledger, LedgerError
-from xl_automation.xlsx.xlsx_cells import SharedStrings, Sheet, ref_of, split_ref
-from xl_automation.xlsx.xlsx_notes import Note, SheetNotes
-from xl_automation.xlsx.xlsx_package import R_NS, STRICT_NS, Package, local, q
-from xl_automation.xlsx.xlsx_styles import Styles, solid
+from xl_automation.xlsx.xlsx_cells import ref_of, split_ref
+from xl_automation.xlsx.xlsx_notes import Note
+from xl_automation.xlsx.xlsx_package import Package
+from xl_automation.xlsx.xlsx_styles import solid
 
 COPY_TAG = "校验标注"
 SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
@@ -65,107 +68,60 @@ def annotate(ledger: Ledger, findings: Iterable[Finding], clocks: dict[int, sla.
         raise LedgerError("file-not-xlsx", path)
     fileio.check_not_open(path)
     with Package(path) as pkg:
-        run = _Run(pkg, ledger)
-        run.undo_previous()
-        run.write_program_columns(clocks)
-        run.mark_findings(list(findings))
-        run.save()
+        book = Book(pkg, ledger.sheet)
+        notices = [make("annotate-protected", sheet=ledger.sheet)] if book.sheet(ledger.sheet).protected else []
+        undo = Undo(book, ledger)
+        undo.run()
+        program, marks = ProgramColumns(book, ledger), Marks(book)
+        program.ensure(undo.previously_added)
+        program.write_clocks(clocks, marks)
+        marks.findings(list(findings), ledger, program)
+        book.save(program.record_rows() + marks.record_rows())
         try:
             pkg.write(path, mode_from=path)
         except PermissionError as exc:   # Windows: another program holds the file
             raise LedgerError("file-locked", path, lock=path.name) from exc
-    return AnnotateResult(path, False, [], run.cells_marked, run.error_cells, run.warning_cells, run.rows_written,
-                          run.columns_added, run.notices)
+    return AnnotateResult(path, False, [], marks.cells_marked, marks.error_cells, marks.warning_cells,
+                          program.rows_written, program.columns_added, notices)
 
 
-class _Run:
-    """One annotation pass over a package."""
+class Undo:
+    """The previous run's marks taken off: every recorded cell's fill and note put back, program values in
+    rows gone from the ledger cleared, the columns an earlier run added remembered."""
 
-    def __init__(self, pkg: Package, ledger: Ledger):
-        self.pkg, self.ledger = pkg, ledger
-        self.book = pkg.target("", "officeDocument") or "xl/workbook.xml"
-        root = pkg.xml(self.book)
-        if root.tag.startswith(f"{{{STRICT_NS}}}"):
-            raise LedgerError("file-strict", pkg.path)
-        if local(root.tag) != "workbook":
-            raise LedgerError("file-corrupt", pkg.path, detail=f"{self.book} 不是工作簿部件")
-        targets = {rid: (rtype.rsplit("/", 1)[-1], target) for rid, rtype, target, _ in pkg.rels(self.book)}
-        self.parts: dict[str, str] = {}     # worksheet name -> part (chart sheets and the like are left alone)
-        self.order: list[str] = []
-        for el in root.iter(q("sheet")):
-            kind, target = targets.get(el.get(q("id", R_NS)), ("", ""))
-            self.order.append(el.get("name", ""))
-            if kind == "worksheet" and pkg.has(target):
-                self.parts[el.get("name", "")] = target
-        self.strings = SharedStrings(pkg, pkg.target(self.book, "sharedStrings"))
-        self._styles: Styles | None = None
-        self._sheets: dict[str, Sheet] = {}
-        self._notes: dict[str, SheetNotes] = {}
-        if ledger.sheet not in self.parts:
-            raise LedgerError("sheet-missing", pkg.path, sheet=ledger.sheet)
-        self.ws = self.sheet(ledger.sheet)
-        self.entries: dict[tuple[str, int, int], dict[str, Any]] = {}
-        self.added: dict[str, str] = {}
-        self.previously_added: dict[str, str] = {}
-        self.columns: dict[str, int] = {}
-        self.cells_marked = self.error_cells = self.warning_cells = self.rows_written = 0
-        self.columns_added: list[str] = []
-        self.notices: list[Finding] = []
-        if self.ws.protected:
-            self.notices.append(make("annotate-protected", sheet=ledger.sheet))
+    def __init__(self, book: Book, ledger: Ledger):
+        self.book, self.ledger = book, ledger
+        self.previously_added: dict[str, str] = {}    # header -> cell
 
-    # -- parts, opened when first needed ------------------------------------------------------
-    @property
-    def styles(self) -> Styles:
-        if self._styles is None:
-            self._styles = Styles(self.pkg, self.book)
-        return self._styles
-
-    def sheet(self, name: str) -> Sheet:
-        if name not in self._sheets:
-            self._sheets[name] = Sheet(self.pkg, name, self.parts[name], self.strings)
-        return self._sheets[name]
-
-    def notes(self, name: str) -> SheetNotes:
-        if name not in self._notes:
-            block = self.order.index(name) + 1 if name in self.order else 1
-            self._notes[name] = SheetNotes(self.pkg, self.sheet(name), block)
-        return self._notes[name]
-
-    def _with_notes(self) -> list[str]:
-        """Worksheets that have a notes part (only those can hold notes this program wrote)."""
-        return [n for n, part in self.parts.items() if self.pkg.target(part, "comments")
-                and n != labels.ANNOTATION_SHEET]
-
-    # -- undo ---------------------------------------------------------------------------
-    def undo_previous(self) -> None:
-        """Restore every cell the last run marked, clear its program values in rows gone from the ledger."""
-        record = self.parts.get(labels.ANNOTATION_SHEET)
+    def run(self) -> None:
+        book = self.book
+        record = book.parts.get(labels.ANNOTATION_SHEET)
+        ledger_ws = book.sheet(self.ledger.sheet)
         rows = {r.excel_row for r in self.ledger.rows}
         restored: set[tuple[str, int, int]] = set()
-        for kind, ref, value, note, applied, extra in read_record(self.pkg, record, self.strings):
+        for kind, ref, value, note, applied, extra in read_record(book.pkg, record, book.strings):
             target = parse_ref(ref)
-            if target is None or target[0] not in self.parts or target[0] == labels.ANNOTATION_SHEET:
+            if target is None or not book.markable(target[0]):
                 continue   # the cell was deleted (#REF!) or its sheet removed
             name, col, top, _, bottom = target
-            ws = self.sheet(name)
+            ws = book.sheet(name)
             if kind == KIND_CELL:
                 if not ws.covered(top, col):
                     self._restore_cell(name, top, col, value, load_json(note), load_json(applied) or {},
                                        exact(extra))
                     restored.add((name, top, col))
-            elif kind == KIND_PROGRAM and ws is self.ws:
+            elif kind == KIND_PROGRAM and ws is ledger_ws:
                 for row in range(top, bottom + 1):
                     if row not in rows and ws.value(row, col) is not None and not ws.covered(row, col):
                         ws.set_value(row, col, None)
-            elif kind == KIND_ADDED and ws is self.ws and ws.value(top, col) == value:
+            elif kind == KIND_ADDED and ws is ledger_ws and ws.value(top, col) == value:
                 self.previously_added[value] = ref_of(top, col)
         self._strip_stray_notes(restored)
 
     def _restore_cell(self, name: str, row: int, col: int, fill: Any, note: dict | None, applied: dict,
                       extra: dict) -> None:
         """Put back the user's fill and note, unless the user has since replaced ours with their own."""
-        ws, styles = self.sheet(name), self.styles
+        ws, styles = self.book.sheet(name), self.book.styles
         now = ws.style(row, col)
         if "fill" in applied and styles.solid_rgb(now) == applied["fill"]:
             fill = fill if isinstance(fill, str) else ""
@@ -175,7 +131,7 @@ class _Run:
             else:                                  # recorded by the live path, or formats renumbered since
                 ws.set_style(row, col, styles.with_fill(now, fill))
             ws.drop_if_bare(row, col)
-        notes = self.notes(name) if "comment" in applied else None
+        notes = self.book.notes(name) if "comment" in applied else None
         current = notes.get(row, col) if notes else None
         if current is not None and is_ours(current, applied["comment"]):
             if note and isinstance(extra.get("note"), dict) and extra["note"].get("xml"):
@@ -188,8 +144,8 @@ class _Run:
 
     def _strip_stray_notes(self, restored: set[tuple[str, int, int]]) -> None:
         """Our notes that moved away from their recorded cell (e.g. after a sort): keep only the user's part."""
-        for name in self._with_notes():
-            notes = self.notes(name)
+        for name in self.book.with_notes():
+            notes = self.book.notes(name)
             for (row, col) in list(notes.elements):
                 note = notes.get(row, col)
                 if note is None or (name, row, col) in restored or not is_ours(note):
@@ -197,23 +153,20 @@ class _Run:
                 user = note.text.split("\n" + SEPARATOR + "\n")[0] if SEPARATOR in note.text else None
                 notes.set(row, col, Note(user, "", note.width, note.height) if user else None)
 
-    # -- program columns ----------------------------------------------------------------
-    def write_program_columns(self, clocks: dict[int, sla.RowClock]) -> None:
-        self._ensure_program_columns()
-        minutes, status = self.columns["response_minutes"], self.columns["sla_status"]
-        for row in self.ledger.rows:
-            clock = clocks.get(row.excel_row)
-            self._put(row.excel_row, minutes, minutes_value(clock.minutes) if clock else None)
-            self._put(row.excel_row, status, clock.status if clock else None)
-            if clock and clock.status in STATUS_FILLS and not self.ws.covered(row.excel_row, status):
-                self._mark(self.ledger.sheet, row.excel_row, status, STATUS_FILLS[clock.status], None)
-            self.rows_written += 1
 
-    def _put(self, row: int, col: int, value: Any) -> None:
-        if not self.ws.covered(row, col):
-            self.ws.set_value(row, col, value)
+class ProgramColumns:
+    """The program's columns (响应用时, 时限状态, 校验结果) found, or appended in empty columns right of the
+    header; the values written into them."""
 
-    def _ensure_program_columns(self) -> None:
+    def __init__(self, book: Book, ledger: Ledger):
+        self.ledger = ledger
+        self.ws = book.sheet(ledger.sheet)
+        self.columns: dict[str, int] = {}         # column key -> index
+        self.added: dict[str, str] = {}           # header -> cell, of columns this or an earlier run added
+        self.columns_added: list[str] = []        # headers this run added
+        self.rows_written = 0
+
+    def ensure(self, previously_added: dict[str, str]) -> None:
         """Find the program columns, or append the missing ones in empty columns right of the header."""
         ws, header_row = self.ws, self.ledger.header_row
         values = [(r, c, ws.value_of(el)) for r, c, el in ws.cells()]
@@ -234,70 +187,27 @@ class _Run:
                 ws.set_width(index, col.width)
                 self.columns_added.append(col.header)
                 self.added[col.header] = ref_of(header_row, index)
-            elif col.header in self.previously_added:
-                self.added[col.header] = self.previously_added[col.header]
+            elif col.header in previously_added:
+                self.added[col.header] = previously_added[col.header]
             self.columns[col.key] = index
 
-    # -- findings -----------------------------------------------------------------------
-    def mark_findings(self, findings: list[Finding]) -> None:
-        result_col = self.columns["check_result"]
-        sheet = self.ledger.sheet
+    def put(self, row: int, col: int, value: Any) -> None:
+        if not self.ws.covered(row, col):
+            self.ws.set_value(row, col, value)
 
-        def anchor(f: Finding):
-            name = f.sheet or sheet
-            at = split_ref(f.cell.replace("$", "")) if f.cell and name in self.parts else None
-            if at is None or name == labels.ANNOTATION_SHEET:
-                return None
-            return name, ref_of(*self.sheet(name).owner(*at))
-
-        def fallback(f: Finding, in_row: bool):
-            return sheet, ref_of(f.row if in_row else self.ledger.header_row, result_col)
-
-        by_cell, by_row = group_findings(findings, self.ledger, anchor, fallback)
-        rows = {r.excel_row for r in self.ledger.rows}
-        for (name, ref), group in list(by_cell.items()):
-            if self.notes(name).has_thread(*split_ref(ref)):
-                # a threaded comment (Excel 365) stays as it is: the cell gets the fill, its findings'
-                # note goes to the row's 校验结果 cell
-                self._mark(name, *split_ref(ref), FILLS[note_of(group)[0]], None)
-                for f in group:
-                    by_cell.setdefault(fallback(f, f.sheet in (None, sheet) and f.row in rows), []).append(f)
-                del by_cell[(name, ref)]
+    def write_clocks(self, clocks: dict[int, sla.RowClock], marks: Marks) -> None:
+        """Minutes and status per row; a status that needs attention gets its fill through marks."""
+        minutes, status = self.columns["response_minutes"], self.columns["sla_status"]
         for row in self.ledger.rows:
-            self._put(row.excel_row, result_col, row_summary(by_row.get(row.excel_row, [])))
-        for (name, ref), group in by_cell.items():
-            severity, text = note_of(group)
-            self._mark(name, *split_ref(ref), FILLS[severity], text)
-            self.cells_marked += 1
-            if severity == ERROR:
-                self.error_cells += 1
-            else:
-                self.warning_cells += 1
+            clock = clocks.get(row.excel_row)
+            self.put(row.excel_row, minutes, minutes_value(clock.minutes) if clock else None)
+            self.put(row.excel_row, status, clock.status if clock else None)
+            if clock and clock.status in STATUS_FILLS and not self.ws.covered(row.excel_row, status):
+                marks.mark(self.ledger.sheet, row.excel_row, status, STATUS_FILLS[clock.status], None)
+            self.rows_written += 1
 
-    def _mark(self, name: str, row: int, col: int, rgb: str, text: str | None) -> None:
-        ws = self.sheet(name)
-        key = (name, row, col)
-        entry = self.entries.get(key)
-        if entry is None:
-            style = ws.style(row, col)
-            notes = self.notes(name)
-            user = notes.get(row, col)
-            entry = self.entries[key] = {
-                "fill": self.styles.fill_xml(style), "applied": {},
-                "comment": None if user is None else {"text": user.text, "author": user.author,
-                                                      "width": round(user.width), "height": round(user.height)},
-                "exact": {"s": style, **({"note": notes.original(row, col)} if user is not None else {})}}
-        ws.set_style(row, col, self.styles.with_fill(ws.style(row, col), solid(rgb)))
-        entry["applied"]["fill"] = rgb
-        if text and not self.notes(name).has_thread(row, col):
-            user = entry["comment"]
-            text = clean(f"{user['text'].rstrip()}\n{SEPARATOR}\n{text}" if user else text)
-            width, height = note_box(text)
-            self.notes(name).set(row, col, Note(text, AUTHOR, width, height))
-            entry["applied"]["comment"] = digest(text)
-
-    # -- record and parts -----------------------------------------------------------------
     def record_rows(self) -> list[list[Any]]:
+        """The record's rows for the added columns and the ranges the program's values were written to."""
         sheet = self.ledger.sheet
         rows: list[list[Any]] = [[KIND_ADDED, ref_formula(sheet, ref), header, None, None]
                                  for header, ref in self.added.items()]
@@ -306,46 +216,84 @@ class _Run:
             for col in schema.PROGRAM_COLUMNS:
                 first, last = ref_of(excel_rows[0], self.columns[col.key]), ref_of(excel_rows[-1], self.columns[col.key])
                 rows.append([KIND_PROGRAM, ref_formula(sheet, f"{first}:{last}"), col.header, None, None])
+        return rows
+
+
+class Marks:
+    """A fill, and a note for findings, on each marked cell; what each replaced, for the record and the undo."""
+
+    def __init__(self, book: Book):
+        self.book = book
+        self.entries: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.cells_marked = self.error_cells = self.warning_cells = 0
+
+    def findings(self, findings: list[Finding], ledger: Ledger, program: ProgramColumns) -> None:
+        """Each finding on its cell (else its row's 校验结果, else that column's header); a summary per row."""
+        book = self.book
+        result_col = program.columns["check_result"]
+        sheet = ledger.sheet
+
+        def anchor(f: Finding):
+            name = f.sheet or sheet
+            at = split_ref(f.cell.replace("$", "")) if f.cell and name in book.parts else None
+            if at is None or name == labels.ANNOTATION_SHEET:
+                return None
+            return name, ref_of(*book.sheet(name).owner(*at))
+
+        def fallback(f: Finding, in_row: bool):
+            return sheet, ref_of(f.row if in_row else ledger.header_row, result_col)
+
+        by_cell, by_row = group_findings(findings, ledger, anchor, fallback)
+        rows = {r.excel_row for r in ledger.rows}
+        for (name, ref), group in list(by_cell.items()):
+            if book.notes(name).has_thread(*split_ref(ref)):
+                # a threaded comment (Excel 365) stays as it is: the cell gets the fill, its findings'
+                # note goes to the row's 校验结果 cell
+                self.mark(name, *split_ref(ref), FILLS[note_of(group)[0]], None)
+                for f in group:
+                    by_cell.setdefault(fallback(f, f.sheet in (None, sheet) and f.row in rows), []).append(f)
+                del by_cell[(name, ref)]
+        for row in ledger.rows:
+            program.put(row.excel_row, result_col, row_summary(by_row.get(row.excel_row, [])))
+        for (name, ref), group in by_cell.items():
+            severity, text = note_of(group)
+            self.mark(name, *split_ref(ref), FILLS[severity], text)
+            self.cells_marked += 1
+            if severity == ERROR:
+                self.error_cells += 1
+            else:
+                self.warning_cells += 1
+
+    def mark(self, name: str, row: int, col: int, rgb: str, text: str | None) -> None:
+        ws, notes, styles = self.book.sheet(name), self.book.notes(name), self.book.styles
+        key = (name, row, col)
+        entry = self.entries.get(key)
+        if entry is None:
+            style = ws.style(row, col)
+            user = notes.get(row, col)
+            entry = self.entries[key] = {
+                "fill": styles.fill_xml(style), "applied": {},
+                "comment": None if user is None else {"text": user.text, "author": user.author,
+                                                      "width": round(user.width), "height": round(user.height)},
+                "exact": {"s": style, **({"note": notes.original(row, col)} if user is not None else {})}}
+        ws.set_style(row, col, styles.with_fill(ws.style(row, col), solid(rgb)))
+        entry["applied"]["fill"] = rgb
+        if text and not notes.has_thread(row, col):
+            user = entry["comment"]
+            text = clean(f"{user['text'].rstrip()}\n{SEPARATOR}\n{text}" if user else text)
+            width, height = note_box(text)
+            notes.set(row, col, Note(text, AUTHOR, width, height))
+            entry["applied"]["comment"] = digest(text)
+
+    def record_rows(self) -> list[list[Any]]:
+        """The record's rows for the marked cells: what each had before, what was applied."""
+        rows = []
         for (name, row, col), entry in self.entries.items():
             note = json.dumps(entry["comment"], ensure_ascii=False) if entry["comment"] else None
             rows.append([KIND_CELL, ref_formula(name, ref_of(row, col)), entry["fill"] or None, note,
                          json.dumps(entry["applied"], ensure_ascii=False),
                          json.dumps(entry["exact"], ensure_ascii=False)])
         return rows
-
-    def save(self) -> None:
-        """Every changed part into the package; the workbook recalculates formulas over program columns on opening."""
-        for notes in self._notes.values():
-            notes.save(AUTHOR)
-        for ws in self._sheets.values():
-            ws.save()
-        if self._styles is not None:
-            self._styles.save()
-        write_record(self.pkg, self.book, self.parts.get(labels.ANNOTATION_SHEET), self.record_rows())
-        _full_calc_on_load(self.pkg, self.book)
-
-
-# CT_Workbook's children after calcPr (ECMA-376 Part 1, 18.2.27)
-_AFTER_CALC = {"oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
-               "fileRecoveryPr", "webPublishObjects", "extLst", "AlternateContent"}
-
-
-def _full_calc_on_load(pkg: Package, book: str) -> None:
-    """Cached results of formulas over the program columns are stale now: let Excel/WPS recalculate on opening.
-    A workbook without calculation properties (Tencent Docs, Numbers) gets the element."""
-    root = pkg.xml(book)
-    calc = root.find(q("calcPr"))
-    if calc is None:
-        from lxml import etree
-        calc = etree.Element(q("calcPr"))
-        later = next((c for c in root if local(c.tag) in _AFTER_CALC), None)
-        if later is not None:
-            later.addprevious(calc)
-        else:
-            root.append(calc)
-    if calc.get("fullCalcOnLoad") not in ("1", "true"):
-        calc.set("fullCalcOnLoad", "1")
-        pkg.save_xml(book)
 
 
 def _carry_comment_boxes(wb, parts: dict[str, bytes]) -> None:

@@ -68,8 +68,136 @@ def text_of(el: etree._Element) -> str:
     return "".join(t.text or "" for t in el.iter(q("t")) if local(t.getparent().tag) != "rPh")
 
 
+def cell_value(c: etree._Element, strings: SharedStrings) -> Any:
+    """A <c> element's value as the user sees it: text, number, bool, error text; None when empty."""
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        inline = c.find(q("is"))
+        return None if inline is None else text_of(inline)
+    v = c.findtext(q("v"))
+    if v is None:
+        return None
+    if kind == "s":
+        try:
+            return strings[int(v)]
+        except ValueError:
+            return None
+    if kind in ("str", "e"):
+        return v
+    if kind == "b":
+        return v.strip() in ("1", "true")
+    try:
+        number = float(v)
+    except ValueError:
+        return v
+    return int(number) if number.is_integer() and "." not in v and "E" not in v.upper() else number
+
+
+def write_value(c: etree._Element, value: Any) -> None:
+    """Put a number or text into a <c> element (text stays text, never a formula); None or a bool empties it.
+    Its formula, value and type go; its style stays."""
+    for child in list(c):
+        if local(child.tag) in ("f", "v", "is"):
+            c.remove(child)
+    for attr in ("t", "cm", "vm"):
+        c.attrib.pop(attr, None)
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, (int, float)):
+        etree.SubElement(c, q("v")).text = repr(value) if isinstance(value, float) else str(value)
+        return
+    c.set("t", "inlineStr")
+    t = etree.SubElement(etree.SubElement(c, q("is")), q("t"))
+    t.text = str(value)
+    if t.text != t.text.strip() or "\n" in t.text:
+        t.set(XML_SPACE, "preserve")
+
+
+class Merged(list):
+    """A sheet's merged ranges as (top, left, bottom, right), 1-based; which cell holds a covered one."""
+
+    @classmethod
+    def of(cls, root: etree._Element) -> "Merged":
+        return cls(b for b in (_bounds(m.get("ref", "")) for m in root.iter(q("mergeCell"))) if b)
+
+    def owner(self, row: int, col: int) -> tuple[int, int]:
+        """The top-left cell of the merged range holding the cell (the cell itself when not merged)."""
+        for r1, c1, r2, c2 in self:
+            if r1 <= row <= r2 and c1 <= col <= c2:
+                return r1, c1
+        return row, col
+
+    def covered(self, row: int, col: int) -> bool:
+        return self.owner(row, col) != (row, col)
+
+
+def insert_child(root: etree._Element, el: etree._Element) -> etree._Element:
+    """Put a new child of <worksheet> where the schema's order wants it."""
+    rank = ORDER.index(local(el.tag))
+    later = set(ORDER[rank + 1:]) | {"AlternateContent"}
+    before = next((c for c in root if local(c.tag) in later), None)
+    if before is not None:
+        before.addprevious(el)
+    else:
+        root.append(el)
+    return el
+
+
+def add_width(root: etree._Element, col: int, width: float) -> bool:
+    """Give one column without settings a width (<cols> made when missing); False when the column already
+    has settings of the user's (hidden or not), which win."""
+    cols = root.find(q("cols"))
+    if cols is None:
+        cols = insert_child(root, etree.Element(q("cols")))
+    if any(int(c.get("min", 0)) <= col <= int(c.get("max", 0)) for c in cols):
+        return False
+    el = etree.Element(q("col"))
+    for key, value in (("min", col), ("max", col), ("width", width), ("customWidth", 1)):
+        el.set(key, str(value))
+    before = next((c for c in cols if int(c.get("min", 0)) > col), None)
+    if before is not None:
+        before.addprevious(el)
+    else:
+        cols.append(el)
+    return True
+
+
+def unshare(cells: dict[tuple[int, int], etree._Element], index: str | None) -> None:
+    """Write each cell of shared-formula group `index` with its own formula (Excel's meaning of the group),
+    so that one of them can be overwritten without the others losing theirs."""
+    from openpyxl.formula.translate import Translator
+    group = [(ref, f) for (r, c_), cell in cells.items() if (f := cell.find(q("f"))) is not None
+             and f.get("t") == "shared" and f.get("si") == index for ref in [ref_of(r, c_)]]
+    master = next(((ref, f.text.strip()) for ref, f in group if (f.text or "").strip()), None)
+    if master is None:
+        return
+    for ref, f in group:
+        if not (f.text or "").strip():
+            f.text = Translator("=" + master[1], origin=master[0]).translate_formula(ref)[1:]
+        for attr in ("t", "si", "ref"):
+            f.attrib.pop(attr, None)
+
+
+def widen(root: etree._Element, row_el: etree._Element, row: int, col: int) -> None:
+    """Keep <dimension> and the row's spans= hint around a new cell (readers size grids by them)."""
+    dim = root.find(q("dimension"))
+    if dim is not None:
+        bounds = _bounds(dim.get("ref", ""))
+        if bounds and not (bounds[0] <= row <= bounds[2] and bounds[1] <= col <= bounds[3]):
+            r1, c1, r2, c2 = bounds
+            dim.set("ref", f"{ref_of(min(r1, row), min(c1, col))}:{ref_of(max(r2, row), max(c2, col))}")
+    spans = row_el.get("spans", "")
+    if re.fullmatch(r"\d+:\d+", spans):
+        lo, hi = map(int, spans.split(":"))
+        if not lo <= col <= hi:
+            row_el.set("spans", f"{min(lo, col)}:{max(hi, col)}")
+
+
 class Sheet:
-    """A worksheet part: find, create and change cells in place."""
+    """A worksheet part: find, create and change cells in place. Values are read and written by
+    cell_value / write_value, merged ranges answered by Merged, the part's other children placed by
+    insert_child, shared formulas expanded by unshare, the size hints kept by widen; this class keeps the
+    index of rows and cells and what a cell inherits."""
 
     def __init__(self, pkg: Package, name: str, part: str, strings: SharedStrings):
         self.pkg, self.name, self.part, self.strings = pkg, name, part, strings
@@ -78,7 +206,7 @@ class Sheet:
             raise LedgerError("annotate-failed", pkg.path, detail=f"“{name}”不是普通工作表，无法标注")
         self.data = self.root.find(q("sheetData"))
         if self.data is None:
-            self.data = self._insert(etree.Element(q("sheetData")))
+            self.data = insert_child(self.root, etree.Element(q("sheetData")))
         self.rows: dict[int, etree._Element] = {}
         self._cells: dict[tuple[int, int], etree._Element] = {}
         previous = 0
@@ -93,8 +221,7 @@ class Sheet:
                 if not at:
                     c.set("r", ref_of(n, col))
                 self._cells.setdefault((n, col), c)
-        self.merged = [_bounds(m.get("ref", "")) for m in self.root.iter(q("mergeCell"))]
-        self.merged = [b for b in self.merged if b]
+        self.merged = Merged.of(self.root)
         self._col_styles = [(int(c.get("min", 0)), int(c.get("max", 0)), int(c.get("style", 0)))
                             for c in self.root.iter(q("col"))]
         self.changed = False
@@ -112,27 +239,7 @@ class Sheet:
         return None if c is None else self.value_of(c)
 
     def value_of(self, c: etree._Element) -> Any:
-        kind = c.get("t", "n")
-        if kind == "inlineStr":
-            inline = c.find(q("is"))
-            return None if inline is None else text_of(inline)
-        v = c.findtext(q("v"))
-        if v is None:
-            return None
-        if kind == "s":
-            try:
-                return self.strings[int(v)]
-            except ValueError:
-                return None
-        if kind in ("str", "e"):
-            return v
-        if kind == "b":
-            return v.strip() in ("1", "true")
-        try:
-            number = float(v)
-        except ValueError:
-            return v
-        return int(number) if number.is_integer() and "." not in v and "E" not in v.upper() else number
+        return cell_value(c, self.strings)
 
     def formula(self, row: int, col: int) -> etree._Element | None:
         c = self.cell(row, col)
@@ -152,14 +259,10 @@ class Sheet:
         return next((s for lo, hi, s in self._col_styles if lo <= col <= hi), 0)
 
     def owner(self, row: int, col: int) -> tuple[int, int]:
-        """The top-left cell of the merged range holding the cell (the cell itself when not merged)."""
-        for r1, c1, r2, c2 in self.merged:
-            if r1 <= row <= r2 and c1 <= col <= c2:
-                return r1, c1
-        return row, col
+        return self.merged.owner(row, col)
 
     def covered(self, row: int, col: int) -> bool:
-        return self.owner(row, col) != (row, col)
+        return self.merged.covered(row, col)
 
     @property
     def protected(self) -> bool:
@@ -196,7 +299,7 @@ class Sheet:
         else:
             el.append(c)
         self._cells[(row, col)] = c
-        self._widen(row, col)
+        widen(self.root, self.rows[row], row, col)
         return c
 
     def set_style(self, row: int, col: int, style: int) -> None:
@@ -214,37 +317,9 @@ class Sheet:
         c = self.make_cell(row, col)
         f = c.find(q("f"))
         if f is not None and f.get("t") == "shared" and (f.text or "").strip():
-            self._unshare(f.get("si"))     # the group's other cells must not lose the formula they share
-        for child in list(c):
-            if local(child.tag) in ("f", "v", "is"):
-                c.remove(child)
-        for attr in ("t", "cm", "vm"):
-            c.attrib.pop(attr, None)
-        if isinstance(value, bool) or value is None:
-            pass
-        elif isinstance(value, (int, float)):
-            etree.SubElement(c, q("v")).text = repr(value) if isinstance(value, float) else str(value)
-        else:
-            c.set("t", "inlineStr")
-            t = etree.SubElement(etree.SubElement(c, q("is")), q("t"))
-            t.text = str(value)
-            if t.text != t.text.strip() or "\n" in t.text:
-                t.set(XML_SPACE, "preserve")
+            unshare(self._cells, f.get("si"))     # the group's other cells must not lose the formula they share
+        write_value(c, value)
         self.changed = True
-
-    def _unshare(self, index: str | None) -> None:
-        """Write each cell of a shared-formula group with its own formula (Excel's meaning of the group)."""
-        from openpyxl.formula.translate import Translator
-        group = [(ref, f) for (r, c_), cell in self._cells.items() if (f := cell.find(q("f"))) is not None
-                 and f.get("t") == "shared" and f.get("si") == index for ref in [ref_of(r, c_)]]
-        master = next(((ref, f.text.strip()) for ref, f in group if (f.text or "").strip()), None)
-        if master is None:
-            return
-        for ref, f in group:
-            if not (f.text or "").strip():
-                f.text = Translator("=" + master[1], origin=master[0]).translate_formula(ref)[1:]
-            for attr in ("t", "si", "ref"):
-                f.attrib.pop(attr, None)
 
     def drop_if_bare(self, row: int, col: int) -> None:
         """Remove a cell that holds nothing and looks like its row or column (one the program created)."""
@@ -257,52 +332,14 @@ class Sheet:
 
     def set_width(self, col: int, width: float) -> None:
         """Give one empty column a width; columns of the user's (hidden or not) are never touched."""
-        cols = self.root.find(q("cols"))
-        if cols is None:
-            cols = self._insert(etree.Element(q("cols")))
-        if any(int(c.get("min", 0)) <= col <= int(c.get("max", 0)) for c in cols):
-            return   # the user's own column settings win
-        el = etree.Element(q("col"))
-        for key, value in (("min", col), ("max", col), ("width", width), ("customWidth", 1)):
-            el.set(key, str(value))
-        before = next((c for c in cols if int(c.get("min", 0)) > col), None)
-        if before is not None:
-            before.addprevious(el)
-        else:
-            cols.append(el)
-        self.changed = True
+        if add_width(self.root, col, width):
+            self.changed = True
 
     def add_legacy_drawing(self, rid: str) -> None:
         el = etree.Element(q("legacyDrawing"))
         el.set(q("id", R_NS), rid)
-        self._insert(el)
+        insert_child(self.root, el)
         self.changed = True
-
-    def _insert(self, el: etree._Element) -> etree._Element:
-        """Put a new child where the schema's order wants it."""
-        rank = ORDER.index(local(el.tag))
-        later = set(ORDER[rank + 1:]) | {"AlternateContent"}
-        before = next((c for c in self.root if local(c.tag) in later), None)
-        if before is not None:
-            before.addprevious(el)
-        else:
-            self.root.append(el)
-        return el
-
-    def _widen(self, row: int, col: int) -> None:
-        """Keep <dimension> and the row's spans= hint around a new cell (readers size grids by them)."""
-        dim = self.root.find(q("dimension"))
-        if dim is not None:
-            bounds = _bounds(dim.get("ref", ""))
-            if bounds and not (bounds[0] <= row <= bounds[2] and bounds[1] <= col <= bounds[3]):
-                r1, c1, r2, c2 = bounds
-                dim.set("ref", f"{ref_of(min(r1, row), min(c1, col))}:{ref_of(max(r2, row), max(c2, col))}")
-        el = self.rows[row]
-        spans = el.get("spans", "")
-        if re.fullmatch(r"\d+:\d+", spans):
-            lo, hi = map(int, spans.split(":"))
-            if not lo <= col <= hi:
-                el.set("spans", f"{min(lo, col)}:{max(hi, col)}")
 
     def save(self) -> None:
         if self.changed:

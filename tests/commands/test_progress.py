@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from xl_automation.excel import buttons
-from xl_automation.cli.commands import check_file
+from xl_automation.xlsx.ledger_check import check_file
 from xl_automation.xlsx.fill import fill_ledger
 from xl_automation.excel.group_workbook import build_group_workbook
 from xl_automation.rules.periods import Period
-from xl_automation.cli.progress import MIN_INTERVAL, Progress, file_step, for_args
+from xl_automation.commands.progress import MIN_INTERVAL, Progress, file_step, for_args
 from xl_automation.demo.sample import sample_rows
 from xl_automation.excel.sheetport import FilePort
 from xl_automation.month_end.submission import submit

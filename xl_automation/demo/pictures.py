@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from xl_automation.model.config import Config
+from xl_automation.demo.sample import sample_rows
 from xl_automation.report.pdf import PdfUnavailable, export_pdf
 
 LEDGER_PICTURE = "台账示例.png"
@@ -55,7 +56,6 @@ def ledger_example(path: Path, config: Config) -> Path:
     from xl_automation.xlsx.fill import fill_ledger
     from xl_automation.rules.periods import Period
     from xl_automation.xlsx.reader import read_ledger
-    from xl_automation.demo.sample import sample_rows
     from xl_automation.xlsx.template import build_ledger
     from xl_automation.rules.validate import check_ledger
     window = config.window(WINDOW)
@@ -73,7 +73,6 @@ def bulletin_example(folder: Path, config: Config) -> Path:
     import os
     from xl_automation.report.month_report import consolidate_folder
     from xl_automation.rules.periods import Period
-    from xl_automation.demo.sample import sample_rows
     from xl_automation.xlsx.values_ledger import write_values_ledger
     period = Period.parse(PERIOD, config.policy["period_start_day"])
     inbox = folder / "报送"

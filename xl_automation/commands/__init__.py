@@ -1,0 +1,1 @@
+"""Each command's work and the text it prints: the command line (cli) and the demo call these."""

@@ -1,0 +1,73 @@
+"""The one-line error edge: the only place that turns an exception into a message on stderr and an exit
+code. The command line runs every command through it, and the demo every step, so both say the same."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from typing import Any, Callable
+
+from xl_automation.model import config as cfg
+from xl_automation.model.exits import EXIT_UNUSABLE, UsageError
+from xl_automation.model.ledger import LedgerError
+from xl_automation.rules.periods import PeriodError
+
+
+def guarded(call: Callable[[], int], *, json_output: bool = False) -> int:
+    """call() and its exit code; an exception becomes one Chinese line on stderr and exit 2 (130 on ^C).
+    With json_output, an unusable ledger is also described as JSON on stdout."""
+    try:
+        return call()
+    except LedgerError as e:
+        if json_output:
+            print_json({"file": str(e.path), "error": e.finding.as_dict()})
+        print(f"无法使用：{e}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (cfg.ConfigError, UsageError, PeriodError) as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except PermissionError as e:
+        print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as e:  # the last line of defence: one line, never a traceback for a user
+        if _is_report_error(e) or _is_archive_error(e):
+            print(str(e), file=sys.stderr)
+            return EXIT_UNUSABLE
+        if os.environ.get("XL_AUTOMATION_DEBUG"):
+            raise
+        print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
+              "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+def _is_report_error(e: Exception) -> bool:
+    """A ReportError, without importing the report writer (and XlsxWriter) into every command:
+    only a command that imported it can have raised one."""
+    book = sys.modules.get("xl_automation.report.report_book")
+    return book is not None and isinstance(e, book.ReportError)
+
+
+def _is_archive_error(e: Exception) -> bool:
+    """An ArchiveError (the archive cannot be used: the message names the file and what to do), likewise
+    without importing the archive into commands that never open it."""
+    archive = sys.modules.get("xl_automation.month_end.archive")
+    return archive is not None and isinstance(e, archive.ArchiveError)
+
+
+def parse_now(text: str | None) -> datetime:
+    """--now (or --since) as typed; the system time when not given."""
+    if not text:
+        return datetime.now().replace(microsecond=0)
+    from xl_automation.rules.normalize import parse_datetime
+    value = parse_datetime(text)
+    if not isinstance(value, datetime):
+        raise UsageError(f"--now “{text}”不是有效的时间，应如 2026-11-20 12:00")
+    return value
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
