@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from support.cli import run
 from xl_automation.model import config as cfg
@@ -80,3 +80,30 @@ def test_a_printed_field_edited_in_place_is_named_not_ignored(tmp_path, edit, sa
     with pytest.raises(cfg.ConfigError) as err:
         cfg.load(write(tmp_path, data))
     assert all(s in str(err.value) for s in says), str(err.value)
+
+
+names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(names, names), min_size=2, max_size=2), st.integers(1, 8), st.booleans())
+def test_any_configuration_printed_by_config_json_loads_back_the_same(tmp_path_factory, companies, windows, placeholder):
+    """Whatever the companies are called and whoever supervises them, however many windows: the printed
+    configuration, saved, is the same configuration."""
+    import contextlib
+    import io
+    from xl_automation.commands.ledger import show_config
+    folder = tmp_path_factory.mktemp("conf")
+    data = cfg.default_data()
+    for company, (name, supervisor) in zip(data["companies"], companies):
+        company.update(name=name, supervisor=supervisor)
+    data["windows"] = data["windows"][:windows]
+    data["windows"][0]["placeholder"] = placeholder
+    first = cfg.load(write(folder, data))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        show_config(first, json=True)
+    (folder / "saved.json").write_text(printed.getvalue(), encoding="utf-8")
+    again = cfg.load(folder / "saved.json")
+    assert again.windows == first.windows     # printed windows say placeholder: false where the file said nothing
+    assert {k: v for k, v in again.data.items() if k != "windows"} == {k: v for k, v in first.data.items() if k != "windows"}
