@@ -107,3 +107,11 @@ def test_any_configuration_printed_by_config_json_loads_back_the_same(tmp_path_f
     again = cfg.load(folder / "saved.json")
     assert again.windows == first.windows     # printed windows say placeholder: false where the file said nothing
     assert {k: v for k, v in again.data.items() if k != "windows"} == {k: v for k, v in first.data.items() if k != "windows"}
+
+
+@pytest.mark.parametrize("section", ["policy", "limits"])
+@pytest.mark.parametrize("value", [[], "x", 3, None])
+def test_a_section_that_is_not_an_object_is_named_not_an_internal_error(tmp_path, section, value):
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.load(write(tmp_path, {section: value}))
+    assert section in str(err.value), str(err.value)

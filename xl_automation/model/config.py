@@ -185,6 +185,9 @@ def load(path: str | os.PathLike | None = None) -> Config:
         unknown += unknown_settings(user, _schema())
         if unknown:
             raise ConfigError(f"配置文件 {p}：{'；'.join(unknown)}。请改正或删除（以 _ 开头的键可用作备注）后再运行")
+        for k in ("policy", "limits"):
+            if not isinstance(user.get(k, {}), dict):
+                raise ConfigError(f"配置文件 {p} 中 {k} 有误：应为对象 {{…}}；请按 config.schema.json 修改")
         sections = {k: {**data[k], **user.get(k, {})} for k in ("policy", "limits")}
         data.update(user)
         data.update(sections)
