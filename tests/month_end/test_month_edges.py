@@ -21,7 +21,7 @@ from xl_automation.rules.normalize import DateOnly
 from xl_automation.month_end.notice import notice_text
 from xl_automation.rules.periods import Period
 from xl_automation.report.workbook import write_report
-from xl_automation.report.report_sheets import ASSESSMENT_FIGURES
+from xl_automation.report.list_assessment import ASSESSMENT_FIGURES
 from xl_automation.rules.stats import figures
 from xl_automation.xlsx.values_ledger import write_values_ledger
 

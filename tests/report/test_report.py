@@ -19,7 +19,7 @@ from xl_automation.month_end.collect import Collected
 from xl_automation.rules.consolidate import EXCLUDED_LATER, consolidate
 from xl_automation.report.workbook import window_statuses, write_report
 from xl_automation.report.report_detail import DETAIL_COLUMNS, detail_letter
-from xl_automation.report.report_sheets import ASSESSMENT_FIGURES
+from xl_automation.report.list_assessment import ASSESSMENT_FIGURES
 from xl_automation.report.report_summary import Formulas
 from xl_automation.model.schema import INPUT_COLUMNS
 from xl_automation.rules.stats import figure_list, figures
@@ -379,10 +379,10 @@ def test_assessment_band_boundaries(tmp_path, share, total, band):
 # --- failure -------------------------------------------------------------------------------
 
 def test_a_failed_write_leaves_no_workbook(tmp_path, monkeypatch):
-    from xl_automation.report import report_sheets
+    from xl_automation.report import workbook
     def boom(*a, **k):
         raise RuntimeError("磁盘已满")
-    monkeypatch.setattr(report_sheets.Lists, "notes", boom)
+    monkeypatch.setattr(workbook, "write_notes", boom)
     path = tmp_path / "月报.xlsx"
     with pytest.raises(RuntimeError):
         write(path)

@@ -97,6 +97,31 @@ def test_usual_rows_take_the_whole_row_path(tmp_path, monkeypatch):
     assert written(tmp_path / "r.xlsx", [row], False) and calls == []
 
 
+def list_cells(path: Path, rows: list[list], monkeypatch=None) -> list[tuple]:
+    book = Book(path, CONFIG, False, created=CREATED)
+    ws = book.spool(book.sheet("清单", [10] * 8), 1)
+    ws.write_string(1, 0, "表头")
+    for r, values in enumerate(rows, start=2):
+        book.row(ws, r, values)
+    book.close()
+    sheet = openpyxl.load_workbook(path)["清单"]
+    return [(c.coordinate, c.value, c.data_type, c.number_format, c.style_id)
+            for row in sheet.iter_rows() for c in row if c.value is not None]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(VALUE, min_size=1, max_size=8), max_size=6))
+def test_a_list_row_in_one_call_writes_what_its_cells_write(tmp_path_factory, monkeypatch, rows):
+    """Book.row on a spooled list sheet: a row of plain values goes to the spool whole, as its cells would."""
+    from xl_automation.report import report_book
+    folder = tmp_path_factory.mktemp("lists")
+    fast = list_cells(folder / "fast.xlsx", rows)
+    with monkeypatch.context() as m:
+        m.setattr(report_book, "_PLAIN", frozenset())           # every row cell by cell
+        slow = list_cells(folder / "slow.xlsx", rows)
+    assert fast == slow
+
+
 def figures_one_pass_each(details, refusals):
     """stats.figures as first written: a pass over the requests per figure (the oracle)."""
     carried = [d for d in details if d.carried]
@@ -137,6 +162,25 @@ def test_figures_in_one_pass_count_what_a_pass_per_figure_counts(rows, refusals)
     want = figures_one_pass_each(rows, refusals)
     assert list(got) == list(want) and got == want
     assert got["received"] + got["carried_over"] == len(rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(details(), max_size=5).map(lambda groups: [d for g in groups for d in g]),
+       refusals=st.sampled_from([(), ("客户拒绝",)]), seed=st.randoms(use_true_random=False))
+def test_figures_of_every_scope_from_one_pass_are_each_scopes_own_figures(rows, refusals, seed):
+    """Windows, companies (their windows in configuration order) and the group from one pass over the
+    requests: what stats.figures gives over each scope's requests, the average's float sum included."""
+    seed.shuffle(rows)
+    by_window: dict[str, list] = {}
+    for d in rows:
+        by_window.setdefault(d.window, []).append(d)
+    companies = {"A": [CODES[0], CODES[2], "无此窗口"], "B": [CODES[1], CODES[-1]], "C": []}
+    windows, per_company, group = stats.figures_by_window(by_window, rows, companies, refusals)
+    assert windows == {code: stats.figures(mine, refusals) for code, mine in by_window.items()}
+    for company, codes in companies.items():
+        mine = [d for code in codes for d in by_window.get(code, ())]
+        assert list(per_company[company].items()) == list(stats.figures(mine, refusals).items())
+    assert list(group.items()) == list(stats.figures(rows, refusals).items())
 
 
 if __name__ == "__main__":

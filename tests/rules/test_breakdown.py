@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings, strategies as st
 
 from xl_automation.model import config as cfg
-from xl_automation.rules.breakdown import (COUNTS, NO_TYPE, OTHER_CATEGORY, breakdown, categorise, handling_hours,
-                                     transfers_of)
+from xl_automation.rules.breakdown import (COUNTS, NO_TYPE, OTHER_CATEGORY, Breakdown, breakdown, categorise,
+                                           counts_of, handling_hours, handling_of, reason_groups, service_rows,
+                                           transfers_of)
+from xl_automation.model.ledger import RowValues
+from xl_automation.model.schema import COLUMNS
 from xl_automation.rules.bulletin_figures import change_text
 from xl_automation.rules.consolidate import Detail
 from xl_automation.model.schema import BY_KEY, SERVICE_COLUMNS
@@ -38,6 +41,29 @@ def details(draw):
 
 
 WINDOWS = [(w.code, w.name) for w in CONF.windows]
+
+
+def breakdown_pass_by_pass(details, window_names, rules) -> Breakdown:
+    """breakdown as first written, a pass per part over the requests (the oracle)."""
+    by_window: dict[str, list] = {}
+    for d in details:
+        by_window.setdefault(d.window, []).append(d)
+    return Breakdown(
+        by_service=service_rows(details), total=counts_of(details),
+        handling_by_window=[handling_of(f"{code} {name}", by_window.get(code, ())) for code, name in window_names],
+        handling_by_service=[handling_of(c.header, (d for d in details if d.values.get(c.key) is True))
+                             for c in SERVICE_COLUMNS],
+        handling_total=handling_of("合计", details),
+        bounced=[d for d in details if transfers_of(d) > 1], reasons=reason_groups(details, rules))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(details(), max_size=40), st.booleans())
+def test_breakdown_in_one_pass_is_what_each_part_gives_on_its_own(ds, as_reader_rows):
+    if as_reader_rows:      # a reader row (RowValues, read by position) instead of a dict
+        ds = [Detail(d.window, RowValues(d.values.get(c.key) for c in COLUMNS), d.clock, d.file, d.sha256,
+                     d.source_row, handled_by=d.handled_by) for d in ds]
+    assert breakdown(ds, WINDOWS, RULES) == breakdown_pass_by_pass(ds, WINDOWS, RULES)
 
 
 @settings(max_examples=150, deadline=None)

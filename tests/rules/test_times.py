@@ -168,12 +168,22 @@ def test_midnight_in_xls_decided_by_its_column(tmp_path):
     assert isinstance(ledger.rows[0].values["received_at"], datetime)
 
 
-def test_formats_found_across_chunk_boundaries(tmp_path, monkeypatch):
-    """The sheet is searched in chunks: a cell reference split between two chunks is still found."""
+@pytest.mark.parametrize("kept", [True, False], ids=["xml-kept-by-the-hidden-row-scan", "xml-read-again"])
+def test_formats_found_across_chunk_boundaries(tmp_path, monkeypatch, kept):
+    """The sheet is searched in chunks: a cell reference split between two chunks is still found, in the
+    XML the hidden-row scan kept and in the XML read again when it kept none (a sheet too large)."""
     import xl_automation.xlsx.number_formats as nf
+    import xl_automation.xlsx.xlsx_probe as xp
     monkeypatch.setattr(nf, "_CHUNK", 97)
+    monkeypatch.setattr(xp, "_CHUNK", 89)
+    if not kept:
+        monkeypatch.setattr(xp, "KEEP_XML_BYTES", 500)
+    seen = []
+    real = nf.cells_showing_time
+    monkeypatch.setattr(xp, "cells_showing_time", lambda *a: seen.append(a[-1] is not None) or real(*a))
     midnight, day = datetime(2026, 11, 3, 0, 0), datetime(2026, 11, 4)
     rows = [sample_row(i) | {"received_at": Formatted(midnight if i % 2 else day, "yyyy-mm-dd hh:mm" if i % 2
                                                       else "yyyy-mm-dd")} for i in range(40)]
     read = read_ledger(write_ledger(tmp_path / "t.xlsx", rows)).rows
     assert [r.values["received_at"] for r in read] == [midnight if i % 2 else DateOnly(day) for i in range(40)]
+    assert seen == [kept]

@@ -95,6 +95,32 @@ def test_read_many_keeps_order_and_parallel_equals_one_worker(ledgers, tmp_path,
     assert [r.finding.code for r in (one[1], one[3], one[5])] == ["file-not-xlsx", "file-not-xlsx", "file-not-found"]
 
 
+def test_each_result_is_handed_over_once_as_it_arrives_while_others_are_read(ledgers, tmp_path,
+                                                                            no_leftover_workers):
+    """collect checks a ledger while the workers read the next: on_result sees every file once, with the
+    very object read_many returns, and the workers are already busy with later files when it runs."""
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"not a workbook")
+    files = [ledgers[2], bad, ledgers[0], ledgers[1], ledgers[2], ledgers[0]]
+    seen: dict[int, object] = {}
+    waiting_then: list[int] = []
+    queued = list(range(len(files)))
+
+    def on_file(n, total, name):
+        queued.remove(n - 1)
+
+    def on_result(index, result):
+        assert index not in seen
+        seen[index] = result
+        waiting_then.append(len(queued))
+    results = read_many(files, workers=2, on_file=on_file, on_result=on_result)
+    assert sorted(seen) == list(range(len(files)))
+    assert all(seen[i] is r for i, r in enumerate(results))
+    assert isinstance(seen[1], LedgerError) and [len(seen[i].rows) for i in (0, 2, 3)] == [120, 3, 40]
+    # the first result is handed over after the next file has gone to the worker it freed
+    assert waiting_then[0] < len(files) - 2
+
+
 def test_a_native_abort_is_a_finding_and_the_next_file_is_still_read(ledgers, tmp_path, monkeypatch,
                                                                    no_leftover_workers):
     crash = tmp_path / "崩溃.xlsx"

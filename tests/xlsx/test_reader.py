@@ -231,7 +231,7 @@ def test_openpyxl_workbook_with_header_text_variants(tmp_path):
 def test_text_fast_paths_agree_with_clean_text():
     """The reader skips clean_text for text it would not change; that shortcut must never differ."""
     from xl_automation.rules.normalize import clean_text
-    from xl_automation.xlsx.reader import _all_clean_strings, _text
+    from xl_automation.xlsx.row_values import all_clean_strings as _all_clean_strings, text_value as _text
     alphabet = ["a", "中", " ", "\n", "\t", "\r", "\u3000", "\xa0", "Ａ", "１", "\u2003", "-", "\x85"]
     rnd = random.Random(5)
     for _ in range(20_000):

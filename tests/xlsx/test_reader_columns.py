@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xl_automation.model import labels
-from xl_automation.xlsx.reader import _EMPTY, _converter, _is_blank, ledger_from_grid
+from xl_automation.xlsx.reader import ledger_from_grid
+from xl_automation.xlsx.row_values import EMPTY as _EMPTY, converter as _converter, is_blank as _is_blank
 from xl_automation.model.schema import COLUMNS, HEADERS, INPUT_COLUMNS
 
 # values calamine gives: text clean or not (spaces, full-width, line breaks), blanks, datetimes with

@@ -244,12 +244,12 @@ class XlwingsPort:
 
     def _fallback(self, names: list[str]) -> tuple[str, list[list[Any]]]:
         """Like the reader: the first other sheet (visible ones first) whose top rows hold a header."""
-        from xl_automation.xlsx.reader import _find_header
+        from xl_automation.xlsx.ledger_layout import find_header
         candidates = [n for n in names if n not in _AUX]
         candidates.sort(key=lambda n: not self.book.sheets[n].visible)
         for name in candidates:
             grid = self._used(name)
-            if _find_header([["" if v is None else v for v in line] for line in grid[:HEADER_SCAN_ROWS]]):
+            if find_header([["" if v is None else v for v in line] for line in grid[:HEADER_SCAN_ROWS]]):
                 return name, grid
         raise LedgerError("sheet-missing", self.fullname, sheet=labels.LEDGER_SHEET)
 

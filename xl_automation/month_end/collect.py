@@ -15,7 +15,7 @@ import jsonschema
 from xl_automation.model.config import Config
 from xl_automation.rules.consolidate import Source
 from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
-from xl_automation.model.ledger import LedgerError
+from xl_automation.model.ledger import LedgerError, gc_paused
 from xl_automation.rules.periods import Period
 from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
 
@@ -66,13 +66,13 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
+@gc_paused()     # checking a million rows builds no cycles; GC passes over the growing month would cost a fifth
 def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None, rows_cache=None) -> Collected:
     """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
     a file that crashes the parser, storms memory or hangs is rejected like any unusable file.
     on_file(n, total, name) is called as each workbook goes to a worker (progress). rows_cache
     (row_cache.RowCache): submission copies already parsed, by sha256, are not read again."""
     from xl_automation.xlsx.isolation import read_many
-    from xl_automation.rules.validate import check_ledger
     folder = Path(folder)
     if not folder.is_dir():
         raise LedgerError("file-not-found", folder)
@@ -101,7 +101,13 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     cached = {entry[2]: rows for entry in submitted
               if rows_cache is not None and (rows := rows_cache.get(entry[2])) is not None}
     to_read = [entry for entry in submitted if entry[2] not in cached]
-    ledgers = read_many([entry[1] for entry in to_read] + plain, config=config, on_file=on_file)
+    # a plain ledger is checked as soon as it arrives, while the workers read the next files
+    plain_outcomes: dict[int, tuple[str, Any]] = {}
+
+    def arrived(index: int, ledger) -> None:
+        if index >= len(to_read):
+            plain_outcomes[index] = _plain(plain[index - len(to_read)], ledger, folder, period, config, now)
+    ledgers = read_many([entry[1] for entry in to_read] + plain, config=config, on_file=on_file, on_result=arrived)
     fresh = iter(ledgers[:len(to_read)])
     candidates = []
     for entry in submitted:
@@ -110,23 +116,12 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             rows_cache.put(entry[2], ledger.rows)
         if (src := _submission(*entry, ledger, result)) is not None:
             candidates.append(src)
-    for path, ledger in zip(plain, ledgers[len(to_read):]):
-        if isinstance(ledger, LedgerError):
-            result.rejected.append({"file": _rel(path, folder), "reason": _reason(ledger)})
-            continue
-        code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip() or _window_from_name(path, config)
-        if not code or config.window(code) is None:
-            result.rejected.append({"file": _rel(path, folder),
-                                    "reason": f"无法确定窗口：台账信息表的窗口编码为“{code or '空'}”，不是已配置的窗口"})
-            continue
-        own_period = (ledger.info.get(INFO_PERIOD) or "").strip()
-        if own_period and own_period != period.label:
-            result.skipped.append({"file": _rel(path, folder), "reason": f"属于 {own_period} 统计周期，未计入"})
-            continue
-        check = check_ledger(ledger, config, now)
-        candidates.append(Source(code, path, sha256_of(path), ledger.rows, "ledger",
-                                 datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
-                                 check.errors, check.warnings, check.findings))
+    for index in range(len(to_read), len(ledgers)):
+        kind, outcome = plain_outcomes[index]
+        if kind == "source":
+            candidates.append(outcome)
+        else:
+            getattr(result, kind).append(outcome)
     later = [s for s in candidates if s.submitted_at is not None and s.submitted_at > now]
     for src in later:        # handed in after the moment this run stands for (--now): not yet there
         result.skipped.append({"file": _rel(src.path, folder),
@@ -140,6 +135,24 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     order = [w.code for w in config.windows]
     result.sources = sorted(latest.values(), key=lambda s: order.index(s.window))
     return result
+
+
+def _plain(path: Path, ledger, folder: Path, period: Period, config: Config, now: datetime) -> tuple[str, Any]:
+    """A plain ledger as ("source", its Source) once checked, or ("rejected" | "skipped", the entry saying why)."""
+    from xl_automation.rules.validate import check_ledger
+    if isinstance(ledger, LedgerError):
+        return "rejected", {"file": _rel(path, folder), "reason": _reason(ledger)}
+    code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip() or _window_from_name(path, config)
+    if not code or config.window(code) is None:
+        return "rejected", {"file": _rel(path, folder),
+                            "reason": f"无法确定窗口：台账信息表的窗口编码为“{code or '空'}”，不是已配置的窗口"}
+    own_period = (ledger.info.get(INFO_PERIOD) or "").strip()
+    if own_period and own_period != period.label:
+        return "skipped", {"file": _rel(path, folder), "reason": f"属于 {own_period} 统计周期，未计入"}
+    check = check_ledger(ledger, config, now)
+    return "source", Source(code, path, sha256_of(path), ledger.rows, "ledger",
+                            datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
+                            check.errors, check.warnings, check.findings)
 
 
 def _reason(error: LedgerError) -> str:

@@ -21,6 +21,8 @@ MIN_PRINT_SCALE = 60        # percent: below this a printed sheet is no longer l
 SIDE_MARGIN_IN = 0.4
 PRINTABLE_CM = 29.7 - 2 * SIDE_MARGIN_IN * 2.54        # A4 landscape between the side margins
 MAX_ROWS = 1_048_576        # rows in one Excel worksheet
+MASK_MEMO = 50_000          # masked values remembered at most
+_PLAIN = frozenset({str, datetime, int, float, type(None)})     # what SpoolSheet.write_row writes as value() does
 
 
 def column_cm(width: float) -> float:
@@ -67,6 +69,7 @@ class Book:
         self.total_int = add(num_format="0", bold=True, top=1)
         self.total_text = add(bold=True, top=1)
         self.spools: list[SpoolSheet] = []
+        self._masks: dict[tuple[str, str], str] = {}
         self.path = Path(path)
         self.print_title = ""           # the page header of every sheet: the report and its period
 
@@ -131,6 +134,10 @@ class Book:
             self.text(ws, row, col, str(value), fmt)
 
     def row(self, ws, row: int, values: Sequence[Any], fmt=None, first_col: int = 0) -> None:
+        if fmt is None and first_col == 0 and type(ws) is SpoolSheet and _PLAIN.issuperset(map(type, values)) \
+                and not any(type(v) is str and v.startswith("<r>") for v in values):
+            ws.write_row(row, values, self.datetime)      # a list sheet's usual row: one spool call
+            return
         for col, v in enumerate(values, start=first_col):
             self.value(ws, row, col, v, fmt)
 
@@ -140,6 +147,17 @@ class Book:
 
     def masked(self, key: str, value: Any) -> Any:
         """The value of a personal column as the report shows it (masked unless asked otherwise)."""
+        if type(value) is str:
+            # a month repeats names, numbers and addresses, and the lists show them again: each masked once
+            hit = self._masks.get((key, value))
+            if hit is None:
+                if len(self._masks) >= MASK_MEMO:       # a million-row month: memory stays bounded
+                    self._masks.clear()
+                hit = self._masks[(key, value)] = self._masked(key, value)
+            return hit
+        return self._masked(key, value)
+
+    def _masked(self, key: str, value: Any) -> Any:
         kind = PERSONAL.get(key)
         if kind is None or self.show_personal_info or value is None or value == "":
             return value

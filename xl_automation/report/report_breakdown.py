@@ -6,7 +6,8 @@ from __future__ import annotations
 from xl_automation.rules.assessment import Score
 from xl_automation.rules.breakdown import COUNTS, Breakdown, Handling, transfers_of
 from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
-from xl_automation.report.report_sheets import Lists, H
+from xl_automation.report.list_assessment import write_assessment
+from xl_automation.report.list_table import Lists, H
 
 from xl_automation.rules.report_info import WindowStatus
 
@@ -62,6 +63,6 @@ def write_unit_assessments(lists: Lists, statuses: list["WindowStatus"], scores:
     names = []
     for unit in dict.fromkeys(s.supervisor for s in statuses):
         names.append(unit_sheet_name(unit))
-        lists.assessment([s for s in statuses if s.supervisor == unit], scores, figs, sheet=names[-1],
+        write_assessment(lists, [s for s in statuses if s.supervisor == unit], scores, figs, sheet=names[-1],
                          title=f"{unit} 月度考核表")
     return names

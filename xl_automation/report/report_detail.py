@@ -49,15 +49,14 @@ def write_detail(book: Book, details: list[Detail], config: Config) -> None:
     ws = book.spool(ws, 1)
     # the usual row goes to the spool whole (one call, not ~20); a row holding anything else (a date
     # without time, an unreadable cell, text shaped '<r>…') takes the cell-by-cell path that knows it
-    masks: dict[tuple[str, str], str] = {}       # a month repeats names and numbers: mask each once
     number_fmts = {DETAIL_INDEX["response_minutes"]: book.dec1}
-    width = len(DETAIL_COLUMNS)
+    heads = {code: [code, w.name, w.company_name] for code, w in windows.items()}
     for r, d in enumerate(details, start=1):
         w = windows.get(d.window)
         values = d.values
-        # a reader row is a tuple in schema order: index it directly (a million rows × 24 columns)
+        # a reader row is a tuple in schema order: its input columns are one slice (a million rows × 24 columns)
         row_values = values if type(values) is RowValues else [values.get(c.key) for c in COLUMNS]
-        line = _plain_line(d, w, row_values, inputs, positions, book, masks, width)
+        line = _plain_line(d, heads.get(d.window) if w is not None else [d.window, None, None], row_values, book)
         if line is None:
             _write_cells(book, ws, r, d, w, row_values, inputs, positions)
         else:
@@ -66,53 +65,55 @@ def write_detail(book: Book, details: list[Detail], config: Config) -> None:
 
 _TAIL = DETAIL_INDEX["response_minutes"]
 _PLAIN = (str, datetime, int, float)
+_PLAIN_TYPES = frozenset({str, datetime, int, float, type(None)})
+_INPUTS = len(INPUT_COLUMNS)
+# the input columns come first in a reader row, in the 明细's order from its fourth column on
+assert [SCHEMA_POSITION[c.key] for c in INPUT_COLUMNS] == list(range(_INPUTS))
+assert [DETAIL_INDEX[c.key] for c in INPUT_COLUMNS] == list(range(3, 3 + _INPUTS))
+_TICKS = tuple(3 + SCHEMA_POSITION[c.key] for c in INPUT_COLUMNS if c.kind == "tick")
+_PERSONAL_AT = tuple((3 + SCHEMA_POSITION[c.key], c.key) for c in INPUT_COLUMNS if c.key in PERSONAL)
 
 
-def _plain_line(d: Detail, w: Window | None, row_values, inputs, positions, book: Book,
-                masks: dict[tuple[str, str], str], width: int) -> list | None:
+def _plain_line(d: Detail, head: list, row_values, book: Book) -> list | None:
     """The row's cells as write_row takes them, or None when one needs the cell-by-cell path."""
-    line: list = [None] * width
-    line[0] = d.window
-    if w is not None:
-        line[1], line[2] = w.name, w.company_name
-    get = tuple.__getitem__ if type(row_values) is not list else list.__getitem__
-    for (col, key, personal), pos in zip(inputs, positions):
-        v = get(row_values, pos)
-        if v is None or v == "" or v is False:
-            continue
-        if personal:
-            if type(v) is str:
-                hit = masks.get((key, v))
-                if hit is None:
-                    hit = masks[(key, v)] = book.masked(key, v)
-                v = hit
-            else:
-                v = book.masked(key, v)
+    line = head + list(row_values[:_INPUTS] if type(row_values) is list else tuple.__getitem__(row_values, _SLICE))
+    for col in _TICKS:
+        v = line[col]
         if v is True:
-            v = TICK
-        elif type(v) not in _PLAIN:
+            line[col] = TICK
+        elif v is False:
+            line[col] = None
+    masked = book.masked
+    for col, key in _PERSONAL_AT:
+        v = line[col]
+        if v is not None and v != "" and v is not False:
+            v = line[col] = masked(key, v)
+            if v == "":
+                return None         # the cell path writes an empty text cell here
+    if _PLAIN_TYPES.issuperset(map(type, line)) is False:
+        if bool in set(map(type, line)):     # a tick outside the tick columns: as the cell path writes it
+            line = [TICK if v is True else None if v is False else v for v in line]
+        if not _PLAIN_TYPES.issuperset(map(type, line)):
             return None
-        line[col] = v
     clock = d.clock
-    line[_TAIL] = clock.minutes
-    line[_TAIL + 1] = clock.status or None
-    if d.carried:
-        line[_TAIL + 2] = YES
-    if d.handled_by:
-        line[_TAIL + 3] = "、".join(d.handled_by)
-    if d.merged_rows:
-        line[_TAIL + 4] = "；".join(d.merged_rows)
-    if d.duplicates:
-        line[_TAIL + 5] = "；".join(d.duplicates)
-    line[_TAIL + 6], line[_TAIL + 7], line[_TAIL + 8] = d.file, d.sha256, d.source_row
-    if d.late_reported:
-        line[_TAIL + 9] = YES
-    if clock.minutes is not None and type(clock.minutes) not in _PLAIN[2:]:
+    minutes = clock.minutes
+    if minutes is not None and type(minutes) not in _PLAIN[2:]:
         return None
-    for v in line:
-        if type(v) is str and (not v or v.startswith("<r>")):    # the cell path writes these differently
-            return None
+    tail = [minutes, clock.status or None, YES if d.carried else None,
+            "、".join(d.handled_by) if d.handled_by else None, "；".join(d.merged_rows) if d.merged_rows else None,
+            "；".join(d.duplicates) if d.duplicates else None, d.file, d.sha256, d.source_row,
+            YES if d.late_reported else None]
+    # text the cell path writes differently: an empty string it would write, text shaped '<r>…'
+    if "" in tail or "" in head:
+        return None
+    line += tail
+    texts = "\0".join([v for v in line if type(v) is str])
+    if "<r>" in texts and any(type(v) is str and v.startswith("<r>") for v in line):
+        return None
     return line
+
+
+_SLICE = slice(0, _INPUTS)
 
 
 def _write_cells(book: Book, ws, r: int, d: Detail, w: Window | None, row_values, inputs, positions) -> None:

@@ -15,15 +15,21 @@ from xl_automation.rules.assessment import score_window
 from xl_automation.rules.breakdown import breakdown
 from xl_automation.month_end.collect import Collected
 from xl_automation.model.config import Config
+from xl_automation.model.ledger import gc_paused
 from xl_automation.rules.consolidate import Consolidation, Detail
 from xl_automation.rules.periods import Period, due_day
 from xl_automation.report.report_book import MAX_ROWS, Book, ReportError
 from xl_automation.report.report_breakdown import write_breakdown, write_unit_assessments
 from xl_automation.report.report_detail import write_detail
-from xl_automation.report.report_sheets import Lists
+from xl_automation.report.list_assessment import write_assessment
+from xl_automation.report.list_notes import write_notes
+from xl_automation.report.list_requests import write_overdue, write_transfers, write_unresolved
+from xl_automation.report.list_rows import write_excluded, write_suspects
+from xl_automation.report.list_submissions import write_findings, write_submissions
+from xl_automation.report.list_table import Lists
 from xl_automation.report.report_summary import GROUP_TOTAL, SUBTOTAL, SummaryRow, write_summary
 from xl_automation.rules.report_info import ReportInfo, WindowStatus  # noqa: F401  (imported from here too)
-from xl_automation.rules.stats import figures
+from xl_automation.rules.stats import figures, figures_by_window
 
 
 def due_at(period: Period, config: Config) -> datetime:
@@ -55,17 +61,17 @@ def window_statuses(collected: Collected, period: Period, config: Config) -> lis
 
 def _summary_rows(details: list[Detail], by_window: dict[str, list[Detail]],
                   config: Config) -> tuple[list[SummaryRow], dict[str, Any]]:
-    rows, per_window, per_company = [], {}, {}
     refusals = tuple(config.policy.get("refusal_phrases", ()))
+    companies = {c["code"]: [w.code for w in config.windows if w.company == c["code"]] for c in config.data["companies"]}
+    windows, companies_figs, group = figures_by_window(by_window, details, companies, refusals)
+    rows, per_window, per_company = [], {}, {}
     for w in config.windows:
-        per_window[w.code] = figures(by_window.get(w.code, ()), refusals)
+        per_window[w.code] = windows[w.code] if w.code in windows else figures((), refusals)
         rows.append(SummaryRow(w.code, w.name, ("window", w.code), per_window[w.code]))
     for c in config.data["companies"]:
-        mine = [d for w in config.windows if w.company == c["code"] for d in by_window.get(w.code, ())]
-        per_company[c["code"]] = figures(mine, refusals)
+        per_company[c["code"]] = companies_figs[c["code"]]
         rows.append(SummaryRow(c["code"], f"{c['name']} {SUBTOTAL}", ("company", c["name"]),
                                per_company[c["code"]], total=True))
-    group = figures(details, refusals)
     rows.append(SummaryRow(GROUP_TOTAL, config.data.get("group", {}).get("name", ""), None, group, total=True))
     return rows, {"windows": per_window, "companies": per_company, "group": group}
 
@@ -75,6 +81,7 @@ def _comparison(book: Book, archive, rows: list[dict[str, Any]]):
     return lambda ws, row: write_comparison(book, ws, row, archive, rows)
 
 
+@gc_paused()     # the month's requests and the rows written hold no cycles: no GC passes over them
 def write_report(path: Path | str, *, consolidation: Consolidation, collected: Collected, config: Config,
                  now: datetime, show_personal_info: bool = False, cached_values: bool = True,
                  archive: Any = None) -> ReportInfo:
@@ -106,21 +113,21 @@ def write_report(path: Path | str, *, consolidation: Consolidation, collected: C
                       below=None if archive is None else _comparison(book, archive, archive_rows))
         write_detail(book, details, config)
         lists = Lists(book, config)
-        lists.overdue(details)
-        lists.unresolved(details)
-        lists.transfers(details)
-        lists.excluded(consolidation)
-        lists.suspects(consolidation)
+        write_overdue(lists, details)
+        write_unresolved(lists, details)
+        write_transfers(lists, details)
+        write_excluded(lists, consolidation)
+        write_suspects(lists, consolidation)
         write_breakdown(lists, split)
-        lists.submissions(statuses, collected, consolidation, due)
+        write_submissions(lists, statuses, collected, consolidation, due)
         if archive is not None:
             from xl_automation.report.report_cross_month import write_cross_month, write_trends
             write_cross_month(lists, consolidation, archive, archive_rows)
             write_trends(lists, period.label, archive.history, archive_rows)
-        lists.assessment(statuses, scores, figs["windows"])
+        write_assessment(lists, statuses, scores, figs["windows"])
         write_unit_assessments(lists, statuses, scores, figs["windows"])
-        lists.findings(collected)
-        lists.notes(consolidation, collected, now, due)
+        write_findings(lists, collected)
+        write_notes(lists, consolidation, collected, now, due)
         book.close()
         try:
             os.replace(partial, path)

@@ -12,7 +12,7 @@ from typing import Any
 from xl_automation.model.config import Config
 from xl_automation.model.findings import Finding, make
 from xl_automation.rules.normalize import DateOnly, clean_text
-from xl_automation.model.ledger import LedgerRow
+from xl_automation.model.ledger import LedgerRow, gc_paused
 from xl_automation.rules.periods import Period
 from xl_automation.rules.phones import check_phone
 from xl_automation.model.schema import SERVICE_COLUMNS
@@ -116,7 +116,12 @@ class Consolidation:
 def on_time_rate(clocks) -> float | None:
     """Share on time among requests whose outcome is known (replied, or open past the limit)."""
     decided = [c.status for c in clocks if c.status in (ON_TIME, LATE, OVERDUE_OPEN)]
-    return round_half_up(decided.count(ON_TIME) / len(decided), 4) if decided else None
+    return on_time_share(decided.count(ON_TIME), len(decided))
+
+
+def on_time_share(on_time: int, decided: int) -> float | None:
+    """The on-time rate from its counts (None when nothing is decided)."""
+    return round_half_up(on_time / decided, 4) if decided else None
 
 
 def round_half_up(x: float, digits: int) -> float:
@@ -153,6 +158,7 @@ def period_verdict(row: LedgerRow, period: Period) -> str | None:
     return EXCLUDED_EARLIER
 
 
+@gc_paused()     # a request per row of the month: none holds a cycle, and GC passes over them cost a third
 def consolidate(sources: list[Source], period: Period, config: Config, now: datetime) -> Consolidation:
     clock = Clock(config.policy, now)
     candidates: list[tuple[Source, LedgerRow, bool]] = []

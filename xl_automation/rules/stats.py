@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from xl_automation.rules.assessment import explained
-from xl_automation.rules.consolidate import Detail, on_time_rate, round_half_up
+from xl_automation.rules.consolidate import Detail, on_time_share, round_half_up
 from xl_automation.model.ledger import SCHEMA_POSITION, RowValues
 from xl_automation.model.schema import BY_KEY, SERVICE_COLUMNS
 from xl_automation.rules.sla import LATE, ON_TIME, OVERDUE_OPEN
@@ -46,11 +47,88 @@ CLOSED = "已办结"
 def figures(details: Iterable[Detail], refusals: tuple[str, ...] = ()) -> dict[str, Any]:
     """This period's receipts give every figure; carried-over requests (received in an earlier period and
     counted there) only their own two: how many were carried in, and how many of them closed now."""
-    # one pass over the requests, reading each row's few values once (a reader row by position)
+    return tally(details, refusals).figures()
+
+
+def figures_by_window(by_window: dict[str, list[Detail]], details: Iterable[Detail], companies: dict[str, list[str]],
+                      refusals: tuple[str, ...] = ()) -> tuple[dict[str, dict], dict[str, dict], dict[str, Any]]:
+    """Every window's, every company's (its windows in order) and the group's figures, reading each request
+    once: figures(...) of a company's or the group's requests, without a pass over them per scope.
+
+    by_window: each window's requests, in the order of details; companies: company -> its window codes."""
+    tallies = {code: tally(mine, refusals) for code, mine in by_window.items()}
+    empty = Tally()
+    windows = {code: t.figures() for code, t in tallies.items()}
+    per_company = {c: Tally.merged([tallies.get(code, empty) for code in codes]).figures()
+                   for c, codes in companies.items()}
+    group = Tally.merged(list(tallies.values()))
+    # the average's sum in the requests' own order, as one pass over all of them adds it up
+    group.minutes = [d.clock.minutes for d in details if not d.carried and d.clock.status in REPLIED]
+    return windows, per_company, group.figures()
+
+
+@dataclass
+class Tally:
+    """What figures counts over some requests, before the rates and averages; tallies of disjoint sets of
+    requests merge into the tally of their union (minutes in the order merged)."""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTED, 0))
+    received: int = 0
+    carried: int = 0
+    carried_closed: int = 0
+    on_site: int = 0
+    unable_with_reason: int = 0
+    transferred: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    minutes: list = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, parts: list["Tally"]) -> "Tally":
+        out = cls()
+        for t in parts:
+            for key, n in t.counts.items():
+                out.counts[key] += n
+            out.received += t.received
+            out.carried += t.carried
+            out.carried_closed += t.carried_closed
+            out.on_site += t.on_site
+            out.unable_with_reason += t.unable_with_reason
+            out.transferred += t.transferred
+            out.statuses.update(t.statuses)
+            out.minutes += t.minutes
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        counts, statuses, minutes = self.counts, self.statuses, self.minutes
+        f: dict[str, Any] = {"received": self.received}
+        for c in SERVICE_COLUMNS:
+            f[f"svc:{c.key}"] = counts[f"svc:{c.key}"]
+        for t in INSTALL_TYPES:
+            f[f"type:{t}"] = counts[f"type:{t}"]
+        for ch in CHANNELS:
+            f[f"channel:{ch}"] = counts[f"channel:{ch}"]
+        f["on_time"] = statuses[ON_TIME]
+        f["on_time_rate"] = on_time_share(statuses[ON_TIME], statuses[ON_TIME] + statuses[LATE] + statuses[OVERDUE_OPEN])
+        f["avg_minutes"] = round_half_up(sum(minutes) / len(minutes), 2) if minutes else None
+        f["median_minutes"] = round_half_up(statistics.median(minutes), 2) if minutes else None
+        f["max_minutes"] = max(minutes) if minutes else None
+        f["overdue"] = statuses[LATE] + statuses[OVERDUE_OPEN]
+        for r in RESULTS:
+            f[f"result:{r}"] = counts[f"result:{r}"]
+        f["on_site"] = self.on_site
+        f["late"] = statuses[LATE]
+        f["overdue_open"] = statuses[OVERDUE_OPEN]
+        f["unable_with_reason"] = self.unable_with_reason
+        f["transferred"] = self.transferred
+        f["carried_over"] = self.carried
+        f["carried_closed"] = self.carried_closed
+        return f
+
+
+def tally(details: Iterable[Detail], refusals: tuple[str, ...] = ()) -> Tally:
+    """One pass over the requests, reading each row's few values once (a reader row by position)."""
     counts: dict[str, int] = dict.fromkeys(_COUNTED, 0)
     received = carried = carried_closed = on_site = unable_with_reason = transferred = 0
     statuses: list[Any] = []
-    clocks = []
     minutes = []
     for d in details:
         values = d.values
@@ -78,33 +156,11 @@ def figures(details: Iterable[Detail], refusals: tuple[str, ...] = ()) -> dict[s
         if d.handled_by or result == "已转办":
             transferred += 1
         clock = d.clock
-        clocks.append(clock)
         statuses.append(clock.status)
         if clock.status in REPLIED:
             minutes.append(clock.minutes)
-    f: dict[str, Any] = {"received": received}
-    for c in SERVICE_COLUMNS:
-        f[f"svc:{c.key}"] = counts[f"svc:{c.key}"]
-    for t in INSTALL_TYPES:
-        f[f"type:{t}"] = counts[f"type:{t}"]
-    for ch in CHANNELS:
-        f[f"channel:{ch}"] = counts[f"channel:{ch}"]
-    f["on_time"] = statuses.count(ON_TIME)
-    f["on_time_rate"] = on_time_rate(clocks)
-    f["avg_minutes"] = round_half_up(sum(minutes) / len(minutes), 2) if minutes else None
-    f["median_minutes"] = round_half_up(statistics.median(minutes), 2) if minutes else None
-    f["max_minutes"] = max(minutes) if minutes else None
-    f["overdue"] = statuses.count(LATE) + statuses.count(OVERDUE_OPEN)
-    for r in RESULTS:
-        f[f"result:{r}"] = counts[f"result:{r}"]
-    f["on_site"] = on_site
-    f["late"] = statuses.count(LATE)
-    f["overdue_open"] = statuses.count(OVERDUE_OPEN)
-    f["unable_with_reason"] = unable_with_reason
-    f["transferred"] = transferred
-    f["carried_over"] = carried
-    f["carried_closed"] = carried_closed
-    return f
+    return Tally(counts, received, carried, carried_closed, on_site, unable_with_reason, transferred,
+                 Counter(statuses), minutes)
 
 
 # the values figures reads: the service ticks first (counted where True), then the five below

@@ -77,16 +77,15 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
     clock = Clock(config.policy, now)
     present = set(ledger.columns)
     window = window_code or ledger.info.get("窗口编码") or "WIN"
-    for row in ledger.rows:
-        # ~45 lookups a row: a reader row's tuple becomes a plain dict for them (C-level .get), one row at a time
-        values = row.values
-        if type(values) is RowValues:
-            row = LedgerRow(row.excel_row, dict(values.items()), row.hidden)
+    # ~50 lookups a row: a reader row's tuple becomes a plain dict for them (C-level .get), once for every pass
+    plain = [LedgerRow(row.excel_row, dict(row.values.items()), row.hidden) if type(row.values) is RowValues
+             else row for row in ledger.rows]
+    for row in plain:
         _check_row(rows, row, present, config, now)
-    proposals = _check_ids(rows, ledger.rows, window, now) if "request_id" in present else {}
-    _check_duplicates(rows, ledger.rows)
-    _check_period(rows, ledger, config)
-    clocks = {row.excel_row: _clock(clock, row) for row in ledger.rows}
+    proposals = _check_ids(rows, plain, window, now) if "request_id" in present else {}
+    _check_duplicates(rows, plain)
+    _check_period(rows, ledger, config, plain)
+    clocks = {row.excel_row: _clock(clock, row) for row in plain}
     structural = list(ledger.findings)
     if clock.calendar.uncovered_years:
         for year in sorted(clock.calendar.uncovered_years):
@@ -95,7 +94,7 @@ def check_ledger(ledger: Ledger, config: Config, now: datetime, window_code: str
     return Check(ledger, structural + ordered, clocks, proposals)
 
 
-def _check_period(rows: _Rows, ledger: Ledger, config: Config) -> None:
+def _check_period(rows: _Rows, ledger: Ledger, config: Config, plain: list[LedgerRow]) -> None:
     """A warning for every row the period's submission will leave out (consolidate.period_verdict
     decides, so validate and the group agree); carried-over open requests are not warned."""
     text = ledger.info.get(INFO_PERIOD, "")
@@ -107,7 +106,7 @@ def _check_period(rows: _Rows, ledger: Ledger, config: Config) -> None:
         rows.out.append(F.make("period-invalid", sheet=INFO_SHEET, value=text))
         return
     codes = {EXCLUDED_EARLIER: "row-before-period", EXCLUDED_LATER: "row-after-period"}
-    for row in ledger.rows:
+    for row in plain:
         verdict = period_verdict(row, period)
         if verdict in codes:
             value = row.values["received_at"]

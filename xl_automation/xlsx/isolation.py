@@ -70,9 +70,12 @@ def read_untrusted(path: str | Path, *, config: Any = None) -> Ledger:
 
 
 def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int | None = None,
-              on_file: Callable[[int, int, str], None] | None = None) -> list[Ledger | LedgerError]:
+              on_file: Callable[[int, int, str], None] | None = None,
+              on_result: Callable[[int, Ledger | LedgerError], None] | None = None) -> list[Ledger | LedgerError]:
     """Each file's Ledger or LedgerError, in the order given, read in parallel workers;
-    on_file(n, total, name) as the n-th file goes to a worker (progress)."""
+    on_file(n, total, name) as the n-th file goes to a worker (progress); on_result(index, result) as
+    each file's result arrives, in the order they finish, after the workers have their next files (the
+    caller's work on one file overlaps the reading of the others)."""
     paths = [Path(p) for p in paths]
     limits = Limits.from_config(config)
     count = workers or limits.worker_count(len(paths))
@@ -80,8 +83,9 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
     queue = deque(enumerate(paths))
     idle: list[_Worker] = []
     busy: dict[_Worker, int] = {}
+    arrived: list[int] = []
     try:
-        while queue or busy:
+        while queue or busy or arrived:
             while queue and len(busy) < count:
                 index, path = queue.popleft()
                 if on_file is not None:
@@ -90,9 +94,14 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
                     worker = idle.pop() if idle else _Worker(limits)
                 except OSError as e:     # process creation refused (security software, no resources)
                     results[index] = LedgerError("file-parse-crashed", path, detail=f"读取进程无法启动：{e}")
+                    arrived.append(index)
                     continue
                 worker.start(path)
                 busy[worker] = index
+            if on_result is not None:
+                for index in arrived:
+                    on_result(index, results[index])  # type: ignore[arg-type]
+            arrived.clear()
             if not busy:
                 continue
             deadline = min(w.deadline for w in busy)
@@ -102,7 +111,9 @@ def read_many(paths: Iterable[str | Path], *, config: Any = None, workers: int |
                 outcome = worker.outcome()
                 if outcome is None:
                     continue
-                results[busy.pop(worker)] = outcome
+                index = busy.pop(worker)
+                results[index] = outcome
+                arrived.append(index)
                 if worker.alive():
                     idle.append(worker)
                 else:

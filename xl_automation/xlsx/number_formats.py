@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from contextlib import nullcontext
 from xml.etree import ElementTree
 
 _CHUNK = 1 << 20
@@ -47,11 +48,12 @@ def time_styles(z: zipfile.ZipFile, styles_part: str) -> set[int]:
 
 
 def cells_showing_time(z: zipfile.ZipFile, sheet_part: str, styles_part: str,
-                       cells: set[tuple[int, str]]) -> set[tuple[int, str]] | None:
+                       cells: set[tuple[int, str]], xml: list[bytes] | None = None) -> set[tuple[int, str]] | None:
     """The (row, column letters) of `cells` whose style shows a time; None when a cell cannot be found
     (a sheet written without cell references). Excel writes cells in row and column order, so the
     wanted references are looked for in that order with C-level searches, chunk by chunk: one pass
-    over the sheet, and no Python work for the cells in between."""
+    over the sheet, and no Python work for the cells in between. xml: the sheet part already inflated,
+    in chunks (it is then not read again)."""
     timed = time_styles(z, styles_part)
     if not timed or not cells:
         return set()
@@ -59,9 +61,10 @@ def cells_showing_time(z: zipfile.ZipFile, sheet_part: str, styles_part: str,
     needles = [f' r="{letters}{row}"'.encode() for row, letters in wanted]
     out: set[tuple[int, str]] = set()
     k, tail = 0, b""
-    with z.open(sheet_part) as f:
+    with (nullcontext(iter(xml)) if xml is not None else z.open(sheet_part)) as f:
+        read = (lambda: next(f, b"")) if xml is not None else (lambda: f.read(_CHUNK))
         while k < len(needles):
-            chunk = f.read(_CHUNK)
+            chunk = read()
             buf = tail + chunk
             cut = len(buf) if not chunk else max(buf.rfind(b"<"), 0)
             pos = 0

@@ -20,6 +20,7 @@ _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 _HIDDEN_TRUE = re.compile(rb'\shidden="(?:1|true)"')
 _CHUNK = 1 << 20
+KEEP_XML_BYTES = 64 << 20     # a sheet's XML kept in memory at most (a 60,000-row ledger)
 
 # BIFF8 record types (MS-XLS 2.3)
 _BOF, _EOF, _BOUNDSHEET, _DATEMODE, _FILEPASS, _ROW, _SST = 0x0809, 0x000A, 0x0085, 0x0022, 0x002F, 0x0208, 0x00FC
@@ -39,23 +40,27 @@ class Probe:
     biff: bytes = b""
     styles_part: str = ""                                        # xlsx: the styles zip member
 
-    def time_cells(self, sheet: str, cells: set[tuple[int, str]]) -> set[tuple[int, str]] | None:
-        """Of (row, column letters) cells, those whose number format shows a time; None when unknown."""
+    def time_cells(self, sheet: str, cells: set[tuple[int, str]],
+                   kept: list[bytes | None] | None = None) -> set[tuple[int, str]] | None:
+        """Of (row, column letters) cells, those whose number format shows a time; None when unknown.
+        kept: the sheet's XML as hidden_rows kept it (used when complete, else the part is read again)."""
         if self.format == "xls" or not self.styles_part:
             return None
+        xml = kept[:-1] if kept and kept[-1] is None else None
         try:
             with zipfile.ZipFile(self.path) as z:
-                return cells_showing_time(z, self.sheet_parts[sheet], self.styles_part, cells)
+                return cells_showing_time(z, self.sheet_parts[sheet], self.styles_part, cells, xml)
         except (KeyError, OSError, EOFError, ValueError, RuntimeError, NotImplementedError,
                 zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
             return None
 
-    def hidden_rows(self, sheet: str) -> set[int]:
-        """1-based numbers of the rows Excel hides in a sheet (empty when unknown)."""
+    def hidden_rows(self, sheet: str, keep: list[bytes | None] | None = None) -> set[int]:
+        """1-based numbers of the rows Excel hides in a sheet (empty when unknown). keep: receives the
+        sheet's XML as inflated, then None to say it is complete (nothing when over KEEP_XML_BYTES)."""
         try:
             if self.format == "xls":
                 return _biff_hidden_rows(self.biff, self.sheet_offsets[sheet])
-            return _xml_hidden_rows(self.path, self.sheet_parts[sheet])
+            return _xml_hidden_rows(self.path, self.sheet_parts[sheet], keep)
         except (KeyError, OSError, EOFError, ValueError, IndexError, RuntimeError, NotImplementedError,
                 zipfile.BadZipFile, zlib.error, struct.error):
             # the flags are a courtesy: calamine has already read the cells themselves
@@ -178,13 +183,24 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _xml_hidden_rows(path: Path, member: str) -> set[int]:
-    """Find hidden <row> tags chunk by chunk, without building the sheet in memory."""
+def _xml_hidden_rows(path: Path, member: str, keep: list[bytes | None] | None = None) -> set[int]:
+    """Find hidden <row> tags chunk by chunk, without building the sheet in memory (unless asked to keep
+    it, up to KEEP_XML_BYTES)."""
     hidden: set[int] = set()
     rows_before, tail, row_tag = 0, b"", None
+    kept = 0
     with zipfile.ZipFile(path) as z, z.open(member) as f:
         while True:
             chunk = f.read(_CHUNK)
+            if keep is not None:
+                kept += len(chunk)
+                if kept > KEEP_XML_BYTES:
+                    keep.clear()
+                    keep = None
+                elif chunk:
+                    keep.append(chunk)
+                else:
+                    keep.append(None)      # complete
             buf = tail + chunk
             if row_tag is None:
                 m = _ROOT_PREFIX.search(buf)
