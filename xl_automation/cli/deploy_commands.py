@@ -19,6 +19,7 @@ def add_commands(command) -> None:
                     help=f"目标电脑的 Python 版本，默认 {' '.join(SUPPORTED_PYTHONS)}")
     sp.add_argument("--cache", help="下载缓存文件夹，默认 ~/.cache/xl-automation-bundle")
     sp.add_argument("--refresh", action="store_true", help="不用缓存，重新联网解析依赖")
+    sp.set_defaults(reads_config=False)
     sp = command("doctor", doctor, "环境检查：逐项检查本机能否使用 Excel 按钮，每项一行 ✓/✗ 并写明处理办法",
                  "xl-automation doctor D:\\综合受理")
     sp.add_argument("paths", nargs="*", help="工作簿或工作簿文件夹，默认为 安装.cmd 设置的文件夹（XL_AUTOMATION_HOME）或当前文件夹")
@@ -27,6 +28,7 @@ def add_commands(command) -> None:
                  "xl-automation install-excel --from 安装包\\workbook --to D:\\综合受理")
     sp.add_argument("--from", dest="source", required=True, help="安装包中的 workbook 文件夹")
     sp.add_argument("--to", dest="target", required=True, help="工作簿文件夹（建议设为 Excel 受信任位置）")
+    sp.set_defaults(reads_config=False)
     sp = command("build-pictures", build_pictures, "用 LibreOffice 渲染说明图片（职员看到的台账、通报第一页）",
                  "xl-automation build-pictures docs")
     sp.add_argument("out", nargs="?", default="docs", help="输出文件夹，默认 docs")
