@@ -24,6 +24,7 @@ def add_commands(command) -> None:
                  "xl-automation doctor D:\\综合受理")
     sp.add_argument("paths", nargs="*", help="工作簿或工作簿文件夹，默认为 安装.cmd 设置的文件夹（XL_AUTOMATION_HOME）或当前文件夹")
     sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sp.set_defaults(reads_config=False)      # it checks the configuration as one of its lines
     sp = command("install-excel", install_excel, "（由 安装.cmd 调用）复制工作簿到指定文件夹、解除锁定，并让按钮使用本 Python",
                  "xl-automation install-excel --from 安装包\\workbook --to D:\\综合受理")
     sp.add_argument("--from", dest="source", required=True, help="安装包中的 workbook 文件夹")
@@ -41,7 +42,7 @@ def bundle(args: argparse.Namespace) -> int:
 
 
 def doctor(args: argparse.Namespace) -> int:
-    return D.doctor(D.doctor_targets(args.paths), json=args.json)
+    return D.doctor(D.doctor_targets(args.paths), json=args.json, config=args.config)
 
 
 def install_excel(args: argparse.Namespace) -> int:
