@@ -165,3 +165,16 @@ def test_commands_that_read_no_configuration_run_whatever_the_configuration_file
         sorted(p.name for p in (ROOT / "workbook").iterdir())
     built = run("build", tmp_path / "树", "--macros", ROOT / "macros", env=env)
     assert built.returncode == 0 and (tmp_path / "树" / "workbook").is_dir(), built.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["build-templates", "{file}"],
+    ["new-ledger", "--window", "ZLS01", "--period", "2026-11", "--out", "{file}/台账.xlsx"],
+    ["demo", "--out", "{file}"],
+])   # submit --to a file: tests/month_end/test_month_end.py
+def test_a_file_where_a_folder_is_needed_is_one_line(tmp_path, argv):
+    file = tmp_path / "不是文件夹"
+    file.write_text("x", encoding="utf-8")
+    done = run(*[a.format(file=file) for a in argv])
+    assert done.returncode in (1, 2) and "内部错误" not in done.stderr and "Traceback" not in done.stderr
+    assert str(file) in done.stderr + done.stdout and len(done.stderr.strip().splitlines()) <= 1, done.stderr
