@@ -35,7 +35,10 @@ def run_demo(source: Path, out: Path) -> None:
 
 
 def export(rev: str, into: Path) -> None:
-    data = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+    done = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{rev} 不是这个仓库中的 git 修订：{done.stderr.decode(errors='replace').strip()}")
+    data = done.stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(into, filter="data")
 
@@ -81,6 +84,9 @@ def differences(base: Path, ours: Path) -> list[str]:
 
 
 def main() -> int:
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+        return 0
     rev = sys.argv[1] if len(sys.argv) > 1 else "main"
     with tempfile.TemporaryDirectory(prefix="xl_compare_") as tmp:
         tmp = Path(tmp)

@@ -146,3 +146,35 @@ def test_flag_shows_an_uncovered_calendar_year_and_the_rows_without_a_clock(tmp_
     assert data["status"][1]["status"] is None and data["status"][0]["status"] is not None
     elapsed = run("flag", path, "--now", "2027-01-20 12:00")
     assert "法定节假日" not in elapsed.stdout
+
+
+def test_commands_that_read_no_configuration_run_whatever_the_configuration_file_says(tmp_path):
+    """安装.cmd runs install-excel on a PC whose XL_AUTOMATION_CONFIG may still be an earlier version's file (a renamed
+    setting now stops every command that reads it): an upgrade must not stop half way over a file it does not use."""
+    import os
+    from support.paths import ROOT
+    old = tmp_path / "旧配置.json"
+    old.write_text(json.dumps({"policy": {"organisation_words": ["公司"]}}, ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "XL_AUTOMATION_CONFIG": str(old), "HOME": str(tmp_path / "home"),
+           "USERPROFILE": str(tmp_path / "home")}
+    refused = run("config", env=env)
+    assert refused.returncode == 2 and "organisation_words" in refused.stderr     # the commands that read it say so
+    done = run("install-excel", "--from", ROOT / "workbook", "--to", tmp_path / "综合受理", env=env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "综合受理").iterdir() if p.suffix != ".conf") == \
+        sorted(p.name for p in (ROOT / "workbook").iterdir())
+    built = run("build", tmp_path / "树", "--macros", ROOT / "macros", env=env)
+    assert built.returncode == 0 and (tmp_path / "树" / "workbook").is_dir(), built.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["build-templates", "{file}"],
+    ["new-ledger", "--window", "ZLS01", "--period", "2026-11", "--out", "{file}/台账.xlsx"],
+    ["demo", "--out", "{file}"],
+])   # submit --to a file: tests/month_end/test_month_end.py
+def test_a_file_where_a_folder_is_needed_is_one_line(tmp_path, argv):
+    file = tmp_path / "不是文件夹"
+    file.write_text("x", encoding="utf-8")
+    done = run(*[a.format(file=file) for a in argv])
+    assert done.returncode in (1, 2) and "内部错误" not in done.stderr and "Traceback" not in done.stderr
+    assert str(file) in done.stderr + done.stdout and len(done.stderr.strip().splitlines()) <= 1, done.stderr

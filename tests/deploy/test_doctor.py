@@ -23,7 +23,7 @@ from xl_automation.deploy.winenv import Office, TrustedLocation
 
 NAMES = {"python": "Python", "xlwings": "xlwings", "dll": "xlwings DLL", "interpreter": "按钮使用的 Python",
          "motw": "“来自互联网”标记", "trusted": "受信任位置", "runpython": "按钮调用 Python",
-         "libreoffice": "LibreOffice（导出 PDF）", "font": "中文字体（PDF）"}
+         "config": "配置文件", "libreoffice": "LibreOffice（导出 PDF）", "font": "中文字体（PDF）"}
 LEDGER = "综合受理台账.xlsm"
 
 
@@ -249,3 +249,27 @@ def test_real_windows_machine_answers(tmp_path):
     assert m.zone_id(book) == 3 and m.remove_zone(book) and m.zone_id(book) is None
     checks = D.run_checks(m, [book])
     assert {c.name for c in checks if c.ok is None} == set()
+
+
+def test_a_configuration_the_buttons_would_refuse_is_a_failed_line_not_a_pass(pc, tmp_path, monkeypatch):
+    """The 环境检查 button reads the same XL_AUTOMATION_CONFIG as every other button: a file they stop on
+    (here an earlier version's setting name) must not leave it saying 全部通过."""
+    machine, home = pc
+    old = tmp_path / "旧配置.json"
+    old.write_text(json.dumps({"policy": {"organisation_words": ["公司"]}}), encoding="utf-8")
+    monkeypatch.setenv("XL_AUTOMATION_CONFIG", str(old))
+    by = {c.name: c for c in D.run_checks(machine, [home / LEDGER], from_button=True)}
+    assert by[NAMES["config"]].ok is False
+    assert "organisation_words" in by[NAMES["config"]].detail and "XL_AUTOMATION_CONFIG" in by[NAMES["config"]].fix
+    monkeypatch.delenv("XL_AUTOMATION_CONFIG")
+    assert {c.name: c for c in D.run_checks(machine, [home / LEDGER])}[NAMES["config"]].ok is True
+
+
+def test_doctor_on_the_command_line_lists_a_bad_configuration_instead_of_stopping(tmp_path):
+    bad = tmp_path / "配置.json"
+    bad.write_text(json.dumps({"policy": {"submision_due_day": 20}}), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "xl_automation", "--config", str(bad), "doctor", str(tmp_path),
+                           "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks[NAMES["config"]]["ok"] is False and "submision_due_day" in checks[NAMES["config"]]["detail"]

@@ -534,3 +534,11 @@ def test_live_buttons_read_from_excel_not_through_a_worker(tmp_path, conf, monke
     from xl_automation.excel.sheetport import FilePort
     FilePort(path).read_ledger()              # the drag-and-drop path reads a saved file: isolated
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("exc", [FileExistsError(17, "File exists", "D:/报送"),
+                                 NotADirectoryError(20, "Not a directory", "D:/报送/2026-11"),
+                                 IsADirectoryError(21, "Is a directory", "D:/报送")])
+def test_a_path_of_the_wrong_kind_is_a_message_for_the_box(exc):
+    message = X.failure_message(exc)
+    assert "内部错误" not in message and exc.filename in message

@@ -122,3 +122,13 @@ def test_change_and_year_to_date_hold_for_any_series(rows):
                     assert abs(r.received_change - (r.received - prev) / prev) <= 0.00005 + 1e-12
                     assert r.received_change == round(r.received_change, 4)
             prev = r.received
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--period", "2026-1x"], "2026-1x"),
+    (["--window", "NOPE"], "NOPE 不是配置中的窗口编码"),
+])
+def test_a_mistyped_period_or_window_is_named_not_an_empty_history(archive, args, says):
+    inbox, _, _ = archive
+    done = run("history", inbox, *args)
+    assert done.returncode == 2 and says in done.stderr and "还没有汇总过" not in done.stderr, done.stderr

@@ -20,6 +20,15 @@ def test_submit_refuses_a_ledger_with_errors_and_writes_nothing(tmp_path):
     assert not (tmp_path / "inbox").exists() or not any((tmp_path / "inbox").iterdir())
 
 
+def test_submit_to_a_file_instead_of_a_folder_says_so_in_one_line(tmp_path):
+    ledger = make_ledger(tmp_path, "ZLS01", datetime(2026, 11, 20, 12))
+    (tmp_path / "报送").write_text("a file where the folder should be", encoding="utf-8")
+    for to in (tmp_path / "报送", tmp_path / "报送" / "2026-11"):
+        done = run("submit", ledger, "--to", to, "--now", "2026-11-24 10:00")
+        assert done.returncode == 1 and "内部错误" not in done.stdout + done.stderr, done.stdout + done.stderr
+        assert "不是文件夹" in done.stdout and str(tmp_path / "报送") in done.stdout
+
+
 def test_submission_copy_is_values_only_with_manifest_and_resubmission_keeps_the_first(tmp_path):
     now = datetime(2026, 11, 20, 12)
     old_open = dict(sample_rows(CONF.window("ZLS02"), PERIOD, CONF, n=1, now=now, mistakes=False)[0],

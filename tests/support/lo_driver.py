@@ -1,7 +1,7 @@
 """Drive headless LibreOffice over UNO for the macro tests: open a workbook, run a script of steps, report JSON.
 
 Run with the system python that has `uno` (Debian: python3-uno, pulled in by
-libreoffice-script-provider-python); tests/test_macros.py starts it as a subprocess.
+libreoffice-script-provider-python); tests/excel/test_macros.py starts it as a subprocess.
 usage: lo_driver.py WORKBOOK
 It prints {"ready": true} once the workbook is open, then reads one JSON step per line on stdin and
 answers each with one JSON line on stdout ({"result": ...} or {"error": "..."}); end of input closes.

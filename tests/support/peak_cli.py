@@ -1,5 +1,5 @@
 """The CLI, reporting its own peak memory (KB, this process only, not its parsing workers) into the
-file named by PEAK_FILE: what tests/test_corpus.py bounds.
+file named by PEAK_FILE: what tests/xlsx/test_corpus.py bounds.
 
 Linux: VmHWM of this process's own address space. Not ru_maxrss: it carries over the high-water mark of
 the process that forked it (a 400 MB pytest would be counted as this CLI's).

@@ -19,14 +19,17 @@ def add_commands(command) -> None:
                     help=f"目标电脑的 Python 版本，默认 {' '.join(SUPPORTED_PYTHONS)}")
     sp.add_argument("--cache", help="下载缓存文件夹，默认 ~/.cache/xl-automation-bundle")
     sp.add_argument("--refresh", action="store_true", help="不用缓存，重新联网解析依赖")
+    sp.set_defaults(reads_config=False)
     sp = command("doctor", doctor, "环境检查：逐项检查本机能否使用 Excel 按钮，每项一行 ✓/✗ 并写明处理办法",
                  "xl-automation doctor D:\\综合受理")
     sp.add_argument("paths", nargs="*", help="工作簿或工作簿文件夹，默认为 安装.cmd 设置的文件夹（XL_AUTOMATION_HOME）或当前文件夹")
     sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sp.set_defaults(reads_config=False)      # it checks the configuration as one of its lines
     sp = command("install-excel", install_excel, "（由 安装.cmd 调用）复制工作簿到指定文件夹、解除锁定，并让按钮使用本 Python",
                  "xl-automation install-excel --from 安装包\\workbook --to D:\\综合受理")
     sp.add_argument("--from", dest="source", required=True, help="安装包中的 workbook 文件夹")
     sp.add_argument("--to", dest="target", required=True, help="工作簿文件夹（建议设为 Excel 受信任位置）")
+    sp.set_defaults(reads_config=False)
     sp = command("build-pictures", build_pictures, "用 LibreOffice 渲染说明图片（职员看到的台账、通报第一页）",
                  "xl-automation build-pictures docs")
     sp.add_argument("out", nargs="?", default="docs", help="输出文件夹，默认 docs")
@@ -39,7 +42,7 @@ def bundle(args: argparse.Namespace) -> int:
 
 
 def doctor(args: argparse.Namespace) -> int:
-    return D.doctor(D.doctor_targets(args.paths), json=args.json)
+    return D.doctor(D.doctor_targets(args.paths), json=args.json, config=args.config)
 
 
 def install_excel(args: argparse.Namespace) -> int:

@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "xl-automation build .")
     sp.add_argument("root", nargs="?", default=".", help="项目根目录，其下写 templates/ 和 workbook/，默认当前目录")
     sp.add_argument("--macros", help="VBA 源文件目录，默认 <根目录>/macros")
+    sp.set_defaults(reads_config=False)
     sp = command("demo", c.demo, "用合成样例数据完整运行一遍（演示）", "xl-automation demo --out demo-output")
     sp.add_argument("--out", default="demo-output", help="输出目录，默认 demo-output")
     from xl_automation.cli.deploy_commands import add_commands
@@ -110,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNUSABLE
 
     def run() -> int:
-        args.config_obj = cfg.load(args.config)
+        # a command that reads no setting (install-excel, bundle, build) runs whatever the user's file says:
+        # 安装.cmd must not stop half way over an earlier version's configuration
+        args.config_obj = cfg.load(args.config) if getattr(args, "reads_config", True) else None
         return args.func(args)
     return guarded(run, json_output=getattr(args, "json", False))
 

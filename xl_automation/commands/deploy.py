@@ -36,11 +36,12 @@ def doctor_targets(paths: list[str]) -> list[Path]:
     return [Path(home)] if home else [Path.cwd()]
 
 
-def doctor(targets: list[Path], *, json: bool = False) -> int:
-    """One line per check, ✓/✗ and what to do; exit 1 if any check failed."""
+def doctor(targets: list[Path], *, json: bool = False, config: str | None = None) -> int:
+    """One line per check, ✓/✗ and what to do; exit 1 if any check failed (a configuration the other commands
+    would refuse is one of those lines, not a stop)."""
     from xl_automation.deploy.doctor import marks_for, run_checks
     from xl_automation.deploy.winenv import SystemMachine
-    checks = run_checks(SystemMachine(), targets)
+    checks = run_checks(SystemMachine(), targets, config=config)
     failed = [c for c in checks if c.ok is False]
     if json:
         print_json({"ok": not failed, "checks": [c.as_dict() for c in checks]})

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from xl_automation.model import config as cfg
-from xl_automation.model.exits import EXIT_UNUSABLE, UsageError
+from xl_automation.model.exits import EXIT_UNUSABLE, UsageError, path_shape_message
 from xl_automation.model.ledger import LedgerError
 from xl_automation.rules.periods import PeriodError
 
@@ -32,6 +32,9 @@ def guarded(call: Callable[[], int], *, json_output: bool = False) -> int:
         return 130
     except PermissionError as e:
         print(f"无法读写 {e.filename}：没有权限，或文件正被其他程序占用。请关闭占用它的程序后再运行", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
+        print(path_shape_message(e), file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as e:  # the last line of defence: one line, never a traceback for a user
         if _is_report_error(e) or _is_archive_error(e):

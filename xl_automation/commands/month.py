@@ -127,6 +127,11 @@ def history(conf: Config, place: str | None = None, *, archive: str | None = Non
             json: bool = False, show_personal_info: bool = False) -> int:
     """Figures per window and period from the archive, repeat requests; exported when asked."""
     from xl_automation.month_end.history import archive_path, export as write_export, load_history
+    if period is not None:
+        period = Period.parse(period).label            # 2026-1x is a message, not an empty history
+    unknown = [code for code in windows or () if conf.window(code) is None]
+    if unknown:
+        raise UsageError(f"--window {'、'.join(unknown)} 不是配置中的窗口编码；可用：{'、'.join(w.code for w in conf.windows)}")
     path = archive_path(conf, place, archive)
     shown = load_history(conf, path, upto=period, last=periods, codes=windows, show_personal_info=show_personal_info)
     if export:

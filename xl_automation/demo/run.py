@@ -65,7 +65,7 @@ class _Log:
 
 class _Steps:
     """The demo's commands: each method writes the command line the transcript shows and calls the library
-    function the CLI calls for that line, with the same values (tests/test_demo_steps.py holds them equal)."""
+    function the CLI calls for that line, with the same values (tests/demo/test_demo_steps.py holds them equal)."""
 
     def __init__(self, log: _Log, config: Config):
         self.log, self.config = log, config

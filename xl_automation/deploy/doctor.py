@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from xl_automation.excel.build_vba import XLWINGS_VERSION
+from xl_automation.model import config as cfg
 from xl_automation.deploy.winenv import Machine
 from xl_automation.deploy.xlwings_conf import DEFAULT_INTERPRETER, interpreter_for, user_conf
 
@@ -196,12 +197,22 @@ def check_cjk_font(m: Machine) -> Check:
     return Check(name, True, "、".join(fonts[:3]))
 
 
-def run_checks(m: Machine, targets: list[Path], *, from_button: bool = False) -> list[Check]:
+def check_config(path: str | None = None) -> Check:
+    """The configuration every button and command loads (--config, else XL_AUTOMATION_CONFIG, else the defaults):
+    a file they would refuse fails here too, so 环境检查 never says 全部通过 while the buttons stop."""
+    name = "配置文件"
+    try:
+        return Check(name, True, cfg.load(path).source)
+    except cfg.ConfigError as exc:
+        return Check(name, False, str(exc), f"改正该文件，或删除环境变量 {cfg.ENV_VAR} 改用默认配置")
+
+
+def run_checks(m: Machine, targets: list[Path], *, from_button: bool = False, config: str | None = None) -> list[Check]:
     books = workbooks_in(targets)
     folder = books[0].parent if books else (targets[0] if targets else Path.cwd())
     return [check_python(m), check_xlwings(m), check_dll(m, folder), check_interpreter(m, folder),
             check_mark_of_the_web(m, books), check_trusted(m, books), check_run_python(m, books, from_button),
-            check_libreoffice(m), check_cjk_font(m)]
+            check_config(config), check_libreoffice(m), check_cjk_font(m)]
 
 
 def marks_for(encoding: str | None) -> tuple[str, str, str]:

@@ -116,13 +116,15 @@ def _run(flow: str, which: str) -> None:
 
 def failure_message(exc: BaseException) -> str:
     """What went wrong in one Chinese paragraph; unexpected errors are logged for the maintainers."""
-    from xl_automation.model.exits import UsageError
+    from xl_automation.model.exits import UsageError, path_shape_message
     from xl_automation.month_end.submission import SubmitError
     known = (ButtonError, LedgerError, cfg.ConfigError, PeriodError, UsageError, SubmitError)
     if isinstance(exc, known) or type(exc).__name__ in ("ReportError", "ArchiveError"):
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"无法读写 {exc.filename}：没有权限，或文件正被其他程序打开。请关闭占用它的程序后再试。"
+    if isinstance(exc, OSError) and path_shape_message(exc):
+        return path_shape_message(exc)
     if type(exc).__name__ == "com_error":
         return "Excel 暂时不能响应（可能正在编辑单元格或有对话框未关闭）。请按 Enter 或 Esc 结束编辑后再点按钮。"
     log = Path(tempfile.gettempdir()) / ERROR_LOG

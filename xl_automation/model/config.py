@@ -21,6 +21,9 @@ RENAMED = {
                                       "的说明：请改名并核对其中的词",
 }
 COMMENT_PREFIXES = ("_", "$")      # "_说明": "…" and "$comment" are notes to the reader, not settings
+# what `config --json` prints beside the settings, repeated from them (commands/ledger.show_config): a file saved
+# from that output is a configuration too; a copy that no longer says what it repeats is named, never ignored
+PRINTED_WINDOW = {"company_name": "name", "supervisor": "supervisor"}     # window field -> its company's field
 _DATA = resources.files("xl_automation.model.data")
 
 
@@ -137,6 +140,32 @@ def unknown_settings(data: Any, schema: dict[str, Any], where: tuple[str, ...] =
     return problems
 
 
+def printed_copies(user: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The user's file without what `config --json` prints beside the settings, and one Chinese line per copy
+    that differs from what it repeats (an edit there would change nothing)."""
+    user, problems = dict(user), []
+    user.pop("source", None)
+    if "areas" in user and user.pop("areas") != list(BY_KEY["district"].enum):
+        problems.append("顶层的“areas”是 config --json 列出的所属区县，由台账的定义决定，不能在配置中修改（请删除此项）")
+    windows, companies = user.get("windows"), user.get("companies", defaults["companies"])
+    if isinstance(windows, list) and isinstance(companies, list):
+        by_code = {c["code"]: c for c in companies if isinstance(c, dict) and isinstance(c.get("code"), str)}
+        kept = []
+        for i, w in enumerate(windows, 1):
+            if isinstance(w, dict) and any(k in w for k in PRINTED_WINDOW):
+                w = dict(w)
+                code = w.get("company")
+                company = by_code.get(code) if isinstance(code, str) else None    # unknown: check() names it
+                for key, field in PRINTED_WINDOW.items():
+                    value = w.pop(key, None)
+                    if company is not None and value is not None and value != company.get(field):
+                        problems.append(f"windows.{i} 中的“{key}”与 companies 中 {code} 的 {field} 不一致"
+                                        f"（它由 companies 决定：请在 companies 中修改，或删除此项）")
+            kept.append(w)
+        user["windows"] = kept
+    return user, problems
+
+
 def load(path: str | os.PathLike | None = None) -> Config:
     """Defaults, overlaid key by key (top level, policy and limits) by the user's file if one is given."""
     data = default_data()
@@ -152,9 +181,13 @@ def load(path: str | os.PathLike | None = None) -> Config:
             raise ConfigError(f"配置文件 {p} 不是有效的 JSON：{e}；请修正后再运行") from None
         if not isinstance(user, dict):
             raise ConfigError(f"配置文件 {p} 的顶层必须是对象 {{…}}")
-        unknown = unknown_settings(user, _schema())
+        user, unknown = printed_copies(user, data)
+        unknown += unknown_settings(user, _schema())
         if unknown:
             raise ConfigError(f"配置文件 {p}：{'；'.join(unknown)}。请改正或删除（以 _ 开头的键可用作备注）后再运行")
+        for k in ("policy", "limits"):
+            if not isinstance(user.get(k, {}), dict):
+                raise ConfigError(f"配置文件 {p} 中 {k} 有误：应为对象 {{…}}；请按 config.schema.json 修改")
         sections = {k: {**data[k], **user.get(k, {})} for k in ("policy", "limits")}
         data.update(user)
         data.update(sections)

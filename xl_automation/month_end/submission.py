@@ -81,7 +81,11 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
         by_period[label] = by_period.get(label, 0) + 1
     stamp = now.strftime("%Y%m%d-%H%M%S")
     folder = Path(to_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents) if p.is_file()), folder)
+        raise SubmitError(f"报送目录 {folder} 无法使用：{blocker} 是文件，不是文件夹。请改用一个文件夹作为报送目录") from None
     copy = folder / f"{window.code}_{period.label}_{stamp}.xlsx"
     manifest_path = copy.with_name(copy.stem + MANIFEST_SUFFIX)
     if copy.exists() or manifest_path.exists():
