@@ -53,8 +53,9 @@ def test_second_month_late_reported_dropped_open_and_late_transfer(months):
     assert (windows["ZLS02"]["late_reported"], windows["ZLS02"]["dropped_open"]) == (0, 1)
     # ZLS01 received A3 (补报) and A4; A1 is carried, not received again
     assert (windows["ZLS01"]["received"], windows["ZLS01"]["carried_over"]) == (2, 1)
-    # B2's transfer row is folded into B2 as the archive knows it (owner ZLS02), not received again by ZLS03
-    assert dec["rows_from_archive"] == 1 and dec["rows_merged"] == 1
+    # B2's transfer row is folded into B2 (owner ZLS02), not received again by ZLS03: B2 was open in November's
+    # report and ZLS02's December ledger brings it closed, so its own row is 结转 (its outcome reaches the group)
+    assert dec["rows_from_archive"] == 0 and dec["rows_merged"] == 1
     book = openpyxl.load_workbook(inbox.parent / "月报-2026-12.xlsx", read_only=True)
     text = [str(c) for row in book["跨月核对"].iter_rows(values_only=True) for c in row if c is not None]
     assert "ZLS01-20261124-003" in text and "ZLS02-20261105-001" in text
@@ -341,8 +342,8 @@ def test_an_archive_that_cannot_be_written_is_named_with_what_to_do(tmp_path, mo
 
 def test_known_takes_the_state_of_the_last_report_and_the_first_counting_period(tmp_path):
     archive = open_archive(tmp_path / "a.sqlite")
-    row = lambda key, role, first, is_open: ("ZLS01", key, key, role, first, is_open, None, "", "{}", "f.xlsx",  # noqa
-                                             "0" * 64, 4)
+    row = lambda key, role, first, is_open: ("ZLS01", key, key, role, first, is_open, None, "", "{}", None,  # noqa
+                                             "f.xlsx", "0" * 64, 4, 0)
     with archive.transaction():
         for period, rows in (("2026-10", [row("A", "received", "2026-10", 1), row("B", "received", "2026-10", 1)]),
                              ("2026-11", [row("A", "carried", "2026-10", 1), row("B", "carried", "2026-10", 1)]),

@@ -1,4 +1,5 @@
-"""new-ledger --from: the next ledger starts with open requests and every row of the last day or later."""
+"""new-ledger --from: the next ledger starts with open requests, rows received or closed since the last submission
+of that file (at the latest the last day), and every row of a ledger never submitted (loss path 2 of issue 9)."""
 from datetime import datetime, timedelta
 
 from hypothesis import given, strategies as st
@@ -6,7 +7,7 @@ from hypothesis import given, strategies as st
 from support.archive_world import row_values
 from support.cli import run
 from xl_automation.model import config as cfg
-from xl_automation.rules.cross_month import default_since, rows_to_carry
+from xl_automation.rules.cross_month import carry_since, default_since, rows_to_carry
 from xl_automation.xlsx.fill import fill_ledger
 from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
 from xl_automation.model.ledger import LedgerRow
@@ -17,19 +18,34 @@ CONF = cfg.load()
 NOV = Period.parse("2026-11")
 
 
-def test_new_ledger_from_last_month_carries_open_and_late_rows(tmp_path):
+def _last_month(tmp_path, extra=(), submit_first_two_at=None):
+    """November's ledger; with submit_first_two_at, submitted (to tmp_path/box) after its first two rows."""
     last = tmp_path / "ZLS02-2026-11.xlsx"
     assert run("new-ledger", "--window", "ZLS02", "--period", "2026-11", "--out", last).returncode == 0
     at = datetime(2026, 11, 26, 9)
     rows = [row_values("ZLS02", "OPEN-OCT", datetime(2026, 10, 20, 9), None, at, "窗口现场", 1),
             row_values("ZLS02", "CLOSED-NOV", datetime(2026, 11, 10, 9), datetime(2026, 11, 11, 9), at, "电话", 2),
             row_values("ZLS02", "EVENING-24", datetime(2026, 11, 24, 20), datetime(2026, 11, 24, 22), at, "电话", 3),
-            row_values("ZLS02", "DEC-1", datetime(2026, 11, 25, 0, 30), None, at, "窗口现场", 4)]
+            row_values("ZLS02", "DEC-1", datetime(2026, 11, 25, 0, 30), None, at, "窗口现场", 4), *extra]
+    rows = [dict(r, install_type="民用") for r in rows]
+    if submit_first_two_at:
+        fill_ledger(last, rows[:2])
+        done = run("submit", last, "--to", tmp_path / "box" / "2026-11", "--now", submit_first_two_at)
+        assert done.returncode == 0, done.stdout + done.stderr
+        rows = rows[2:]
     fill_ledger(last, rows)
+    return last
+
+
+def test_new_ledger_from_last_month_carries_open_and_late_rows(tmp_path):
+    last = _last_month(tmp_path)
+    inbox = tmp_path / "报送"
+    done = run("submit", last, "--to", inbox / "2026-11", "--now", "2026-11-26 09:00")
+    assert done.returncode == 0, done.stdout + done.stderr
     nxt = tmp_path / "ZLS02-2026-12.xlsx"
-    done = run("new-ledger", "--from", last, "--out", nxt)
+    done = run("new-ledger", "--from", last, "--out", nxt, "--submitted-in", inbox)
     assert done.returncode == 0, done.stderr
-    assert "带入 3 行" in done.stdout and "未办结 2 行" in done.stdout
+    assert "带入 3 行" in done.stdout and "未办结 2 行" in done.stdout and "未找到" not in done.stdout
     ledger = read_ledger(nxt, config=CONF)
     assert (ledger.info[INFO_WINDOW_CODE], ledger.info[INFO_PERIOD]) == ("ZLS02", "2026-12")
     got = {r.values["request_id"]: r.values for r in ledger.rows}
@@ -38,8 +54,33 @@ def test_new_ledger_from_last_month_carries_open_and_late_rows(tmp_path):
     assert got["EVENING-24"]["closed_at"] == datetime(2026, 11, 24, 22)
     # the moment of submission as cut-off: only what came after it (and what is open)
     later = tmp_path / "later.xlsx"
-    done = run("new-ledger", "--from", last, "--out", later, "--since", "2026-11-24 21:00")
+    done = run("new-ledger", "--from", last, "--out", later, "--since", "2026-11-24 23:00")
     assert {r.values["request_id"] for r in read_ledger(later, config=CONF).rows} == {"OPEN-OCT", "DEC-1"}
+
+
+def test_a_ledger_never_submitted_hands_on_every_row_and_says_so(tmp_path):
+    """Loss path 2: a window skips November's submission and starts December from November's file."""
+    last = _last_month(tmp_path)
+    nxt = tmp_path / "ZLS02-2026-12.xlsx"
+    done = run("new-ledger", "--from", last, "--out", nxt)
+    assert done.returncode == 0, done.stderr
+    assert "未找到 ZLS02-2026-11.xlsx 的报送记录" in done.stdout and "带入其中全部 4 行" in done.stdout
+    assert "2026-10 期 1 行" in done.stdout and "2026-11 期 2 行" in done.stdout and "补报" in done.stdout
+    assert {r.values["request_id"] for r in read_ledger(nxt, config=CONF).rows} == {
+        "OPEN-OCT", "CLOSED-NOV", "EVENING-24", "DEC-1"}
+
+
+def test_a_submission_before_the_last_day_moves_the_cut_off_to_it(tmp_path):
+    """Rows received after an early submission (here on the 20th) and closed before the 24th reach the next ledger."""
+    after = row_values("ZLS02", "AFTER-SUBMIT", datetime(2026, 11, 21, 9), datetime(2026, 11, 21, 11),
+                       datetime(2026, 11, 26, 9), "电话", 5)
+    last = _last_month(tmp_path, [after], submit_first_two_at="2026-11-20 12:00")
+    box = tmp_path / "box"
+    nxt = tmp_path / "next.xlsx"
+    done = run("new-ledger", "--from", last, "--out", nxt, "--submitted-in", box)
+    assert done.returncode == 0 and "2026-11-20 12:00 以后受理或办结 2 行" in done.stdout, done.stdout
+    assert {r.values["request_id"] for r in read_ledger(nxt, config=CONF).rows} == {
+        "OPEN-OCT", "AFTER-SUBMIT", "EVENING-24", "DEC-1"}
 
 
 def test_new_ledger_needs_a_window_without_from(tmp_path):
@@ -50,17 +91,30 @@ def test_new_ledger_needs_a_window_without_from(tmp_path):
 moments = st.one_of(st.none(), st.datetimes(min_value=datetime(2026, 9, 1), max_value=datetime(2026, 12, 31)))
 
 
-@given(st.lists(st.tuples(moments, st.sampled_from(["办理中", "", "已办结", "无法办理", "已转办"])), max_size=30),
+@given(st.lists(st.tuples(moments, st.sampled_from(["办理中", "", "已办结", "无法办理", "已转办"]), moments), max_size=30),
        st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 12, 1)))
 def test_nothing_open_recent_or_unreadable_is_left_behind(raw, since):
-    rows = [LedgerRow(i + 4, {"received_at": t, "result": r}) for i, (t, r) in enumerate(raw)]
+    rows = [LedgerRow(i + 4, {"received_at": t, "result": r, "closed_at": c}) for i, (t, r, c) in enumerate(raw)]
     carried = rows_to_carry(rows, since)
     kept = {r.excel_row for r in carried.rows}
     for row in rows:
-        t, result = row.values["received_at"], row.values["result"]
-        must = t is None or result in ("办理中", "") or t >= since
+        t, result, closed = row.values["received_at"], row.values["result"], row.values["closed_at"]
+        must = t is None or result in ("办理中", "") or t >= since or (closed is not None and closed >= since)
         assert (row.excel_row in kept) == must
-    assert len(carried.rows) == carried.open + carried.recent + carried.no_time
+    assert len(carried.rows) == carried.open + carried.recent + carried.no_time == sum(n for _, n in carried.by_period)
+    everything = rows_to_carry(rows, None)          # never submitted: nothing is left behind
+    assert [r.excel_row for r in everything.rows] == [r.excel_row for r in rows]
+    assert len(rows) == everything.open + everything.no_time + everything.closed_unsubmitted
+
+
+@given(st.lists(st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 12, 1)), max_size=4))
+def test_the_cut_off_is_never_after_a_known_submission_nor_the_last_day(submitted):
+    since = carry_since(NOV, submitted)
+    if not submitted:
+        assert since is None
+    else:
+        assert since <= max(submitted) and since <= default_since(NOV)
+        assert since in (max(submitted), default_since(NOV))
 
 
 def test_default_cut_off_is_the_last_day_of_the_period():

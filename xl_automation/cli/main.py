@@ -34,8 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--window", help="窗口编码（见 config 命令）；有 --from 时默认沿用上期台账的")
     sp.add_argument("--period", help="统计周期 YYYY-MM；有 --from 时默认为上期的下一个周期")
     sp.add_argument("--out", required=True, help="输出文件 .xlsx")
-    sp.add_argument("--from", dest="from_ledger", help="上期台账：带入其中未办结的需求和最后一天及以后登记的全部行")
-    sp.add_argument("--since", help="与 --from 一起：从这个时刻起登记的行都带入（如上期的报送时间），默认上期最后一天 0 点")
+    sp.add_argument("--from", dest="from_ledger", help="上期台账：带入其中未办结的需求、报送后（最晚最后一天 0 点起）受理或办结的行；从未报送的台账带入全部行")
+    sp.add_argument("--since", help="与 --from 一起：从这个时刻起登记的行都带入（如上期的报送时间）；默认上期最后一天 0 点"
+                                    "与找到的最近一次报送时间中较早的一个；找不到这个台账的报送记录时带入全部行")
+    sp.add_argument("--submitted-in", action="append", metavar="DIR",
+                    help="与 --from 一起：到这个文件夹（及其下两层）查找上期台账的报送清单，可写多次；"
+                         "另外总会查找台账信息表的报送目录和台账所在的文件夹")
     for name, func, text in (("validate", c.validate, "校验台账：列出每个错误和提醒"),
                              ("flag", c.flag, "标记超时：计算每条需求的响应用时和时限状态")):
         sp = command(name, func, text, f"xl-automation {name} 台账.xlsx --annotate --now '2026-11-20 12:00'")

@@ -25,11 +25,14 @@ def _window(conf: Config, code: str):
 
 
 def new_ledger(conf: Config, out: Path, *, window: str | None = None, period: str | None = None,
-               from_ledger: Path | None = None, since: datetime | None = None) -> int:
+               from_ledger: Path | None = None, since: datetime | None = None,
+               submitted_in: list[Path] | None = None) -> int:
     """A blank ledger for a window and period, or the next one after from_ledger with its rows to carry
-    (open requests, and every row registered from `since`, by default the last period's last day)."""
+    (open requests, and every row received or closed from `since`, by default the earlier of the last
+    period's last day and the last submission of that file found in `submitted_in`, its 报送目录 or its
+    folder; every row when no submission of it is found: it never reached the group)."""
     from xl_automation.xlsx.template import build_ledger
-    last = _last_ledger(from_ledger, since, conf) if from_ledger else None
+    last = _last_ledger(from_ledger, since, conf, submitted_in or []) if from_ledger else None
     if not window and last is None:
         raise UsageError("请用 --window 指定窗口编码，或用 --from 上期台账.xlsx 沿用上期台账的窗口")
     target = _window(conf, window or last[0])
@@ -49,23 +52,50 @@ def new_ledger(conf: Config, out: Path, *, window: str | None = None, period: st
         carried = last[2]
         if carried.rows:
             fill_ledger(out, (dict(r.values.items()) for r in carried.rows))
-        print(f"  从 {Path(from_ledger).name} 带入 {len(carried.rows)} 行：未办结 {carried.open} 行，"
-              f"{carried.since:%Y-%m-%d %H:%M} 以后登记 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行")
+        for line in carried_lines(Path(from_ledger).name, last[3], carried, last[4]):
+            print(line)
     return EXIT_OK
 
 
-def _last_ledger(path: Path, since: datetime | None, conf: Config):
-    """(window code, the period after the last one, the rows to carry) from the last period's ledger."""
-    from xl_automation.rules.cross_month import default_since, next_period, rows_to_carry
-    from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
+def carried_lines(name: str, last_period: str, carried, searched: list[Path]) -> list[str]:
+    """What new-ledger --from says about the rows it carried; an unsubmitted ledger is said so."""
+    periods = "，".join(f"{p} 期 {n} 行" if p != "?" else f"受理时间无法识别 {n} 行" for p, n in carried.by_period)
+    if carried.since is None:
+        where = "、".join(str(p) for p in searched) or "（无）"
+        return [f"  未找到 {name} 的报送记录（在 {where} 中查找报送清单 *.manifest.json）：按未报送处理，",
+                f"  带入其中全部 {len(carried.rows)} 行（{periods or '无'}；其中已办结 {carried.closed_unsubmitted} 行，"
+                f"未办结 {carried.open} 行）。",
+                f"  下期报送时这些行一并报出，集团按归档计为补报（已报过的不会重复计入）。"
+                f"如果 {last_period} 期其实已经报送，请加 --submitted-in 报送文件夹 指明报送清单所在的位置，"
+                f"或加 --since 报送时间"]
+    return [f"  从 {name} 带入 {len(carried.rows)} 行：未办结 {carried.open} 行，"
+            f"{carried.since:%Y-%m-%d %H:%M} 以后受理或办结 {carried.recent} 行，受理时间无法识别 {carried.no_time} 行"]
+
+
+def _last_ledger(path: Path, since: datetime | None, conf: Config, submitted_in: list[Path]):
+    """(window code, the period after the last one, the rows to carry, the last period, folders searched)
+    from the last period's ledger. The cut-off follows the last submission of that file found (submit's
+    manifests in submitted_in, the ledger's 报送目录 and its own folder); none found: every row is carried."""
+    from xl_automation.rules.cross_month import carry_since, next_period, rows_to_carry
+    from xl_automation.model.labels import INFO_PERIOD, INFO_SUBMIT_DIR, INFO_WINDOW_CODE
+    from xl_automation.month_end.submission import submissions_of
     from xl_automation.xlsx.reader import read_ledger
-    ledger = read_ledger(Path(path), config=conf)
+    path = Path(path)
+    ledger = read_ledger(path, config=conf)
     text = (ledger.info.get(INFO_PERIOD) or "").strip()
     if not text:
         raise UsageError(f"{ledger.path.name} › 台账信息：没有统计周期，无法确定上期。请在台账信息表填写统计周期（如 2026-11）")
-    last = Period.parse(text, conf.policy["period_start_day"])
+    start_day = conf.policy["period_start_day"]
+    last = Period.parse(text, start_day)
     code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip()
-    return code, next_period(last), rows_to_carry(ledger.rows, since or default_since(last))
+    roots = list(submitted_in)
+    target = str(ledger.info.get(INFO_SUBMIT_DIR) or "").strip()
+    if target:
+        roots.append(Path(target) if Path(target).is_absolute() else path.parent / target)
+    roots.append(path.parent)
+    if since is None:
+        since = carry_since(last, submissions_of(path.name, code, last.label, roots))
+    return code, next_period(last), rows_to_carry(ledger.rows, since, start_day), last.label, roots
 
 
 def _summary(check, annotation) -> dict[str, Any]:

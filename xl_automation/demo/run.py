@@ -71,10 +71,12 @@ class _Steps:
         self.log, self.config = log, config
 
     def new_ledger(self, out: Path, *, window: str | None = None, period: str | None = None,
-                   from_ledger: Path | None = None) -> tuple[int, str]:
+                   from_ledger: Path | None = None, submitted_in: Path | None = None) -> tuple[int, str]:
         argv = (["--window", window, "--period", period] if window else ["--from", str(from_ledger)])
+        argv += ["--submitted-in", str(submitted_in)] if submitted_in else []
         return self.log.run(["new-ledger", *argv, "--out", str(out)],
-                            lambda: L.new_ledger(self.config, out, window=window, period=period, from_ledger=from_ledger))
+                            lambda: L.new_ledger(self.config, out, window=window, period=period, from_ledger=from_ledger,
+                                                 submitted_in=[submitted_in] if submitted_in else None))
 
     def _check(self, name: str, func, path: Path, now: str, annotate: bool, as_json: bool):
         argv = [name, str(path), *(["--annotate"] if annotate else []), "--now", now, *(["--json"] if as_json else [])]
@@ -269,7 +271,7 @@ def _next_month(out: Path, config: Config, steps: _Steps, ledgers: Path, reports
             steps.new_ledger(path, window=window.code, period=NEXT_PERIOD)
             how = "新建空白台账，未带入上月未办结的需求"
         else:
-            _, text = steps.new_ledger(path, from_ledger=last)
+            _, text = steps.new_ledger(path, from_ledger=last, submitted_in=out / "报送")
             how = text.strip().splitlines()[-1].strip()
         fill_ledger(path, sample_rows(window, period, config, n=ROWS_PER_WINDOW, seed=8,
                                       now=datetime.fromisoformat(NEXT_SUBMIT), mistakes=False))

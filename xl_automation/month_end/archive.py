@@ -55,6 +55,12 @@ MIGRATIONS: list[str] = [
     CREATE TABLE file_cache(sha256 TEXT PRIMARY KEY, rows_json TEXT NOT NULL, used_at TEXT NOT NULL);
     CREATE INDEX requests_phone ON requests(phone, run_id, role);
     """,
+    # 3: whether a request's values are its source row's as read (0) or merged with a transfer's (1); NULL in
+    # runs recorded before: a re-run copies values_json of unmerged rows of unchanged files instead of
+    # encoding 30,000 rows again (Archive.add_requests)
+    """
+    ALTER TABLE requests ADD COLUMN merged INTEGER;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -128,10 +134,24 @@ class Archive:
             self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in keys))
             having = " HAVING q.is_open = 1 OR q.key IN (SELECT key FROM wanted)"
         # one max() per query: SQLite then takes the bare columns (is_open, id) from that row, documented
-        last = self._q(f"""
+        last_sql = """
             SELECT q.window, q.key, q.request_id, MAX(r.period), q.is_open, q.id
             FROM requests q JOIN runs r ON r.id = q.run_id
-            WHERE r.current = 1 AND r.period < ? GROUP BY q.window, q.key{having}""", (period_label,))
+            WHERE r.current = 1 AND r.period < ? {where} GROUP BY q.window, q.key{having}"""
+        last = self._q(last_sql.format(where="", having=having), (period_label,))
+        if keys is not None:
+            # every window's record of a key still open somewhere (a request first counted by the window it
+            # was transferred to, later merged with its origin): looked up by the (window, key) index
+            windows = sorted({w for w, *_ in last} | {w for (w,) in self._q(
+                "SELECT DISTINCT code FROM figures WHERE scope = 'window'")})
+            extra = {k for _, k, _, _, is_open, _ in last if is_open}
+            self.conn.executemany("INSERT OR IGNORE INTO wanted(key) VALUES (?)", ((k,) for k in extra))
+            if extra and len(windows) > 1:
+                have = {(w, k) for w, k, *_ in last}
+                marks = ",".join("?" * len(windows))
+                last += [row for row in self._q(last_sql.format(
+                    where=f"AND q.window IN ({marks}) AND q.key IN (SELECT key FROM wanted)", having=""),
+                    (period_label, *windows)) if (row[0], row[1]) not in have]
         first = dict(((w, k), p) for w, k, p in self._q(f"""
             SELECT q.window, q.key, MIN(r.period) FROM requests q JOIN runs r ON r.id = q.run_id
             WHERE r.current = 1 AND r.period < ? AND q.role != 'carried'
@@ -211,13 +231,33 @@ class Archive:
              tool_version, json.dumps(inputs, ensure_ascii=False)))
         return int(cur.lastrowid)
 
+    def current_run(self, period_label: str) -> int | None:
+        row = self._q("SELECT id FROM runs WHERE period = ? AND current = 1", (period_label,))
+        return int(row[0][0]) if row else None
+
+    def raw_values_of(self, run_id: int) -> dict[tuple[str, int], int]:
+        """(sha256, excel_row) → requests.id of a run's requests whose values are their source row's as read:
+        the same row of the same file (an immutable copy, by its sha256) has the same values_json."""
+        return {(sha, row): i for i, sha, row in self._q(
+            "SELECT id, sha256, excel_row FROM requests WHERE run_id = ? AND merged = 0 AND sha256 != ''", (run_id,))}
+
     def add_requests(self, run_id: int, rows: Iterable[tuple]) -> None:
-        """rows: (window, key, request_id, role, first_period, is_open, received_at, phone, values_json,
-        source_file, sha256, excel_row)."""
-        self.conn.executemany(
-            "INSERT INTO requests(run_id, window, key, request_id, role, first_period, is_open, received_at, phone,"
-            " values_json, source_file, sha256, excel_row) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((run_id, *r) for r in rows))
+        """rows: (window, key, request_id, role, first_period, is_open, received_at, phone, values_json, same_as,
+        source_file, sha256, excel_row, merged). same_as: None, or an earlier request of the same file and row
+        with the values as read (Archive.raw_values_of); then key, request_id, is_open, received_at, phone and
+        values_json, which follow from the values alone, are copied from it (pass None for them)."""
+        from itertools import groupby
+        columns = ("INSERT INTO requests(run_id, window, key, request_id, role, first_period, is_open, received_at,"
+                   " phone, values_json, source_file, sha256, excel_row, merged)")
+        fresh = columns + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        copied = columns + (" SELECT ?, ?, o.key, o.request_id, ?, ?, o.is_open, o.received_at, o.phone, o.values_json,"
+                            " ?, ?, ?, ? FROM requests o WHERE o.id = ?")
+        # in the order given (ids follow it, as in a first run), each stretch of one kind in one call
+        for is_copy, stretch in groupby(rows, key=lambda r: r[9] is not None):
+            if is_copy:
+                self.conn.executemany(copied, ((run_id, r[0], r[3], r[4], *r[10:14], r[9]) for r in stretch))
+            else:
+                self.conn.executemany(fresh, ((run_id, *r[:9], *r[10:14]) for r in stretch))
 
     def add_dropped(self, run_id: int, rows: Iterable[tuple[str, str, str, str]]) -> None:
         self.conn.executemany("INSERT INTO dropped_open(run_id, window, key, request_id, last_period)"

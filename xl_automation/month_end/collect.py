@@ -49,6 +49,22 @@ class Collected:
     superseded: list[Source] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)   # {"file", "reason"}
     skipped: list[dict[str, str]] = field(default_factory=list)    # other periods, not ledgers
+    # late submissions (and plain ledgers) of EARLIER periods dropped in this period's folder, one per window
+    # and period: with an archive their requests not yet reported become 补报 (month_archive.use_earlier)
+    earlier: list[Source] = field(default_factory=list)
+
+
+def later_period_reason(own: str, period: Period) -> str:
+    return f"属于 {own} 统计周期（晚于本期 {period.label}），未计入：请把它放到 {own} 的报送文件夹，汇总 {own} 时计入"
+
+
+def earlier_period_reason(src: Source, period: Period) -> str:
+    """Why a late submission of an earlier period was not used (no archive to tell new requests from known)."""
+    own = src.for_period
+    return (f"这是 {src.window} 的 {own} 统计周期报送（{len(src.rows)} 行），放在了 {period.label} 的文件夹里。"
+            f"本次汇总没有可用的归档（未使用归档，或归档中还没有更早的统计周期），无法判断其中哪些需求已经计入过，"
+            f"未计入：请使用归档汇总本期（未报过的需求按补报计入，已报过的不重复计入），"
+            f"或把它移到 {own} 的报送文件夹后重新汇总 {own}")
 
 
 def _hidden(path: Path) -> bool:
@@ -114,7 +130,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
         ledger = SimpleNamespace(rows=cached[entry[2]]) if entry[2] in cached else next(fresh)
         if rows_cache is not None and entry[2] not in cached and not isinstance(ledger, LedgerError):
             rows_cache.put(entry[2], ledger.rows)
-        if (src := _submission(*entry, ledger, result)) is not None:
+        if (src := _submission(*entry, ledger, result, period.label)) is not None:
             candidates.append(src)
     for index in range(len(to_read), len(ledgers)):
         kind, outcome = plain_outcomes[index]
@@ -127,13 +143,21 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
         result.skipped.append({"file": _rel(src.path, folder),
                                "reason": f"报送时间 {src.submitted_at:%Y-%m-%d %H:%M} 晚于本次汇总时间 {now:%Y-%m-%d %H:%M}，未计入"})
     candidates = [s for s in candidates if s not in later]
-    latest: dict[str, Source] = {}
+    latest: dict[tuple[str, str | None], Source] = {}
     for src in sorted(candidates, key=lambda s: (s.submitted_at or datetime.min, s.path.name)):
-        if src.window in latest:
-            result.superseded.append(latest[src.window])
-        latest[src.window] = src
+        key = (src.window, src.for_period)
+        if key in latest:
+            old = latest[key]
+            if src.for_period is None:
+                result.superseded.append(old)
+            else:
+                result.skipped.append({"file": _rel(old.path, folder), "reason":
+                                       f"已被 {src.window} 更晚的一次 {src.for_period} 补交报送 {src.path.name} 替换"})
+        latest[key] = src
     order = [w.code for w in config.windows]
-    result.sources = sorted(latest.values(), key=lambda s: order.index(s.window))
+    result.sources = sorted((s for s in latest.values() if s.for_period is None), key=lambda s: order.index(s.window))
+    result.earlier = sorted((s for s in latest.values() if s.for_period is not None),
+                            key=lambda s: (order.index(s.window), s.for_period))
     return result
 
 
@@ -147,12 +171,13 @@ def _plain(path: Path, ledger, folder: Path, period: Period, config: Config, now
         return "rejected", {"file": _rel(path, folder),
                             "reason": f"无法确定窗口：台账信息表的窗口编码为“{code or '空'}”，不是已配置的窗口"}
     own_period = (ledger.info.get(INFO_PERIOD) or "").strip()
-    if own_period and own_period != period.label:
-        return "skipped", {"file": _rel(path, folder), "reason": f"属于 {own_period} 统计周期，未计入"}
+    if own_period and own_period > period.label:
+        return "skipped", {"file": _rel(path, folder), "reason": later_period_reason(own_period, period)}
     check = check_ledger(ledger, config, now)
     return "source", Source(code, path, sha256_of(path), ledger.rows, "ledger",
                             datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
-                            check.errors, check.warnings, check.findings)
+                            check.errors, check.warnings, check.findings,
+                            for_period=own_period if own_period and own_period < period.label else None)
 
 
 def _reason(error: LedgerError) -> str:
@@ -196,8 +221,8 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
         msg = e.message if isinstance(e, jsonschema.ValidationError) else str(e)
         result.rejected.append({"file": folder_name, "reason": f"报送清单无法读取或格式不对：{msg[:120]}"})
         return None
-    if data["period"] != period.label:
-        result.skipped.append({"file": folder_name, "reason": f"属于 {data['period']} 统计周期，未计入"})
+    if data["period"] > period.label:
+        result.skipped.append({"file": folder_name, "reason": later_period_reason(data["period"], period)})
         return None
     if config.window(data["window"]) is None:
         result.rejected.append({"file": folder_name, "reason": f"窗口编码 {data['window']} 不是已配置的窗口"})
@@ -214,7 +239,7 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
 
 
 def _submission(manifest: Path, copy: Path, digest: str, data: dict[str, Any], ledger,
-                result: Collected) -> Source | None:
+                result: Collected, period_label: str) -> Source | None:
     if isinstance(ledger, LedgerError):
         result.rejected.append({"file": copy.name, "reason": _reason(ledger)})
         return None
@@ -227,4 +252,5 @@ def _submission(manifest: Path, copy: Path, digest: str, data: dict[str, Any], l
     findings = [Finding(**{k: f.get(k) for k in Finding.__dataclass_fields__})
                 for f in data.get("findings", []) if isinstance(f, dict) and f.get("code")]
     return Source(data["window"], copy, digest, ledger.rows, "submission", submitted,
-                  int(data.get("errors", 0)), int(data.get("warnings", 0)), findings, data)
+                  int(data.get("errors", 0)), int(data.get("warnings", 0)), findings, data,
+                  for_period=data["period"] if data["period"] != period_label else None)

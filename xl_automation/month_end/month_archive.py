@@ -55,6 +55,7 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
     from xl_automation.rules.consolidate import consolidate
     from xl_automation.rules.sla import Clock
     if archive is None:
+        set_aside_earlier(collected, period)
         cons = consolidate(collected.sources, period, conf, now)
         info = ArchiveInfo(None, False, NO_ARCHIVE_NOTE)
         return cons, info, write(cons, info)
@@ -62,13 +63,16 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
         periods = archive.periods()
         earlier = [p for p in periods if p < period.label]
         later = [p for p in periods if p > period.label]
-        cons = consolidate(collected.sources, period, conf, now)
+        if not earlier:
+            set_aside_earlier(collected, period)
+        sources = in_use(collected)
+        cons = consolidate(sources, period, conf, now)
         info = ArchiveInfo(archive.path, bool(earlier), "" if earlier else FIRST_RUN_NOTE, list(archive.notes))
         if later:
             info.notes.append(f"归档中已有更晚的统计周期 {'、'.join(later)}：它们的跨月核对用的是本期此前的结果；"
                               f"如需一致，请在本期之后按顺序重新汇总这些周期")
         if earlier:
-            apply(cons, collected.sources, archive.known_before(period.label, source_keys(collected.sources)),
+            apply(cons, sources, archive.known_before(period.label, source_keys(sources)),
                   archive.values_of, Clock(conf.policy, now),
                   {w.code: (w.code, w.name) for w in conf.windows})
             info.note = f"已按归档跨月核对（归档中最近的更早周期：{earlier[-1]}）"
@@ -86,6 +90,21 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
     return cons, info, report
 
 
+def in_use(collected) -> list:
+    """The period's own sources, then the late submissions of earlier periods found in its folder."""
+    return list(collected.sources) + list(getattr(collected, "earlier", ()))
+
+
+def set_aside_earlier(collected, period: Period) -> None:
+    """Without earlier periods in an archive nothing tells a late file's new requests from known ones: it
+    is listed among the skipped files with what to do, never silently dropped."""
+    from xl_automation.month_end.collect import earlier_period_reason
+    for src in getattr(collected, "earlier", ()):
+        collected.skipped.append({"file": src.path.name, "reason": earlier_period_reason(src, period)})
+    if getattr(collected, "earlier", None):
+        collected.earlier = []
+
+
 def source_keys(sources) -> set[str]:
     return {request_key(r.values) for s in sources for r in s.rows}
 
@@ -95,10 +114,14 @@ def record(archive, cons: Consolidation, collected, report, conf: Config, now: d
     label = cons.period.label
     inputs = [{"window": s.window, "file": s.path.name, "sha256": s.sha256, "kind": s.kind,
                "submitted_at": s.submitted_at.isoformat(sep=" ") if s.submitted_at else None,
-               "state": state} for s, state in [(s, "in_force") for s in collected.sources]
+               "state": state, **({"period": s.for_period} if s.for_period else {})}
+              for s, state in [(s, "in_force") for s in collected.sources]
+              + [(s, "earlier_period") for s in getattr(collected, "earlier", ())]
               + [(s, "superseded") for s in collected.superseded]]
+    previous = archive.current_run(label)
+    same = archive.raw_values_of(previous) if previous is not None else {}    # a re-run: rows already encoded
     run_id = archive.begin_run(label, now, inputs, __version__)
-    known = archive.known_before(label, source_keys(collected.sources)) if cons.archive_used else {}
+    known = archive.known_before(label, source_keys(in_use(collected))) if cons.archive_used else {}
 
     def first_period(d: Detail) -> str:
         if role(d) != "carried":
@@ -108,10 +131,19 @@ def record(archive, cons: Consolidation, collected, report, conf: Config, now: d
         return k.first_period if k else Period.containing(received, cons.period.start_day).label \
             if isinstance(received, datetime) else label
 
-    archive.add_requests(run_id, (
-        (d.window, request_key(d.values), d.values.get("request_id") or "", role(d), first_period(d),
-         int(is_open(d.values)), _iso(d.values.get("received_at")), _digits(d.values.get("phone")),
-         dump_values(d.values), d.file, d.sha256, d.source_row) for d in cons.details))
+    def row(d: Detail) -> tuple:
+        """The request's record; an unmerged row of a file the period's previous run recorded the same way
+        refers to that record for what follows from the values alone (not encoded again)."""
+        merged = int(bool(d.merged_rows) or bool(d.from_archive))
+        ref = None if merged else same.get((d.sha256, d.source_row))
+        if ref is not None:
+            return (d.window, None, None, role(d), first_period(d), None, None, None, None, ref, d.file, d.sha256,
+                    d.source_row, 0)
+        return (d.window, request_key(d.values), d.values.get("request_id") or "", role(d), first_period(d),
+                int(is_open(d.values)), _iso(d.values.get("received_at")), _digits(d.values.get("phone")),
+                dump_values(d.values), None, d.file, d.sha256, d.source_row, merged)
+
+    archive.add_requests(run_id, (row(d) for d in cons.details))
     archive.add_dropped(run_id, ((x.window, x.key, x.request_id, x.last_period) for x in cons.dropped_open))
     archive.add_figures(run_id, figure_rows(cons, report.figures, report.scores, conf))
     return run_id

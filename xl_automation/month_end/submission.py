@@ -120,3 +120,32 @@ def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_tex
 def _program_values(check: Check, row) -> tuple[Any, ...]:
     clock = check.clocks.get(row.excel_row)
     return (clock.minutes if clock else None, clock.status if clock else None, None)
+
+
+MAX_SEARCH_DEPTH = 2          # 报送 → 报送/2026-11 → its files: where submit --to and the 提交 button put them
+
+
+def submissions_of(ledger_name: str, window: str, period_label: str, roots: list[Path]) -> list[datetime]:
+    """When a ledger file was submitted: the submitted_at of every manifest under `roots` (each searched to
+    MAX_SEARCH_DEPTH) made from a file of that name, for that window, for its period or an earlier one.
+    A manifest that cannot be read is passed over (the worst case is carrying rows the archive knows)."""
+    found: list[datetime] = []
+    seen: set[Path] = set()
+    for root in roots:
+        root = Path(root)
+        if not root.is_dir():
+            continue
+        for depth in range(MAX_SEARCH_DEPTH + 1):
+            for manifest in root.glob("/".join(["*"] * depth + ["*" + MANIFEST_SUFFIX])):
+                key = manifest.resolve()
+                if key in seen:
+                    continue
+                seen.add(key)
+                try:
+                    data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.stat().st_size < 5 << 20 else {}
+                    if (isinstance(data, dict) and data.get("source_file") == ledger_name and data.get("window") == window
+                            and str(data.get("period", "")) <= period_label):
+                        found.append(datetime.fromisoformat(data["submitted_at"]))
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
+    return sorted(found)

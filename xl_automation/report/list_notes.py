@@ -9,7 +9,7 @@ from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW
 from xl_automation.month_end.collect import Collected
 from xl_automation.report.list_table import Lists
 from xl_automation.report.report_summary import clock_line
-from xl_automation.rules.consolidate import Consolidation
+from xl_automation.rules.consolidate import Consolidation, fate_key
 from xl_automation.rules.periods import due_day
 
 NOTES_SHEET = "说明"
@@ -66,9 +66,12 @@ def write_notes(lists: Lists, consolidation: Consolidation, collected: Collected
                     lists.book.section)
     r = lists.table(ws, r + 2, [WINDOW, "文件", "台账行数", "报送时未报送", "报送件行数", "读入行数", "计入明细",
                                "转办合并", "未计入本期", "结果"],
-                   (reconcile(src, c.fate.get(src.window, {})) for src in collected.sources))
+                   (reconcile(src, c.fate.get(fate_key(src), {}))
+                    for src in collected.sources + list(getattr(collected, "earlier", ()))))
     ws.write_string(r + 1, 0, "输入文件", lists.book.section)
-    sources = [(s, "采用") for s in collected.sources] + [(s, "已被重新报送替换") for s in collected.superseded]
+    sources = [(s, "采用") for s in collected.sources] + [(s, f"{s.for_period} 补交（按归档计补报）")
+                                                          for s in getattr(collected, "earlier", ())] \
+        + [(s, "已被重新报送替换") for s in collected.superseded]
     lists.table(ws, r + 2, [WINDOW, "文件", "sha256", "类型", "报送时间", "状态"], (
         [s.window, s.path.name, s.sha256, "报送件" if s.kind == "submission" else "台账", s.submitted_at, state]
         for s, state in sources))

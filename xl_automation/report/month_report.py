@@ -33,6 +33,8 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "files_rejected": collected.rejected,
         "files_skipped": collected.skipped,
         "files_superseded": [s.path.name for s in collected.superseded],
+        "files_earlier_period": [{"window": s.window, "file": s.path.name, "period": s.for_period, "rows": len(s.rows)}
+                                 for s in getattr(collected, "earlier", ())],
         "rows_in": cons.rows_in,
         "rows_in_details": len(cons.details),
         "rows_merged": cons.merged,

@@ -23,6 +23,7 @@ OPEN_RESULTS = ("办理中", "")
 EXCLUDED_LATER = "受理时间晚于本统计周期（属于下一统计周期）"
 EXCLUDED_EARLIER = "受理时间早于本统计周期，且在本周期开始前已办结"
 EXCLUDED_NO_TIME = "受理时间缺失或无法识别"
+EXCLUDED_SAME_WINDOW = "本窗口本期报送中已有同一受理编号（以较新的报送为准）"
 
 
 @dataclass
@@ -38,6 +39,13 @@ class Source:
     warnings: int = 0
     findings: list[Finding] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    for_period: str | None = None          # a late submission for an earlier period, found in this period's folder
+
+
+def fate_key(src: Source) -> str:
+    """The key of a source's row accounting in Consolidation.fate: the window for the period's own
+    submission, window and file for a late one of an earlier period (a window may have both)."""
+    return src.window if not src.for_period else f"{src.window} {src.path.name}"
 
 
 @dataclass(slots=True)
@@ -97,8 +105,10 @@ class Consolidation:
     rows_in: int
     suspects: list[Suspect] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # per source window: {"rows_in", "details", "merged", "excluded"}; rows_in = details + merged + excluded
+    # per source (fate_key: the window, or window and file for a late submission of an earlier period):
+    # {"rows_in", "details", "merged", "excluded"}; rows_in = details + merged + excluded
     fate: dict[str, dict[str, int]] = field(default_factory=dict)
+    fate_keys: dict[tuple[str, str], str] = field(default_factory=dict)   # (window, file) → fate key, late ones
     from_archive: int = 0                  # requests rebuilt from the archive (origins of late transfers)
     dropped_open: list = field(default_factory=list)    # cross_month.Dropped: 未续报
     archive_used: bool = False             # False: this period's rows only (first run or --no-archive)
@@ -164,10 +174,14 @@ def consolidate(sources: list[Source], period: Period, config: Config, now: date
     candidates: list[tuple[Source, LedgerRow, bool]] = []
     excluded: list[Excluded] = []
     rows_in = 0
+    newer_ids = _newer_ids(sources)
     for src in sources:
+        shadowed = newer_ids.get(id(src))
         for row in src.rows:
             rows_in += 1
             verdict = period_verdict(row, period)
+            if shadowed and verdict in (None, "carried", EXCLUDED_EARLIER) and _rid(row) in shadowed:
+                verdict = EXCLUDED_SAME_WINDOW
             if verdict in (None, "carried"):
                 candidates.append((src, row, verdict == "carried"))
             else:
@@ -177,12 +191,38 @@ def consolidate(sources: list[Source], period: Period, config: Config, now: date
     details, absorbed, suspects = _merge_transfers(candidates, clock, names)
     suspects += _flag_duplicates(details, int(config.policy.get("duplicate_window_days", 3)))
     warnings = [calendar_warning(year) for year in sorted(clock.calendar.uncovered_years)]
-    fate = {src.window: {"rows_in": len(src.rows), "details": 0, "merged": 0, "excluded": 0} for src in sources}
+    fate = {fate_key(src): {"rows_in": len(src.rows), "details": 0, "merged": 0, "excluded": 0} for src in sources}
+    keys = {(src.window, src.path.name): fate_key(src) for src in sources if src.for_period}
     for x in excluded:
-        fate[x.window]["excluded"] += 1
+        fate[keys.get((x.window, x.file), x.window)]["excluded"] += 1
     for i, (src, _, _) in enumerate(candidates):
-        fate[src.window]["merged" if i in absorbed else "details"] += 1
-    return Consolidation(period, details, excluded, len(absorbed), rows_in, suspects, warnings, fate)
+        fate[fate_key(src)]["merged" if i in absorbed else "details"] += 1
+    return Consolidation(period, details, excluded, len(absorbed), rows_in, suspects, warnings, fate, fate_keys=keys)
+
+
+def _rid(row: LedgerRow) -> str:
+    rid = row.values.get("request_id")
+    return rid.strip() if isinstance(rid, str) else ""
+
+
+def _newer_ids(sources: list[Source]) -> dict[int, set[str]]:
+    """For each late submission of an earlier period (Source.for_period): the 受理编号 that a newer source of
+    the same window already brings (the period's own submission first, then later periods' late ones).
+    Its rows with those ids are the same requests in an older state: counted once, from the newer one."""
+    out: dict[int, set[str]] = {}
+    by_window: dict[str, list[Source]] = {}
+    for src in sources:
+        by_window.setdefault(src.window, []).append(src)
+    for group in by_window.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda s: s.for_period or "9999-99", reverse=True)   # own period first, then newest
+        seen: set[str] = set()
+        for src in group:
+            if src.for_period:
+                out[id(src)] = set(seen)
+            seen.update(r for r in map(_rid, src.rows) if r)
+    return out
 
 
 def calendar_warning(year: int) -> str:

@@ -4,7 +4,8 @@ Pure: the consolidation, its sources and what earlier periods reported (`known`,
 arguments; nothing here reads a file or the clock. Also what `new-ledger --from` carries into a new ledger.
 - a request counts as received in exactly one report, the first that sees it; one of an earlier period
   first reported now is 补报 (late_reported), counted as received here;
-- one already counted earlier is 结转 (carried) while open or closed inside this period, else excluded;
+- one already counted earlier is 结转 (carried) while open or closed inside this period, or when the last
+  report had it open (the report that brings its outcome carries it), else excluded;
 - a 联络群转入 whose origin another window reported earlier merges with that origin (owner the first
   window, clock from the first receipt);
 - an open request a window reported earlier and no longer reports is 未续报 (dropped_open).
@@ -57,6 +58,10 @@ def is_open(values: Mapping[str, Any]) -> bool:
     return (values.get("result") or "") in OPEN_RESULTS
 
 
+def already_known_late_reason(first_period: str) -> str:
+    return f"补交的往期报送中的这一行已在 {first_period} 期报表中计入：是否结转以本窗口本期报送为准"
+
+
 def already_counted_reason(first_period: str) -> str:
     return f"已在 {first_period} 期报表中计入，且在本周期开始前已办结"
 
@@ -96,23 +101,45 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, False, clock)
                 d.late_reported = True
                 cons.details.append(d)
-                _move(cons, ex.window, "excluded", "details")
+                _move(cons, ex.window, ex.file, "excluded", "details")
                 revived.setdefault(request_key(row.values), []).append(d)
+                continue
+            if k.open and k.window == ex.window:
+                # reported open, closed since then (before this period began): the report that brings its
+                # outcome carries it (结转, closed), else the archive would keep it open and call it 未续报
+                d = _detail(src, row, True, clock)
+                cons.details.append(d)
+                _move(cons, ex.window, ex.file, "excluded", "details")
+                revived.setdefault(request_key(row.values), []).append(d)    # a late transfer merges into it
                 continue
             ex.reason = already_counted_reason(k.first_period)
         still_excluded.append(ex)
     cons.excluded = still_excluded
-    # 2. the period's own and carried rows: carried when counted earlier, 补报 when earlier and new
+    # 2. the period's own and carried rows: carried when counted earlier, 补报 when earlier and new. A late
+    # submission of an earlier period (Source.for_period) brings what the group has not heard of and
+    # outcomes; a request it shows still open that the group knows is the window's current submission's
+    # to carry (or to leave out: 未续报), not the older file's
+    late_files = set(getattr(cons, "fate_keys", {}))
     start = cons.period.start
+    details = []
     for d in cons.details:
         if d.late_reported:
+            details.append(d)
             continue
         k = lookup(d.window, d.values)
         received = d.values.get("received_at")
+        if k is not None and (d.window, d.file) in late_files and is_open(d.values) and not d.merged_rows:
+            from xl_automation.rules.consolidate import Excluded
+            cons.excluded.append(Excluded(d.window, d.file, d.source_row, d.values.get("request_id") or "",
+                                          already_known_late_reason(k.first_period)))
+            _move(cons, d.window, d.file, "details", "excluded")
+            continue
         if k is not None:
             d.carried = True
         elif d.carried or (isinstance(received, datetime) and received < start):
             d.carried, d.late_reported = False, True
+        details.append(d)
+    cons.details = details
     # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin
     present = {(d.window, request_key(d.values)) for d in cons.details}
     keep: list[Detail] = []
@@ -123,11 +150,11 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         if d.values.get("channel") == TRANSFER_CHANNEL and not d.merged_rows and (d.window, rid) not in known:
             late = next((o for o in revived.get(rid, ()) if o.window != d.window
                          and same_request(o.window, o.values, d.window, d.values)), None)
-            if late is not None:      # its origin first reported now too: one request, owned by the acceptor
+            if late is not None:      # its origin brought in now too (补报, or its outcome): one request, the acceptor's
                 _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
                         LedgerRow(d.source_row, d.values), clock)
                 cons.merged += 1
-                _move(cons, d.window, "details", "merged")
+                _move(cons, d.window, d.file, "details", "merged")
                 continue
             origin = lookup(d.window, d.values)
         if origin is None:
@@ -151,23 +178,33 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
         owner.carried, owner.late_reported = True, False
         cons.merged += 1
-        _move(cons, d.window, "details", "merged")
+        _move(cons, d.window, d.file, "details", "merged")
     cons.details = keep
     # 4. open requests reported earlier and missing now from a window that did submit
-    submitted = {s.window for s in sources}
-    seen = {(s.window, request_key(r.values)) for s in sources for r in s.rows}
-    seen_ids = {request_key(r.values) for s in sources for r in s.rows
+    # (still carried: in the window's own submission, or brought to a close by a late file of an earlier period)
+    own = [s for s in sources if not getattr(s, "for_period", None)]
+    submitted = {s.window for s in own}            # a window with only a late file did not submit: 未报送
+    seen = {(s.window, request_key(r.values)) for s in own for r in s.rows}
+    seen |= {(d.window, request_key(d.values)) for d in cons.details}
+    seen_ids = {request_key(r.values) for s in own for r in s.rows
                 if r.values.get("channel") == TRANSFER_CHANNEL}
+    def moved_on(k: Known) -> bool:
+        """A later report listed the same request under another window (a 联络群转入 counted first, merged
+        with its origin once that was reported): that report's state is the request's, not this one."""
+        return any(o.window != k.window and o.last_period > k.last_period
+                   and same_request(o.window, values_of(o), k.window, values_of(k)) for o in ids.get(k.request_id or k.key, ()))
     cons.dropped_open = sorted(
         (Dropped(k.window, k.request_id, k.last_period, k.key) for k in known.values()
-         if k.open and k.window in submitted and (k.window, k.key) not in seen and k.key not in seen_ids),
+         if k.open and k.window in submitted and (k.window, k.key) not in seen and k.key not in seen_ids
+         and not moved_on(k)),
         key=lambda x: (x.window, x.last_period, x.request_id))
     cons.archive_used = True
 
 
-def _move(cons, window: str, away: str, to: str) -> None:
-    """Keep the per-window row reconciliation (read = details + merged + excluded) true."""
-    fate = getattr(cons, "fate", {}).get(window)
+def _move(cons, window: str, file: str, away: str, to: str) -> None:
+    """Keep the per-source row reconciliation (read = details + merged + excluded) true."""
+    key = getattr(cons, "fate_keys", {}).get((window, file), window)
+    fate = getattr(cons, "fate", {}).get(key)
     if fate is not None:
         fate[away] -= 1
         fate[to] += 1
@@ -183,9 +220,12 @@ def role(d) -> str:
 
 
 # --- new-ledger --from: what the next period's ledger starts with ------------------------------------
-# Every request still open (any period), every row received on the last day of the last period or later
-# (entered around or after its submission: the archive tells 补报 from known), and every row whose receipt
-# time cannot be read (never dropped silently). `since` overrides the cut-off, e.g. with the submission time.
+# Every request still open (any period), every row received or closed on the last day of the last period or
+# later (entered around or after its submission: the archive tells 补报 from known; one the group saw open
+# and that closed since must reach it closed, not as 未续报), and every row whose receipt time cannot be
+# read (never dropped silently). `since` overrides the cut-off, e.g. with the submission time.
+# A ledger never submitted (no submission of that file is known: carry_since gives None) hands on EVERY
+# row: none of it reached the group, and the archive counts each as 补报 once (or knows it already).
 
 
 @dataclass(frozen=True)
@@ -194,7 +234,9 @@ class Carried:
     open: int
     recent: int
     no_time: int
-    since: datetime
+    since: datetime | None     # None: the ledger was never submitted, every row is carried
+    closed_unsubmitted: int = 0                       # closed rows carried because nothing was submitted
+    by_period: tuple[tuple[str, int], ...] = ()       # the carried rows' receipt periods (None time: "?")
 
 
 def next_period(period: Period) -> Period:
@@ -207,17 +249,36 @@ def default_since(last: Period) -> datetime:
     return last.end - timedelta(days=1)
 
 
-def rows_to_carry(rows: list, since: datetime) -> Carried:
-    kept, n_open, n_recent, n_none = [], 0, 0, 0
+def _after(value: Any, since: datetime) -> bool:
+    moment = _moment(value)
+    return moment is not None and moment >= since
+
+
+def carry_since(last: Period, submitted: list[datetime]) -> datetime | None:
+    """The cut-off for a ledger of period `last` whose known submissions (of this very file) were made at
+    `submitted`: rows received after the latest one, and on the last day, are carried. None when no
+    submission is known: the ledger never reached the group, so every row is carried."""
+    if not submitted:
+        return None
+    return min(default_since(last), max(submitted))
+
+
+def rows_to_carry(rows: list, since: datetime | None, start_day: int = 25) -> Carried:
+    kept, n_open, n_recent, n_none, n_unsubmitted = [], 0, 0, 0, 0
+    by_period: dict[str, int] = {}
     for row in rows:
         received = _moment(row.values.get("received_at"))
         if received is None:
             n_none += 1
         elif is_open(row.values):
             n_open += 1
-        elif received >= since:
-            n_recent += 1
+        elif since is None:
+            n_unsubmitted += 1
+        elif received >= since or _after(row.values.get("closed_at"), since):
+            n_recent += 1          # received, or closed, after the cut-off: the group has not seen it as it is
         else:
             continue
         kept.append(row)
-    return Carried(kept, n_open, n_recent, n_none, since)
+        label = Period.containing(received, start_day).label if received is not None else "?"
+        by_period[label] = by_period.get(label, 0) + 1
+    return Carried(kept, n_open, n_recent, n_none, since, n_unsubmitted, tuple(sorted(by_period.items())))
