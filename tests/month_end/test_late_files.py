@@ -6,8 +6,6 @@ group has not heard of is 补报 in December, exactly once (a request in both fi
 without an archive the file is listed with what to do. A file of a LATER period is listed too.
 """
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import openpyxl
 import pytest
 
 from support.archive_world import row_values
-from support.paths import ROOT
+from support.cli import run
 from xl_automation.model import labels
 from xl_automation.xlsx.values_ledger import write_values_ledger
 
@@ -24,12 +22,6 @@ A1 = ("ZLS01-20261110-001", datetime(2026, 11, 10, 9), None)
 B1 = ("ZLS02-20261105-001", datetime(2026, 11, 5, 9), datetime(2026, 11, 6, 9))       # closed in November
 B2 = ("ZLS02-20261120-002", datetime(2026, 11, 20, 9), None)                           # open: in both files
 B3 = ("ZLS02-20261203-003", datetime(2026, 12, 3, 9), None)                            # December's own
-
-
-def run(*args):
-    done = subprocess.run([sys.executable, "-m", "xl_automation", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
-    return done
 
 
 def ledger(path: Path, code: str, period: str, requests, at: datetime) -> Path:
@@ -91,6 +83,10 @@ def test_late_submission_of_an_earlier_period_becomes_late_reported_exactly_once
     reconciled = [row for row in notes if row and row[0] in ("ZLS01", "ZLS02") and row[-1] in ("相符",)]
     assert len(reconciled) == 3, notes          # ZLS01, ZLS02's December and its late November: all 相符
     assert any("补交" in str(c) for row in notes for c in row)
+    # and 报送情况, where the centre looks for who handed in what, names the late file with its period
+    sheet = [[c for c in row if c is not None] for row in book["报送情况"].iter_rows(values_only=True)]
+    at = next(i for i, row in enumerate(sheet) if row and str(row[0]).startswith("补交的往期报送"))
+    assert sheet[at + 2][:2] == ["ZLS02", "2026-11"] and sheet[at + 2][-1] == 2, sheet[at:at + 3]
     skipped = {x["file"]: x["reason"] for x in dec["files_skipped"]}
     assert "晚于本期" in skipped["ZLS03_2027-01.xlsx"] and "2027-01 的报送文件夹" in skipped["ZLS03_2027-01.xlsx"]
     # re-running December does not count them again, nor does January's run

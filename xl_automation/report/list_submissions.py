@@ -32,6 +32,12 @@ def write_submissions(lists: Lists, statuses: list["WindowStatus"], collected: C
          "、".join(s.superseded_files), s.file, s.kind_label, s.sha256,
          s.rows if s.submitted else None, s.errors if s.submitted else None,
          s.warnings if s.submitted else None] for s in statuses))
+    if collected.earlier:
+        # late submissions of an earlier period found in this folder: their new requests are this report's 补报
+        ws.write_string(r + 1, 0, "补交的往期报送（其中未报过的需求计为本期补报）", lists.book.section)
+        r = lists.table(ws, r + 2, [WINDOW, "所属周期", "报送时间", "文件", "类型", "sha256", "行数"], (
+            [s.window, s.for_period, s.submitted_at, s.path.name, "报送文件" if s.kind == "submission" else "台账",
+             s.sha256, len(s.rows)] for s in collected.earlier))
     ws.write_string(r + 1, 0, "未采用的文件", lists.book.section)
     # the small tables start in column B, wide enough for file names; long reasons run on to the right
     r = lists.table(ws, r + 2, ["文件", "原因"], ([x.get("file", ""), x.get("reason", "")] for x in collected.rejected), 1)
