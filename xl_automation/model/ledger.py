@@ -44,6 +44,22 @@ class RowValues(tuple):
         return f"RowValues({dict(self.items())!r})"
 
 
+class Picker:
+    """A few columns of a row, in a fixed order, read at once: by position from a reader row (RowValues), by key
+    from a plain dict. The passes over a month's requests (figures, breakdown) read each row through one."""
+    __slots__ = ("keys", "positions")
+
+    def __init__(self, keys):
+        self.keys = tuple(keys)
+        self.positions = tuple(_INDEX[k] for k in self.keys)
+
+    def __call__(self, values) -> list:
+        if type(values) is RowValues:
+            get = tuple.__getitem__
+            return [get(values, i) for i in self.positions]
+        return [values.get(key) for key in self.keys]
+
+
 @dataclass(slots=True)
 class LedgerRow:
     excel_row: int                 # 1-based row number as Excel shows it

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from xl_automation.model.ledger import SCHEMA_POSITION, RowValues
+from xl_automation.model.ledger import Picker
 from xl_automation.rules.consolidate import Detail, round_half_up
 from xl_automation.model.schema import BY_KEY, SERVICE_COLUMNS
 
@@ -138,11 +138,7 @@ def breakdown(details: list[Detail], window_names: list[tuple[str, str]], rules:
     hours_total: list[float] = []
     bounced: list[Detail] = []
     for d in details:
-        values = d.values
-        if type(values) is RowValues:
-            picked = [_tuple_get(values, i) for i in _POSITIONS]
-        else:
-            picked = [values.get(key) for key in _KEYS]
+        picked = _PICK(d.values)
         result = picked[_RESULT]
         outcome = (result or "办理中", result == "已转办" or bool(d.handled_by), bool(d.clock.overdue))
         total[outcome] += 1
@@ -210,6 +206,5 @@ def _handling(label: str, hours: list[float]) -> Handling:
 # the values breakdown reads: the service ticks first, then the four below
 _KEYS = (*(c.key for c in SERVICE_COLUMNS), "result", "install_type", "received_at", "closed_at")
 _RESULT, _INSTALL, _RECEIVED, _CLOSED = range(len(SERVICE_COLUMNS), len(_KEYS))
-_POSITIONS = tuple(SCHEMA_POSITION[k] for k in _KEYS)
+_PICK = Picker(_KEYS)
 _SERVICE_HEADERS = tuple(c.header for c in SERVICE_COLUMNS)
-_tuple_get = tuple.__getitem__

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from xl_automation.rules.assessment import explained
 from xl_automation.rules.consolidate import Detail, on_time_share, round_half_up
-from xl_automation.model.ledger import SCHEMA_POSITION, RowValues
+from xl_automation.model.ledger import Picker
 from xl_automation.model.schema import BY_KEY, SERVICE_COLUMNS
 from xl_automation.rules.sla import LATE, ON_TIME, OVERDUE_OPEN
 
@@ -131,11 +131,7 @@ def tally(details: Iterable[Detail], refusals: tuple[str, ...] = ()) -> Tally:
     statuses: list[Any] = []
     minutes = []
     for d in details:
-        values = d.values
-        if type(values) is RowValues:
-            picked = [_tuple_get(values, i) for i in _POSITIONS]
-        else:
-            picked = [values.get(key) for key in _KEYS]
+        picked = _PICK(d.values)
         result = picked[_RESULT]
         if d.carried:
             carried += 1
@@ -166,10 +162,9 @@ def tally(details: Iterable[Detail], refusals: tuple[str, ...] = ()) -> Tally:
 # the values figures reads: the service ticks first (counted where True), then the five below
 _KEYS = (*(c.key for c in SERVICE_COLUMNS), "install_type", "channel", "result", "on_site", "unresolved_reason")
 _INSTALL, _CHANNEL_AT, _RESULT, _ON_SITE, _REASON = range(len(SERVICE_COLUMNS), len(_KEYS))
-_POSITIONS = tuple(SCHEMA_POSITION[k] for k in _KEYS)
+_PICK = Picker(_KEYS)
 _SERVICE_COUNTS = tuple(f"svc:{c.key}" for c in SERVICE_COLUMNS)
 _TYPE = {t: f"type:{t}" for t in INSTALL_TYPES}
 _CHANNEL = {ch: f"channel:{ch}" for ch in CHANNELS}
 _RESULT_OF = {r: f"result:{r}" for r in RESULTS}
 _COUNTED = (*_SERVICE_COUNTS, *_TYPE.values(), *_CHANNEL.values(), *_RESULT_OF.values())
-_tuple_get = tuple.__getitem__
