@@ -178,3 +178,8 @@ def test_a_file_where_a_folder_is_needed_is_one_line(tmp_path, argv):
     done = run(*[a.format(file=file) for a in argv])
     assert done.returncode in (1, 2) and "内部错误" not in done.stderr and "Traceback" not in done.stderr
     assert str(file) in done.stderr + done.stdout and len(done.stderr.strip().splitlines()) <= 1, done.stderr
+
+
+def test_a_bad_since_is_named_as_since(ledger, tmp_path):
+    done = run("new-ledger", "--from", ledger, "--out", tmp_path / "下月.xlsx", "--since", "不是时间")
+    assert done.returncode == 2 and "--since “不是时间”" in done.stderr and "--now" not in done.stderr, done.stderr

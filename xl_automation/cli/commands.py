@@ -10,7 +10,7 @@ from xl_automation.model.exits import EXIT_UNUSABLE
 
 
 def new_ledger(args) -> int:
-    since = parse_now(args.since) if getattr(args, "from_ledger", None) and getattr(args, "since", None) else None
+    since = parse_now(args.since, "--since") if getattr(args, "from_ledger", None) and getattr(args, "since", None) else None
     return L.new_ledger(args.config_obj, Path(args.out), window=args.window, period=args.period,
                         from_ledger=Path(args.from_ledger) if getattr(args, "from_ledger", None) else None,
                         since=since, submitted_in=[Path(d) for d in args.submitted_in] if getattr(args, "submitted_in", None) else None)

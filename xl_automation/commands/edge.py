@@ -61,14 +61,14 @@ def _is_archive_error(e: Exception) -> bool:
     return archive is not None and isinstance(e, archive.ArchiveError)
 
 
-def parse_now(text: str | None) -> datetime:
-    """--now (or --since) as typed; the system time when not given."""
+def parse_now(text: str | None, option: str = "--now") -> datetime:
+    """--now (or --since, named by option) as typed; the system time when not given."""
     if not text:
         return datetime.now().replace(microsecond=0)
     from xl_automation.rules.normalize import parse_datetime
     value = parse_datetime(text)
     if not isinstance(value, datetime):
-        raise UsageError(f"--now “{text}”不是有效的时间，应如 2026-11-20 12:00")
+        raise UsageError(f"{option} “{text}”不是有效的时间，应如 2026-11-20 12:00")
     return value
 
 
