@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from support.cli import run
 from support.fake_machine import VENV, VPY, FakeMachine
 from xl_automation.deploy import doctor as D
 from xl_automation.deploy import xlwings_conf as XC
@@ -268,8 +269,7 @@ def test_a_configuration_the_buttons_would_refuse_is_a_failed_line_not_a_pass(pc
 def test_doctor_on_the_command_line_lists_a_bad_configuration_instead_of_stopping(tmp_path):
     bad = tmp_path / "配置.json"
     bad.write_text(json.dumps({"policy": {"submision_due_day": 20}}), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "xl_automation", "--config", str(bad), "doctor", str(tmp_path),
-                           "--json"], capture_output=True, text=True, timeout=300)
+    done = run("--config", bad, "doctor", tmp_path, "--json")
     assert done.returncode == 1, done.stderr
     checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
     assert checks[NAMES["config"]]["ok"] is False and "submision_due_day" in checks[NAMES["config"]]["detail"]

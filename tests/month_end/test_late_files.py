@@ -12,12 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from support.archive_files import consolidate
 from support.archive_world import row_values
 from support.cli import run
 from xl_automation.model import labels
 from xl_automation.xlsx.values_ledger import write_values_ledger
 
-NOW = "2026-12-26 09:00"
 A1 = ("ZLS01-20261110-001", datetime(2026, 11, 10, 9), None)
 B1 = ("ZLS02-20261105-001", datetime(2026, 11, 5, 9), datetime(2026, 11, 6, 9))       # closed in November
 B2 = ("ZLS02-20261120-002", datetime(2026, 11, 20, 9), None)                           # open: in both files
@@ -35,13 +35,6 @@ def ledger(path: Path, code: str, period: str, requests, at: datetime) -> Path:
 def submit(path: Path, to: Path, period: str, now: str) -> None:
     done = run("submit", path, "--to", to, "--period", period, "--now", now)
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def consolidate(inbox: Path, period: str, *extra) -> dict:
-    done = run("consolidate", inbox / period, "--period", period, "--out", inbox.parent / f"月报-{period}.xlsx",
-               "--json", "--now", NOW, *extra)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
