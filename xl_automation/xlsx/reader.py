@@ -3,8 +3,9 @@ columns, structural findings) and normalised (row_values)."""
 from __future__ import annotations
 
 import threading
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import python_calamine as calamine
 
@@ -127,7 +128,7 @@ class _Reader:
             # XML it inflated, which spares inflating it again to tell a midnight from a date
             self.sheet_xml = []
             hidden_rows = _in_background(self.facts.hidden_rows, sheet, self.sheet_xml)
-            grid, merged = self._load(sheet)
+            grid, rest, merged = self._open(sheet)
             hidden = hidden_rows()
             header = find_header(grid)
             if header is None:
@@ -135,13 +136,17 @@ class _Reader:
                                   minimum=MIN_HEADER_MATCHES)
         else:
             sheet, grid, merged, header = self._fallback_sheet()
+            rest: Iterable[list[Any]] = ()
             hidden = self.facts.hidden_rows(sheet)
-        return self.build(sheet, grid, merged, header, hidden, self._info(names))
+        return self.build(sheet, grid, merged, header, hidden, self._info(names), rest)
 
-    def build(self, sheet: str, grid, merged, header, hidden: set[int], info: dict[str, str]) -> Ledger:
+    def build(self, sheet: str, grid, merged, header, hidden: set[int], info: dict[str, str],
+              rest: Iterable[list[Any]] = ()) -> Ledger:
+        """rest: the sheet's rows below those in grid, not yet read."""
         layout = layout_of(grid, merged, header, sheet)
         self.findings += layout.findings
-        rows = ledger_rows(grid, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet))
+        lines = chain(grid[layout.data_start:], rest)
+        rows = ledger_rows(lines, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet))
         if hidden:
             self.findings += hidden_row_findings([r.excel_row for r in rows if r.hidden], sheet)
         return Ledger(path=self.path, sheet=sheet, header_row=header[0] + 1, columns=layout.columns, rows=rows,
@@ -156,6 +161,18 @@ class _Reader:
             return None if given is None else lambda cells: given(sheet, cells)
         facts, xml = self.facts, self.sheet_xml
         return lambda cells: facts.time_cells(sheet, cells, xml)
+
+    def _open(self, name: str) -> tuple[list[list[Any]], Iterator[list[Any]], list]:
+        """The sheet's top rows (those a header may be in, and the row below), the rows after them as an
+        iterator, and its merged ranges. Read row by row, the cells are converted while still in the
+        processor's cache, instead of after calamine has made every cell of the sheet."""
+        sheet = self.wb.get_sheet_by_name(name)
+        if sheet.start is None or sheet.start[1] != 0:
+            # an empty sheet (iter_rows needs a first cell), or one whose cells begin right of column A
+            # (iter_rows would not fill the columns before them)
+            return sheet.to_python(skip_empty_area=False), iter(()), sheet.merged_cell_ranges or []
+        rows = sheet.iter_rows()
+        return list(islice(rows, HEADER_SCAN_ROWS + 1)), rows, sheet.merged_cell_ranges or []
 
     def _load(self, name: str) -> tuple[list[list[Any]], list]:
         sheet = self.wb.get_sheet_by_name(name)
