@@ -86,7 +86,7 @@ def _block_rows(block: list[list[Any]], first: int, table: list["_Column | None"
         converted = column(values)
         if converted is not values or out is not flat:
             out[k::k_all] = converted
-        if column.kind == "datetime" and date in set(map(type, values)):
+        if column.kind == "datetime" and column.days:
             dates += [(first + i, k, v) for i, v in enumerate(values) if type(v) is date]
         if column.is_input and not every_row_filled:
             blanks = column.blanks
@@ -135,7 +135,8 @@ BLOCK = 1024     # rows converted together: their cells are still in the process
 
 class _Column:
     """One schema column of the file, converted block by block: each distinct value converted once."""
-    __slots__ = ("kind", "index", "is_input", "convert", "seen", "table", "same", "blanks", "shared")
+    __slots__ = ("kind", "index", "is_input", "convert", "seen", "table", "same", "blanks", "shared", "mark",
+                 "days")
 
     def __init__(self, kind: str, index: int, is_input: bool, date1904: bool):
         self.kind, self.index, self.is_input = kind, index, is_input
@@ -145,6 +146,8 @@ class _Column:
         self.same = True                   # every value so far is already normalised
         self.blanks: set[Any] = set()      # the distinct values that are blank
         self.shared = True                 # equal values share one object (off for a column of distinct values)
+        self.mark: str | None = None       # a tick column's one mark when its values so far are it or blank
+        self.days = False                  # the last block of a date-time column held a date
 
     def __call__(self, values: list[Any]) -> list[Any]:
         """The block's values normalised (the same list when every value already is)."""
@@ -152,6 +155,13 @@ class _Column:
             return self._datetimes(values)
         if not self.shared:
             return self._distinct(values)
+        mark = self.mark
+        if mark is not None:
+            blank = values.count("")
+            if blank + values.count(mark) == len(values):
+                if blank:
+                    self.blanks.add("")
+                return list(map(bool, values))      # the usual tick column: no table lookup per cell
         # one pass hashes each cell once and keeps one object per distinct value (names, enterprises and
         # choices repeat, and a month of a large city keeps a million rows in memory); what follows touches
         # only the new distinct values, which are few and already in the processor's cache
@@ -166,6 +176,10 @@ class _Column:
                 self.shared = False
                 if self.same:
                     self.table = dict(zip(seen, seen))
+            elif self.kind == "tick" and not self.same:
+                marks = [v for v in seen if v != ""]
+                if len(marks) == 1 and type(marks[0]) is str and self.table[marks[0]] is True:
+                    self.mark = marks[0]
         return column if self.same else list(map(self.table.__getitem__, column))
 
     def _distinct(self, values: list[Any]) -> list[Any]:
@@ -205,8 +219,10 @@ class _Column:
         kinds = list(map(type, values))
         if kinds.count(datetime) == len(kinds):
             others: set[Any] = set()
+            self.days = False
         else:
             others = set(compress(values, map(is_not, kinds, repeat(datetime))))
+            self.days = date in kinds
         if others:
             new = [v for v in others if v not in self.table]
             self.table.update({v: EMPTY["datetime"] if v == "" else self.convert(v) for v in new})
