@@ -2,6 +2,7 @@
 columns, structural findings) and normalised (row_values)."""
 from __future__ import annotations
 
+import gc
 import threading
 from itertools import chain, islice
 from pathlib import Path
@@ -34,8 +35,9 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
     path = Path(path)
     facts = probe(path)
     try:
-        with calamine.CalamineWorkbook.from_path(str(path)) as wb, gc_paused():
-            return _Reader(path, facts, wb).read()
+        reader = _Reader(path, facts, None, collect=gc.isenabled())
+        with calamine.CalamineWorkbook.from_path(str(path)) as reader.wb, gc_paused():
+            return reader.read()
     except calamine.PasswordError:
         raise LedgerError("file-encrypted", path) from None
     except calamine.CalamineError as e:
@@ -61,7 +63,8 @@ def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, inf
     header = find_header(grid)
     if header is None:
         raise LedgerError("header-missing", path, sheet=sheet, rows=HEADER_SCAN_ROWS, minimum=MIN_HEADER_MATCHES)
-    reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells)
+    reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells,
+                     collect=gc.isenabled())
     with gc_paused():
         return reader.build(sheet, grid, list(merged), header, set(hidden), info)
 
@@ -112,8 +115,10 @@ class _Reader:
     merged ranges, the info sheet; building the Ledger from them is ledger_layout's and row_values' work."""
 
     def __init__(self, path: Path, facts: Probe | None, wb: calamine.CalamineWorkbook | None, *,
-                 date1904: bool = False, format: str = "xlsx", time_cells: TimeCells | None = None):
+                 date1904: bool = False, format: str = "xlsx", time_cells: TimeCells | None = None,
+                 collect: bool = False):
         self.path, self.facts, self.wb = path, facts, wb
+        self.collect = collect                  # the caller's cyclic GC was on: see ledger_rows
         self.time_cells = time_cells            # for a grid: the live workbook's number formats
         self.date1904 = facts.date1904 if facts is not None else date1904
         self.format = facts.format if facts is not None else format
@@ -146,7 +151,8 @@ class _Reader:
         layout = layout_of(grid, merged, header, sheet)
         self.findings += layout.findings
         lines = chain(grid[layout.data_start:], rest)
-        rows = ledger_rows(lines, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet))
+        rows = ledger_rows(lines, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet),
+                           self.collect)
         if hidden:
             self.findings += hidden_row_findings([r.excel_row for r in rows if r.hidden], sheet)
         return Ledger(path=self.path, sheet=sheet, header_row=header[0] + 1, columns=layout.columns, rows=rows,

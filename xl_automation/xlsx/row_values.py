@@ -7,6 +7,7 @@ value in memory.
 """
 from __future__ import annotations
 
+import gc
 import math
 import re
 from datetime import date, datetime, time, timedelta
@@ -40,12 +41,14 @@ TimeCells = Callable[[set[tuple[int, str]]], "set[tuple[int, str]] | None"]
 
 
 def ledger_rows(lines: Iterable[list[Any]], start: int, columns: dict[str, int], hidden: set[int], date1904: bool,
-                time_cells: TimeCells | None) -> list[LedgerRow]:
+                time_cells: TimeCells | None, collect: bool = False) -> list[LedgerRow]:
     """LedgerRows for the lines (the grid's rows from index start on) that hold any input; hidden ones flagged.
 
     columns: key -> 1-based column; hidden: 1-based hidden row numbers; time_cells: asks the file which
     cells show a time (None: decided by the column, as for a grid without number formats). lines may be
-    an iterator: it is read BLOCK rows at a time."""
+    an iterator: it is read BLOCK rows at a time. collect: with the cyclic GC paused by the caller, look
+    at each block's new objects while they are in the processor's cache (a young-generation pass; the
+    rows hold no cycles) instead of at all of them, cold, in one pass when the caller resumes it."""
     table = [_Column(BY_KEY[key].kind, columns[key] - 1, key in _INPUT_KEYS, date1904) if key in columns
              else None for key in _ALL_KEYS]
     need = max(columns.values(), default=0)
@@ -61,6 +64,9 @@ def ledger_rows(lines: Iterable[list[Any]], start: int, columns: dict[str, int],
             break
         _block_rows(block, first, table, need, in_order, hidden, rows, dates)
         first += len(block)
+        if collect:
+            del block
+            gc.collect(0)
     if dates:
         _midnights(rows, dates, columns, time_cells)
     return rows
