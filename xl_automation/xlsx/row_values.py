@@ -130,17 +130,17 @@ def _midnights(rows: list[LedgerRow], dates: list[tuple[int, int, date]], column
                       if any(type(x) is datetime and x.time() != time()
                              for x in map(tuple.__getitem__, map(attrgetter("values"), rows), repeat(k)))}
         timed = {cell for cell in cells if cell[1] in with_times}
-    numbers = [r.excel_row for r in rows]
     for cell in timed:
         row, k, day = cells[cell]
-        at = bisect_left(numbers, row)
-        if at < len(rows) and numbers[at] == row:
+        at = bisect_left(rows, row, key=_EXCEL_ROW)
+        if at < len(rows) and rows[at].excel_row == row:
             line = rows[at]
             values = list(tuple.__getitem__(line.values, slice(None)))
             values[k] = datetime.combine(day, time())
             line.values = RowValues(values)
 
 
+_EXCEL_ROW = attrgetter("excel_row")
 BLOCK = 512     # rows converted together: their cells are still in the processor's cache
 
 
