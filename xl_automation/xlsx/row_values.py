@@ -3,15 +3,17 @@ rows with no input dropped, a midnight told from a date by its number format, hi
 
 Column by column, not cell by cell: the common cases run as C-level passes over a column (map, set,
 compress) rather than a Python call per cell, and a month of a large city keeps one object per distinct
-value in memory.
+value in memory (of the columns whose values repeat: ids, phones and addresses are only checked). The
+rows come BLOCK at a time, so that a block's cells are converted while still in the processor's cache;
+each column keeps what it has seen from block to block.
 """
 from __future__ import annotations
 
 import gc
 import math
 import re
-from datetime import date, datetime, time, timedelta
 from bisect import bisect_left
+from datetime import date, datetime, time, timedelta
 from itertools import compress, islice, repeat
 from operator import attrgetter, is_, is_not, not_
 from typing import Any, Callable, Iterable
