@@ -187,3 +187,25 @@ def test_formats_found_across_chunk_boundaries(tmp_path, monkeypatch, kept):
     read = read_ledger(write_ledger(tmp_path / "t.xlsx", rows)).rows
     assert [r.values["received_at"] for r in read] == [midnight if i % 2 else DateOnly(day) for i in range(40)]
     assert seen == [kept]
+
+
+@pytest.mark.parametrize("near", [64, 4096])
+def test_formats_found_from_near_their_rows(tmp_path, monkeypatch, near):
+    """A wanted cell is looked for from near its row, found by halving the XML on row numbers: midnights
+    and whole days far apart in a long sheet, several in one row, each told apart by its own format."""
+    import xl_automation.xlsx.number_formats as nf
+    monkeypatch.setattr(nf, "_NEAR", near)
+    midnight, day, stamp = datetime(2026, 11, 3, 0, 0), datetime(2026, 11, 4), datetime(2026, 11, 5, 9, 30)
+
+    def cell(i: int, k: int):
+        if (i + k) % 37 == 0:
+            return Formatted(midnight, "yyyy-mm-dd hh:mm")
+        if (i + k) % 41 == 0:
+            return Formatted(day, "yyyy-mm-dd")
+        return stamp + timedelta(minutes=i)
+    keys = ("received_at", "posted_at", "replied_at")
+    rows = [sample_row(i) | {key: cell(i, k) for k, key in enumerate(keys)} for i in range(1500)]
+    read = read_ledger(write_ledger(tmp_path / "t.xlsx", rows)).rows
+    want = [[midnight if (i + k) % 37 == 0 else DateOnly(day) if (i + k) % 41 == 0 else stamp + timedelta(minutes=i)
+             for k in range(len(keys))] for i in range(1500)]
+    assert [[r.values[key] for key in keys] for r in read] == want

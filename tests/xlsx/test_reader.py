@@ -249,3 +249,30 @@ def test_a_run_of_hidden_rows_is_one_warning_naming_the_range(tmp_path):
     assert [f.row for f in hidden] == [5, 10]
     assert "5–8（共 4 行）" in hidden[0].message and "第 10 行" in hidden[1].message
     assert [r.excel_row for r in ledger.rows if r.hidden] == [5, 6, 7, 8, 10]
+
+
+def test_a_ledger_longer_than_a_block(tmp_path):
+    # the reader converts the rows a block at a time (row_values.BLOCK): empty and hidden rows, and
+    # values that repeat or not, fall on both sides of the blocks' edges
+    from xl_automation.xlsx.row_values import BLOCK
+    samples = sample_rows(2 * BLOCK + 40)
+    rows = [{} if i % 97 == 5 else s for i, s in enumerate(samples)]
+    hidden = [BLOCK - 1, BLOCK, 2 * BLOCK + 3]
+    ledger = read_ledger(write_ledger(tmp_path / "t.xlsx", rows, hidden_rows=hidden))
+    kept = [i for i, r in enumerate(rows) if r]
+    assert [r.excel_row for r in ledger.rows] == [i + 4 for i in kept]
+    assert [input_values(r) for r in ledger.rows] == [expected(rows[i]) for i in kept]
+    assert [r.excel_row for r in ledger.rows if r.hidden] == [i + 4 for i in hidden if rows[i]]
+
+
+def test_a_ledger_beginning_right_of_column_a(tmp_path):
+    # calamine's row iterator leaves out the empty columns left of the first cell: the reader reads
+    # such a sheet whole instead, with the same result as the ledger in column A
+    rows = sample_rows(5)
+    wb = openpyxl.load_workbook(write_ledger(tmp_path / "a.xlsx", rows))
+    wb[labels.LEDGER_SHEET].insert_cols(1)
+    wb.save(tmp_path / "b.xlsx")
+    a, b = read_ledger(tmp_path / "a.xlsx"), read_ledger(tmp_path / "b.xlsx")
+    assert b.columns == {key: column + 1 for key, column in a.columns.items()}
+    assert [(r.excel_row, r.values, r.hidden) for r in b.rows] == [(r.excel_row, r.values, r.hidden) for r in a.rows]
+    assert [input_values(r) for r in b.rows] == [expected(s) for s in rows]

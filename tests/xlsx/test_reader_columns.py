@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from xl_automation.model import labels
 from xl_automation.xlsx.reader import ledger_from_grid
+from xl_automation.xlsx import row_values
 from xl_automation.xlsx.row_values import EMPTY as _EMPTY, converter as _converter, is_blank as _is_blank
 from xl_automation.model.schema import COLUMNS, HEADERS, INPUT_COLUMNS
 
@@ -51,5 +52,32 @@ def test_columns_convert_as_cells_do(body, uniform, data):
         line[uniform] = value
     grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
     ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
+    got = [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
+    assert got == cell_by_cell(grid, 1)
+
+
+PALETTES = st.one_of(st.lists(CELLS, min_size=1, max_size=3),
+                     st.sampled_from([["", "√"], ["√"], [""], ["是", "否"]]))   # tick columns as clerks fill them
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PALETTES, min_size=len(COLUMNS), max_size=len(COLUMNS)), st.integers(0, 40),
+       st.sampled_from([1, 2, 3, 5, 8]), st.data())
+def test_block_by_block_as_cells_do(palettes, rows, block, data):
+    # the reader converts BLOCK rows at a time, keeping what each column has seen: columns of a few
+    # repeated values (choices, ticks, blanks) and of distinct ones, over many blocks, convert as cells do
+    body = [[data.draw(st.sampled_from(palette)) for palette in palettes] for _ in range(rows)]
+    for c in data.draw(st.sets(st.sampled_from(range(len(COLUMNS))))):
+        for r, line in enumerate(body):     # a column of distinct values: ids, phones, addresses
+            line[c] = f"值{c}-{r}" if r % 7 else line[c]
+    for r in data.draw(st.sets(st.integers(0, max(rows - 1, 0)))) if rows else ():
+        body[r] = [""] * len(COLUMNS)       # rows left empty between others
+    grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
+    saved = row_values.BLOCK
+    row_values.BLOCK = block
+    try:
+        ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
+    finally:
+        row_values.BLOCK = saved
     got = [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
     assert got == cell_by_cell(grid, 1)

@@ -17,6 +17,9 @@ _BUILTIN_TIME = frozenset({18, 19, 20, 21, 22, 32, 33, 34, 35, 45, 46, 47, 55, 5
 # quoted text, escaped characters, [$-804] locales and [Red] colours (but not [h] elapsed hours)
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[(?![hms]+\])[^\]]*\]|_.|\*.', re.I)
 _STYLE = re.compile(rb'\ss="(\d+)"')
+# a row's start tag and its number (any namespace prefix); cell text cannot hold a raw "<"
+_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr="(\d+)"')
+_NEAR = 4096      # bytes: close enough to a wanted row to look for its cell from there
 
 
 def format_shows_time(code: str) -> bool:
@@ -69,7 +72,7 @@ def cells_showing_time(z: zipfile.ZipFile, sheet_part: str, styles_part: str,
             cut = len(buf) if not chunk else max(buf.rfind(b"<"), 0)
             pos = 0
             while k < len(needles):
-                at = buf.find(needles[k], pos, cut)
+                at = buf.find(needles[k], _row_near(buf, wanted[k][0], pos, cut), cut)
                 if at < 0:
                     break
                 end = buf.find(b">", at, cut)
@@ -82,3 +85,16 @@ def cells_showing_time(z: zipfile.ZipFile, sheet_part: str, styles_part: str,
                 break
             tail = buf[cut:]
     return out if k == len(needles) else None
+
+
+def _row_near(buf: bytes, row: int, lo: int, hi: int) -> int:
+    """A position in buf[lo:hi] at or before where row `row` starts (rows are written in order): found by
+    halving, so that a wanted cell is looked for from near its row instead of through every row before it."""
+    while hi - lo > _NEAR:
+        mid = (lo + hi) // 2
+        m = _ROW_TAG.search(buf, mid, hi)
+        if m is None or int(m.group(1)) > row:
+            hi = mid
+        else:
+            lo = m.start()
+    return lo

@@ -2,9 +2,11 @@
 columns, structural findings) and normalised (row_values)."""
 from __future__ import annotations
 
+import gc
 import threading
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import python_calamine as calamine
 
@@ -33,8 +35,9 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
     path = Path(path)
     facts = probe(path)
     try:
-        with calamine.CalamineWorkbook.from_path(str(path)) as wb, gc_paused():
-            return _Reader(path, facts, wb).read()
+        reader = _Reader(path, facts, None, collect=gc.isenabled())
+        with calamine.CalamineWorkbook.from_path(str(path)) as reader.wb, gc_paused():
+            return reader.read()
     except calamine.PasswordError:
         raise LedgerError("file-encrypted", path) from None
     except calamine.CalamineError as e:
@@ -60,7 +63,8 @@ def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, inf
     header = find_header(grid)
     if header is None:
         raise LedgerError("header-missing", path, sheet=sheet, rows=HEADER_SCAN_ROWS, minimum=MIN_HEADER_MATCHES)
-    reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells)
+    reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells,
+                     collect=gc.isenabled())
     with gc_paused():
         return reader.build(sheet, grid, list(merged), header, set(hidden), info)
 
@@ -111,8 +115,10 @@ class _Reader:
     merged ranges, the info sheet; building the Ledger from them is ledger_layout's and row_values' work."""
 
     def __init__(self, path: Path, facts: Probe | None, wb: calamine.CalamineWorkbook | None, *,
-                 date1904: bool = False, format: str = "xlsx", time_cells: TimeCells | None = None):
+                 date1904: bool = False, format: str = "xlsx", time_cells: TimeCells | None = None,
+                 collect: bool = False):
         self.path, self.facts, self.wb = path, facts, wb
+        self.collect = collect                  # the caller's cyclic GC was on: see ledger_rows
         self.time_cells = time_cells            # for a grid: the live workbook's number formats
         self.date1904 = facts.date1904 if facts is not None else date1904
         self.format = facts.format if facts is not None else format
@@ -127,7 +133,7 @@ class _Reader:
             # XML it inflated, which spares inflating it again to tell a midnight from a date
             self.sheet_xml = []
             hidden_rows = _in_background(self.facts.hidden_rows, sheet, self.sheet_xml)
-            grid, merged = self._load(sheet)
+            grid, rest, merged = self._open(sheet)
             hidden = hidden_rows()
             header = find_header(grid)
             if header is None:
@@ -135,13 +141,18 @@ class _Reader:
                                   minimum=MIN_HEADER_MATCHES)
         else:
             sheet, grid, merged, header = self._fallback_sheet()
+            rest: Iterable[list[Any]] = ()
             hidden = self.facts.hidden_rows(sheet)
-        return self.build(sheet, grid, merged, header, hidden, self._info(names))
+        return self.build(sheet, grid, merged, header, hidden, self._info(names), rest)
 
-    def build(self, sheet: str, grid, merged, header, hidden: set[int], info: dict[str, str]) -> Ledger:
+    def build(self, sheet: str, grid, merged, header, hidden: set[int], info: dict[str, str],
+              rest: Iterable[list[Any]] = ()) -> Ledger:
+        """rest: the sheet's rows below those in grid, not yet read."""
         layout = layout_of(grid, merged, header, sheet)
         self.findings += layout.findings
-        rows = ledger_rows(grid, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet))
+        lines = chain(grid[layout.data_start:], rest)
+        rows = ledger_rows(lines, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet),
+                           self.collect)
         if hidden:
             self.findings += hidden_row_findings([r.excel_row for r in rows if r.hidden], sheet)
         return Ledger(path=self.path, sheet=sheet, header_row=header[0] + 1, columns=layout.columns, rows=rows,
@@ -156,6 +167,18 @@ class _Reader:
             return None if given is None else lambda cells: given(sheet, cells)
         facts, xml = self.facts, self.sheet_xml
         return lambda cells: facts.time_cells(sheet, cells, xml)
+
+    def _open(self, name: str) -> tuple[list[list[Any]], Iterator[list[Any]], list]:
+        """The sheet's top rows (those a header may be in, and the row below), the rows after them as an
+        iterator, and its merged ranges. Read row by row, the cells are converted while still in the
+        processor's cache, instead of after calamine has made every cell of the sheet."""
+        sheet = self.wb.get_sheet_by_name(name)
+        if sheet.start is None or sheet.start[1] != 0:
+            # an empty sheet (iter_rows needs a first cell), or one whose cells begin right of column A
+            # (iter_rows would not fill the columns before them)
+            return sheet.to_python(skip_empty_area=False), iter(()), sheet.merged_cell_ranges or []
+        rows = sheet.iter_rows()
+        return list(islice(rows, HEADER_SCAN_ROWS + 1)), rows, sheet.merged_cell_ranges or []
 
     def _load(self, name: str) -> tuple[list[list[Any]], list]:
         sheet = self.wb.get_sheet_by_name(name)

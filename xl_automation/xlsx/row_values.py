@@ -3,14 +3,18 @@ rows with no input dropped, a midnight told from a date by its number format, hi
 
 Column by column, not cell by cell: the common cases run as C-level passes over a column (map, set,
 compress) rather than a Python call per cell, and a month of a large city keeps one object per distinct
-value in memory.
+value in memory (of the columns whose values repeat: ids, phones and addresses are only checked). The
+rows come BLOCK at a time, so that a block's cells are converted while still in the processor's cache;
+each column keeps what it has seen from block to block.
 """
 from __future__ import annotations
 
+import gc
 import math
 import re
+from bisect import bisect_left
 from datetime import date, datetime, time, timedelta
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import attrgetter, is_, is_not, not_
 from typing import Any, Callable, Iterable
 
@@ -18,7 +22,7 @@ from xl_automation.model.ledger import LedgerRow, RowValues, column_letter
 from xl_automation.model.schema import BY_KEY, COLUMNS, INPUT_COLUMNS
 from xl_automation.rules.normalize import clean_text, parse_datetime, parse_tick
 
-__all__ = ["EMPTY", "TimeCells", "ledger_rows", "is_blank", "converter", "convert_column", "all_clean_strings",
+__all__ = ["EMPTY", "TimeCells", "ledger_rows", "is_blank", "converter", "all_clean_strings",
            "text_value"]
 
 EMPTY = {"text": "", "enum": "", "tick": False, "datetime": None, "number": None}
@@ -29,119 +33,222 @@ _WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0]")    # characters clean_text mak
 _ODD_CHARS = re.compile("[\uff01-\uff5e\t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a"
                         "\u2028\u2029\u202f\u205f\u3000]")
 
+# every byte but those that begin an _ODD_CHARS character in UTF-8: ASCII controls, C2 (U+0085, U+00A0),
+# E1 (U+1680), E2 (U+2000-U+205F), E3 (U+3000), EF (full-width forms)
+_NOT_ODD_LEADS = bytes(sorted(set(range(256)) - {0x09, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F,
+                                                 0xC2, 0xE1, 0xE2, 0xE3, 0xEF}))
+
 # of (1-based row, column letters) cells, those whose number format shows a time; None when unknown
 TimeCells = Callable[[set[tuple[int, str]]], "set[tuple[int, str]] | None"]
 
 
-def ledger_rows(grid: list[list[Any]], start: int, columns: dict[str, int], hidden: set[int], date1904: bool,
-                time_cells: TimeCells | None) -> list[LedgerRow]:
-    """LedgerRows for the grid's rows from index start on that hold any input; hidden ones flagged.
+def ledger_rows(lines: Iterable[list[Any]], start: int, columns: dict[str, int], hidden: set[int], date1904: bool,
+                time_cells: TimeCells | None, collect: bool = False) -> list[LedgerRow]:
+    """LedgerRows for the lines (the grid's rows from index start on) that hold any input; hidden ones flagged.
 
     columns: key -> 1-based column; hidden: 1-based hidden row numbers; time_cells: asks the file which
-    cells show a time (None: decided by the column, as for a grid without number formats)."""
-    body = grid[start:]
-    if not body:
-        return []
-    width = max(map(len, body))
-    if min(map(len, body)) != width:
-        body = [line + [""] * (width - len(line)) for line in body]
-    raw = list(zip(*body))
-    converted, empty = _convert(raw, columns, date1904)
-    _midnights(raw, converted, columns, start, time_cells)
-    numbers: Iterable[int] = range(start + 1, start + 1 + len(body))
-    values: Iterable[tuple] = zip(*converted)
-    if empty is not None:
-        keep = list(map(not_, empty))
-        numbers, values = compress(numbers, keep), compress(values, keep)
+    cells show a time (None: decided by the column, as for a grid without number formats). lines may be
+    an iterator: it is read BLOCK rows at a time. collect: with the cyclic GC paused by the caller, look
+    at each block's new objects while they are in the processor's cache (a young-generation pass; the
+    rows hold no cycles) instead of at all of them, cold, in one pass when the caller resumes it."""
+    table = [_Column(BY_KEY[key].kind, columns[key] - 1, key in _INPUT_KEYS, date1904) if key in columns
+             else None for key in _ALL_KEYS]
+    need = max(columns.values(), default=0)
+    # a ledger in the template's layout: its rows already hold the values in schema order
+    in_order = all(c is not None and c.index == k for k, c in enumerate(table))
+    rows: list[LedgerRow] = []
+    dates: list[tuple[int, int, date]] = []       # (Excel row, key index, day) of each date-time cell holding a date
+    lines = iter(lines)
+    first = start + 1
+    while True:
+        block = list(islice(lines, BLOCK))
+        if not block:
+            break
+        _block_rows(block, first, table, need, in_order, hidden, rows, dates)
+        first += len(block)
+        if collect:
+            del block
+            gc.collect(0)
+    if dates:
+        _midnights(rows, dates, columns, time_cells)
+    return rows
+
+
+def _block_rows(block: list[list[Any]], first: int, table: list["_Column | None"], need: int, in_order: bool,
+                hidden: set[int], rows: list[LedgerRow], dates: list[tuple[int, int, date]]) -> None:
+    """Append the block's rows that hold any input (block: grid rows, the first being Excel row `first`)."""
+    n = len(block)
+    width = max(map(len, block))
+    if width < need or min(map(len, block)) != width:
+        width = max(width, need)
+        block = [line + [""] * (width - len(line)) for line in block]
+    flat: list[Any] = []
+    extend = flat.extend
+    for line in block:
+        extend(line)
+    del block
+    k_all = len(table)
+    out = flat if in_order and width == k_all else [None] * (n * k_all)
+    blank_flags: list[list[bool]] = []
+    every_row_filled = False
+    for k, column in enumerate(table):
+        if column is None:
+            out[k::k_all] = [EMPTY[BY_KEY[_ALL_KEYS[k]].kind]] * n
+            continue
+        values = flat[column.index::width]
+        converted = column(values)
+        if converted is not values or out is not flat:
+            out[k::k_all] = converted
+        if column.kind == "datetime" and column.days:
+            dates += [(first + i, k, v) for i, v in enumerate(values) if type(v) is date]
+        if column.is_input and not every_row_filled:
+            blanks = column.blanks
+            flags = list(map(blanks.__contains__, values)) if blanks else None
+            if flags is None or not any(flags):
+                every_row_filled = True   # a column filled in every row: no row is empty
+            else:
+                blank_flags.append(flags)
+    numbers: Iterable[int] = range(first, first + n)
+    values_rows: Iterable[tuple] = zip(*[iter(out)] * k_all)
+    if not every_row_filled:
+        keep = list(map(not_, map(all, zip(*blank_flags)))) if blank_flags else [False] * n
+        numbers, values_rows = compress(numbers, keep), compress(values_rows, keep)
     numbers = list(numbers)
     # map, not a loop: this runs once per row of every ledger of the month
-    flags = map(hidden.__contains__, numbers) if hidden else repeat(False)
-    return list(map(LedgerRow, numbers, map(RowValues, values), flags))
+    flags_hidden = map(hidden.__contains__, numbers) if hidden else repeat(False)
+    rows += map(LedgerRow, numbers, map(RowValues, values_rows), flags_hidden)
 
 
-def _midnights(raw, converted: list, columns: dict[str, int], start: int, time_cells: TimeCells | None) -> None:
+def _midnights(rows: list[LedgerRow], dates: list[tuple[int, int, date]], columns: dict[str, int],
+               time_cells: TimeCells | None) -> None:
     """A date-time cell at exactly 00:00 is that midnight, not a date only (calamine returns a `date`
     for both): decided by the cell's number format, or for .xls by the column (its other cells hold
     times)."""
-    dates: dict[tuple[int, str], tuple[list, int, date]] = {}
-    for k, key in enumerate(_ALL_KEYS):
-        if key in columns and BY_KEY[key].kind == "datetime":
-            letter, values = column_letter(columns[key]), raw[columns[key] - 1]
-            if date not in set(map(type, values)):
-                continue        # the usual column: one C-level pass, no Python loop per cell
-            for i, v in enumerate(values):
-                if type(v) is date:
-                    dates[(start + 1 + i, letter)] = (converted[k], i, v)
-    if not dates:
-        return
-    timed = time_cells(set(dates)) if time_cells is not None else None
+    cells = {(row, column_letter(columns[_ALL_KEYS[k]])): (row, k, day) for row, k, day in dates}
+    timed = time_cells(set(cells)) if time_cells is not None else None
     if timed is None:
-        with_times = {letter for (row, letter), (column, i, v) in dates.items()
-                      if any(type(x) is datetime and x.time() != time() for x in column)}
-        timed = {cell for cell in dates if cell[1] in with_times}
+        keys = {k for _, k, _ in dates}
+        with_times = {column_letter(columns[_ALL_KEYS[k]]) for k in keys
+                      if any(type(x) is datetime and x.time() != time()
+                             for x in map(tuple.__getitem__, map(attrgetter("values"), rows), repeat(k)))}
+        timed = {cell for cell in cells if cell[1] in with_times}
     for cell in timed:
-        column, i, day = dates[cell]
-        column[i] = datetime.combine(day, time())
+        row, k, day = cells[cell]
+        at = bisect_left(rows, row, key=_EXCEL_ROW)
+        if at < len(rows) and rows[at].excel_row == row:
+            line = rows[at]
+            values = list(tuple.__getitem__(line.values, slice(None)))
+            values[k] = datetime.combine(day, time())
+            line.values = RowValues(values)
 
 
-def _convert(raw: list[tuple[Any, ...]], columns: dict[str, int], date1904: bool):
-    """Normalised columns in schema order, and per-row flags saying whether every input cell of
-    the row is blank (None when no row is)."""
-    converted: list[Any] = []
-    blank_flags: list[list[bool]] = []
-    every_row_filled = False
-    for key in _ALL_KEYS:
-        kind = BY_KEY[key].kind
-        if key not in columns:
-            converted.append(repeat(EMPTY[kind]))
-            continue
-        values = raw[columns[key] - 1]
-        column, maybe_blank = convert_column(values, kind, date1904)
-        converted.append(column)
-        if key in _INPUT_KEYS and not every_row_filled:
-            blanks = {v for v in maybe_blank if is_blank(v)}
-            if blanks:
-                blank_flags.append(list(map(blanks.__contains__, values)))
-            else:
-                every_row_filled = True   # a column filled in every row: no row is empty
-    if every_row_filled:
-        return converted, None
-    return converted, map(all, zip(*blank_flags)) if blank_flags else repeat(True)
+_EXCEL_ROW = attrgetter("excel_row")
+BLOCK = 512     # rows converted together: their cells are still in the processor's cache
+
+
+class _Column:
+    """One schema column of the file, converted block by block: each distinct value converted once."""
+    __slots__ = ("kind", "index", "is_input", "convert", "seen", "table", "same", "blanks", "shared", "mark",
+                 "days")
+
+    def __init__(self, kind: str, index: int, is_input: bool, date1904: bool):
+        self.kind, self.index, self.is_input = kind, index, is_input
+        self.convert = converter(kind, date1904)
+        self.seen: dict[Any, Any] = {}     # each distinct value -> the one object kept for it
+        self.table: dict[Any, Any] = {}    # distinct value -> normalised value (while `same`: only those that differ)
+        self.same = True                   # every value so far is already normalised
+        self.blanks: set[Any] = set()      # the distinct values that are blank
+        self.shared = True                 # equal values share one object (off for a column of distinct values)
+        self.mark: str | None = None       # a tick column's one mark when its values so far are it or blank
+        self.days = False                  # the last block of a date-time column held a date
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        """The block's values normalised (the same list when every value already is)."""
+        if self.kind == "datetime":
+            return self._datetimes(values)
+        if not self.shared:
+            return self._distinct(values)
+        mark = self.mark
+        if mark is not None:
+            blank = values.count("")
+            if blank + values.count(mark) == len(values):
+                if blank:
+                    self.blanks.add("")
+                return list(map(bool, values))      # the usual tick column: no table lookup per cell
+        # one pass hashes each cell once and keeps one object per distinct value (names, enterprises and
+        # choices repeat, and a month of a large city keeps a million rows in memory); what follows touches
+        # only the new distinct values, which are few and already in the processor's cache
+        seen = self.seen
+        known = len(seen)
+        column = list(map(seen.setdefault, values, values))
+        if len(seen) > known:
+            self._learn(list(islice(seen, known, None)))
+            if not known and len(values) == BLOCK and len(seen) > BLOCK // 2:
+                # ids, phones, addresses: sharing saves next to nothing, and the table of them would cost
+                # more than the rest of the column's work
+                self.shared = False
+                if self.same:
+                    self.table = dict(zip(seen, seen))
+            elif self.kind == "tick" and not self.same:
+                marks = [v for v in seen if v != ""]
+                if len(marks) == 1 and type(marks[0]) is str and self.table[marks[0]] is True:
+                    self.mark = marks[0]
+        return column if self.same else list(map(self.table.__getitem__, column))
+
+    def _distinct(self, values: list[Any]) -> list[Any]:
+        """A block of a column whose values seldom repeat: kept as they are when already clean text."""
+        if self.kind == "text" and all_clean_strings(values):
+            if "" in values:
+                self.blanks.add("")
+            return values
+        table = self.table
+        new = set(values).difference(table)
+        if new:
+            empty, convert = EMPTY[self.kind], self.convert
+            table.update({v: empty if v == "" else convert(v) for v in new})
+            self.blanks.update(v for v in new if is_blank(v))
+        return list(map(table.__getitem__, values))
+
+    def _learn(self, new: list[Any]) -> None:
+        if self.kind == "text" and all_clean_strings(new):
+            if "" in new:
+                self.blanks.add("")
+            if not self.same:
+                self.table.update(zip(new, new))
+            return
+        empty, convert = EMPTY[self.kind], self.convert
+        converted = [empty if v == "" else convert(v) for v in new]
+        self.blanks.update(v for v in new if is_blank(v))
+        if self.same and not all(map(is_, new, converted)):
+            # from now on every value goes through the table: those seen before normalise to themselves
+            self.same = False
+            self.table = dict(zip(self.seen, self.seen))
+        if not self.same:
+            self.table.update(zip(new, converted))
+
+    def _datetimes(self, values: list[Any]) -> list[Any]:
+        # nearly every value is a distinct datetime the reader keeps as it is: only the others (blanks,
+        # text, dates, serials) and times with milliseconds are converted, through a table
+        kinds = list(map(type, values))
+        if kinds.count(datetime) == len(kinds):
+            others: set[Any] = set()
+            self.days = False
+        else:
+            others = set(compress(values, map(is_not, kinds, repeat(datetime))))
+            self.days = date in kinds
+        if others:
+            new = [v for v in others if v not in self.table]
+            self.table.update({v: EMPTY["datetime"] if v == "" else self.convert(v) for v in new})
+            self.blanks.update(v for v in new if is_blank(v))
+        if any(map(attrgetter("microsecond"), compress(values, map(is_, kinds, repeat(datetime))) if others
+                   else values)):
+            convert = self.convert
+            return [v if type(v) is datetime and not v.microsecond else convert(v) for v in values]
+        return list(map(self.table.get, values, values)) if others else values
 
 
 def is_blank(value: Any) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
-
-
-def convert_column(values: tuple[Any, ...], kind: str, date1904: bool) -> tuple[Any, set]:
-    """A column's normalised values, and a set holding every value of it that may be blank.
-
-    Each distinct value is converted once, and the common cases run as C-level passes over the
-    column (map, set, compress) rather than a Python call per cell.
-    """
-    if kind == "datetime":
-        # nearly every value is a distinct datetime the reader keeps as it is: only the others (blanks,
-        # text, dates, serials) and times with milliseconds are converted, through a table
-        kinds = list(map(type, values))
-        others = set(compress(values, map(is_not, kinds, repeat(datetime))))
-        stamps = compress(values, map(is_, kinds, repeat(datetime)))
-        convert = converter(kind, date1904)
-        if not any(map(attrgetter("microsecond"), stamps)):
-            table = {v: EMPTY[kind] if v == "" else convert(v) for v in others}
-            return (list(map(table.get, values, values)) if table else values), others
-        return [v if type(v) is datetime and not v.microsecond else convert(v) for v in values], others
-    # one pass hashes each cell once and keeps one object per distinct value (names, enterprises and
-    # choices repeat, and a month of a large city keeps a million rows in memory); what follows touches
-    # only the distinct values, which are few and already in the processor's cache
-    seen: dict[Any, Any] = {}
-    column = list(map(seen.setdefault, values, values))
-    if kind == "text" and all_clean_strings(seen):
-        return column, seen.keys() & {""}
-    convert = converter(kind, date1904)
-    table = {v: EMPTY[kind] if v == "" else convert(v) for v in seen}
-    if all(map(is_, table, table.values())):    # every value already normalised (choices from a list)
-        return column, seen.keys()
-    return list(map(table.__getitem__, column)), seen.keys()
 
 
 def all_clean_strings(values: Iterable[Any]) -> bool:
@@ -150,11 +257,17 @@ def all_clean_strings(values: Iterable[Any]) -> bool:
     if set(map(type, values)) != {str}:
         return False
     joined = "\0".join(values)
-    if _ODD_CHARS.search(joined) or joined[:1].isspace() or joined[-1:].isspace():
+    if _maybe_odd(joined) and _ODD_CHARS.search(joined) or joined[:1].isspace() or joined[-1:].isspace():
         return False
     # most of these columns hold no space or line break at all: one fast scan each spares five
     return not ((" " in joined or "\n" in joined)
                 and ("  " in joined or "\0 " in joined or " \0" in joined or "\0\n" in joined or "\n\0" in joined))
+
+
+def _maybe_odd(text: str) -> bool:
+    """False when text surely holds none of _ODD_CHARS: its UTF-8 form holds none of their first bytes (one
+    C-level pass, several times faster than the regular expression, which then decides the rest)."""
+    return bool(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ODD_LEADS))
 
 
 def text_value(value: Any) -> str:
