@@ -2,6 +2,7 @@
 from datetime import date, datetime, time
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,14 +13,14 @@ from xl_automation.xlsx.row_values import EMPTY as _EMPTY, converter as _convert
 from xl_automation.model.schema import COLUMNS, HEADERS, INPUT_COLUMNS
 
 # values calamine gives: text clean or not (spaces, full-width, line breaks), blanks, datetimes with
-# and without milliseconds, dates, times, serials, numbers, booleans, ticks; no two of a kind that are
-# equal across types (1 == 1.0 == True), which a lookup table cannot tell apart
+# and without milliseconds, dates, times, serials, numbers, booleans, ticks; and values equal across
+# types (True == 1 == 1.0, False == 0 == 0.0) that a lookup table keyed by value would take for one
 CELLS = st.sampled_from([
     "", " ", "\u3000", "张三", " 张三", "张三 ", "张  三", "ＡＢＣ１２３", "13853312345", "０５３３－２１２３４５６",
     "两行\n文字", "\n开头换行", "结尾换行\n", "√", "✓", "是", "否", "×", "？", "窗口现场", "已办结", "工业",
     "2026-11-03 09:05", "2026年11月3日 下午3点", "2026/11/3", "不是时间", "45234.5", "12", "-",
     datetime(2026, 11, 3, 9, 5), datetime(2026, 11, 3, 8, 29, 59, 994000), datetime(2026, 11, 4, 0, 0),
-    date(2026, 11, 5), time(9, 5), 45234.375, 2.5, 7, True, False])
+    date(2026, 11, 5), time(9, 5), 45234.375, 2.5, 7, True, False, 1, 1.0, 0, 0.0])
 
 
 def cell_by_cell(grid: list[list], header_row: int) -> list[tuple[int, dict]]:
@@ -75,6 +76,26 @@ def test_block_by_block_as_cells_do(palettes, rows, block, data):
     grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
     saved = row_values.BLOCK
     row_values.BLOCK = block
+    try:
+        ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
+    finally:
+        row_values.BLOCK = saved
+    got = [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
+    assert got == cell_by_cell(grid, 1)
+
+
+@pytest.mark.parametrize("column", [c.key for c in COLUMNS])
+def test_values_equal_across_types_in_a_column_of_distinct_values(column):
+    # a column first seen holding distinct values (ids, phones, addresses) that later holds a Boolean cell and
+    # the number it equals, in other blocks: each converted as its own cell is, never as the other
+    at = [c.key for c in COLUMNS].index(column)
+    odd = {20: True, 30: 1, 40: 1.0, 50: False, 60: 0, 70: 0.0}
+    body = [["W01"] + [""] * (len(COLUMNS) - 1) for _ in range(80)]
+    for r, line in enumerate(body):
+        line[at] = odd.get(r, f"值-{r}")
+    grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
+    saved = row_values.BLOCK
+    row_values.BLOCK = 8
     try:
         ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
     finally:

@@ -149,7 +149,7 @@ BLOCK = 512     # rows converted together: their cells are still in the processo
 class _Column:
     """One schema column of the file, converted block by block: each distinct value converted once."""
     __slots__ = ("kind", "index", "is_input", "convert", "seen", "table", "same", "blanks", "shared", "mark",
-                 "days")
+                 "days", "by_cell")
 
     def __init__(self, kind: str, index: int, is_input: bool, date1904: bool):
         self.kind, self.index, self.is_input = kind, index, is_input
@@ -161,11 +161,14 @@ class _Column:
         self.shared = True                 # equal values share one object (off for a column of distinct values)
         self.mark: str | None = None       # a tick column's one mark when its values so far are it or blank
         self.days = False                  # the last block of a date-time column held a date
+        self.by_cell = False               # a value equal across types seen (True == 1): no tables from now on
 
     def __call__(self, values: list[Any]) -> list[Any]:
         """The block's values normalised (the same list when every value already is)."""
         if self.kind == "datetime":
             return self._datetimes(values)
+        if self.by_cell:
+            return self._each(values)
         if not self.shared:
             return self._distinct(values)
         mark = self.mark
@@ -182,7 +185,10 @@ class _Column:
         known = len(seen)
         column = list(map(seen.setdefault, values, values))
         if len(seen) > known:
-            self._learn(list(islice(seen, known, None)))
+            new = list(islice(seen, known, None))
+            if _equal_across_types(new):
+                return self._each(values)
+            self._learn(new)
             if not known and len(values) == BLOCK and len(seen) > BLOCK // 2:
                 # ids, phones, addresses: sharing saves next to nothing, and the table of them would cost
                 # more than the rest of the column's work
@@ -203,6 +209,8 @@ class _Column:
             return values
         table = self.table
         new = set(values).difference(table)
+        if new and _equal_across_types(new):
+            return self._each(values)
         if new:
             empty, convert = EMPTY[self.kind], self.convert
             table.update({v: empty if v == "" else convert(v) for v in new})
@@ -226,6 +234,14 @@ class _Column:
         if not self.same:
             self.table.update(zip(new, converted))
 
+    def _each(self, values: list[Any]) -> list[Any]:
+        """Every cell converted on its own, for good: the column holds a value equal to one of another type
+        (True == 1 == 1.0, False == 0 == 0.0), which a table keyed by value would convert as the other."""
+        self.by_cell = True
+        self.blanks.update(v for v in set(values) if is_blank(v))
+        empty, convert = EMPTY[self.kind], self.convert
+        return [empty if v == "" else convert(v) for v in values]
+
     def _datetimes(self, values: list[Any]) -> list[Any]:
         # nearly every value is a distinct datetime the reader keeps as it is: only the others (blanks,
         # text, dates, serials) and times with milliseconds are converted, through a table
@@ -236,8 +252,12 @@ class _Column:
         else:
             others = set(compress(values, map(is_not, kinds, repeat(datetime))))
             self.days = date in kinds
+        if self.by_cell:
+            return self._each(values)
         if others:
             new = [v for v in others if v not in self.table]
+            if _equal_across_types(new):
+                return self._each(values)
             self.table.update({v: EMPTY["datetime"] if v == "" else self.convert(v) for v in new})
             self.blanks.update(v for v in new if is_blank(v))
         if any(map(attrgetter("microsecond"), compress(values, map(is_, kinds, repeat(datetime))) if others
@@ -245,6 +265,14 @@ class _Column:
             convert = self.convert
             return [v if type(v) is datetime and not v.microsecond else convert(v) for v in values]
         return list(map(self.table.get, values, values)) if others else values
+
+
+_NUMBER_TYPES = (bool, int, float)
+
+
+def _equal_across_types(keys: Iterable[Any]) -> bool:
+    """Some key a value of another type equals (a Boolean cell's True and a number 1): only 0 and 1 can be."""
+    return any(type(k) in _NUMBER_TYPES and (k == 0 or k == 1) for k in keys)
 
 
 def is_blank(value: Any) -> bool:
