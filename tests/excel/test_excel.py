@@ -461,8 +461,9 @@ def test_unsaved_workbook_cannot_submit(tmp_path, conf):
 
 @pytest.mark.parametrize("port", ["excel", "file"])
 def test_consolidate_button_writes_the_report_beside_the_group_workbook(tmp_path, conf, port):
-    from xl_automation.report.month_report import run_consolidation
+    from xl_automation.month_end.collect import collect
     from xl_automation.month_end.submission import submit
+    from xl_automation.rules.consolidate import consolidate
     inbox = tmp_path / "报送"
     for code, n in (("ZLS01", 6), ("ZLS02", 4)):
         ledger = build_ledger(tmp_path / f"{code}.xlsx", config=conf, window=conf.window(code),
@@ -485,7 +486,7 @@ def test_consolidate_button_writes_the_report_beside_the_group_workbook(tmp_path
         buttons.run_consolidate(file_port, conf, NOW)
         (title, text, mode), = file_port.reports
     report = tmp_path / "综合受理月报-2026-11.xlsx"
-    collected, cons = run_consolidation(inbox, Period.parse("2026-11"), conf, NOW)
+    cons = consolidate(collect(inbox, Period.parse("2026-11"), conf, NOW).sources, Period.parse("2026-11"), conf, NOW)
     assert report.exists() and title == "集团汇总"
     bulletin = tmp_path / "综合受理月报-2026-11.通报.docx"          # the same path as `consolidate`
     assert bulletin.exists() and f"通报：{bulletin}" in text

@@ -93,3 +93,29 @@ def test_without_an_archive_the_late_file_is_listed_with_what_to_do(inbox):
     reasons = [x["reason"] for x in data["files_skipped"] if "2026-11" in x["file"]]
     assert len(reasons) == 1 and "ZLS02 的 2026-11 统计周期报送" in reasons[0] and "补报" in reasons[0], reasons
     assert B1[0] not in json.dumps(data["excluded"], ensure_ascii=False)
+
+
+def test_the_notice_lists_an_overdue_request_of_a_late_file_as_consolidate_counts_it(tmp_path):
+    """The liaison-group notice counts as consolidate does: an open request nobody has contacted, known only
+    from a window's late November file in December's folder, is 补报 in the report and overdue in the notice."""
+    inbox, desk = tmp_path / "报送", tmp_path / "窗口"
+    submit(ledger(desk / "ZLS01-11.xlsx", "ZLS01", "2026-11", [A1], datetime(2026, 11, 24, 10)),
+           inbox / "2026-11", "2026-11", "2026-11-24 10:00")
+    consolidate(inbox, "2026-11")
+    forgotten = "ZLS02-20261120-009"
+    late = desk / "ZLS02-11.xlsx"
+    row = dict(row_values("ZLS02", forgotten, datetime(2026, 11, 20, 9), None, datetime(2026, 12, 2, 9),
+                          "窗口现场", 9), install_type="民用", replied_at=None)
+    write_values_ledger(late, [row], {labels.INFO_WINDOW_CODE: "ZLS02", labels.INFO_PERIOD: "2026-11"})
+    submit(late, inbox / "2026-12", "2026-11", "2026-12-02 09:00")
+    submit(ledger(desk / "ZLS01-12.xlsx", "ZLS01", "2026-12", [A1], datetime(2026, 12, 24, 9)),
+           inbox / "2026-12", "2026-12", "2026-12-24 09:00")
+    notice = run("notice", inbox / "2026-12", "--period", "2026-12", "--now", "2026-12-25 10:00")
+    assert notice.returncode == 0, notice.stderr
+    overdue = notice.stdout.split("超过 2 小时仍未联系", 1)
+    assert len(overdue) == 2 and forgotten in overdue[1], notice.stdout
+    dec = consolidate(inbox, "2026-12")
+    assert [x["request_id"] for x in dec["late_reported"]] == [forgotten]
+    # without the archive neither counts it: the notice stays silent, as the report does
+    alone = run("notice", inbox / "2026-12", "--period", "2026-12", "--now", "2026-12-25 10:00", "--no-archive")
+    assert alone.returncode == 0 and forgotten not in alone.stdout, alone.stdout

@@ -97,26 +97,21 @@ def _existing_archive(folder: Path, archive: str | None, no_archive: bool, conf:
 def notice(conf: Config, folder: Path, period: str, now: datetime, *, archive: str | None = None,
            no_archive: bool = False, progress: Progress | None = None) -> int:
     """The text to paste into the liaison group: who has not submitted, who is late, what is overdue."""
+    from xl_automation.month_end.collect import collect
+    from xl_automation.month_end.month_archive import consolidate_known
     from xl_automation.month_end.notice import notice_text
-    from xl_automation.report.month_report import run_consolidation
     folder = Path(folder)
     term = _period(conf, period)
     progress = progress or Progress(None)
+    store = _existing_archive(folder, archive, no_archive, conf)
     try:
-        collected, cons = run_consolidation(folder, term, conf, now, progress)
+        collected = collect(folder, term, conf, now, on_file=progress.on_file)
+        progress.step(collected.read_line())
+        # as consolidate counts (the late files of earlier periods included), without recording anything
+        cons = consolidate_known(collected, term, conf, now, store)
     finally:
         progress.done()
-    store = _existing_archive(folder, archive, no_archive, conf)
-    if store is not None:
-        from xl_automation.rules.cross_month import apply
-        from xl_automation.month_end.month_archive import source_keys
-        from xl_automation.rules.sla import Clock
-        try:
-            if any(p < term.label for p in store.periods()):
-                apply(cons, collected.sources, store.known_before(term.label, source_keys(collected.sources)),
-                      store.values_of,
-                      Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
-        finally:
+        if store is not None:
             store.close()
     print(notice_text(collected, cons, conf, now))
     return EXIT_OK

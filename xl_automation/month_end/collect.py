@@ -53,6 +53,10 @@ class Collected:
     # and period: with an archive their requests not yet reported become 补报 (month_archive.use_earlier)
     earlier: list[Source] = field(default_factory=list)
 
+    def read_line(self) -> str:
+        """The progress line once every file is read."""
+        return f"已读取 {len(self.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in self.sources)} 行，正在汇总……"
+
 
 def later_period_reason(own: str, period: Period) -> str:
     return f"属于 {own} 统计周期（晚于本期 {period.label}），未计入：请把它放到 {own} 的报送文件夹，汇总 {own} 时计入"

@@ -52,29 +52,20 @@ def open_for(folder: Path, conf: Config, option: str | None = None, no_archive: 
 def consolidate_period(collected, period: Period, conf: Config, now: datetime, archive,
                        write: Callable[[Consolidation, ArchiveInfo], Any], rows_cache=None):
     """Consolidate collected sources; `write(cons, info)` writes the report and returns ReportInfo."""
-    from xl_automation.rules.consolidate import consolidate
-    from xl_automation.rules.sla import Clock
     if archive is None:
-        set_aside_earlier(collected, period)
-        cons = consolidate(collected.sources, period, conf, now)
+        cons = consolidate_known(collected, period, conf, now, None)
         info = ArchiveInfo(None, False, NO_ARCHIVE_NOTE)
         return cons, info, write(cons, info)
     with archive.transaction():
         periods = archive.periods()
         earlier = [p for p in periods if p < period.label]
         later = [p for p in periods if p > period.label]
-        if not earlier:
-            set_aside_earlier(collected, period)
-        sources = in_use(collected)
-        cons = consolidate(sources, period, conf, now)
+        cons = consolidate_known(collected, period, conf, now, archive, earlier)
         info = ArchiveInfo(archive.path, bool(earlier), "" if earlier else FIRST_RUN_NOTE, list(archive.notes))
         if later:
             info.notes.append(f"归档中已有更晚的统计周期 {'、'.join(later)}：它们的跨月核对用的是本期此前的结果；"
                               f"如需一致，请在本期之后按顺序重新汇总这些周期")
         if earlier:
-            apply(cons, sources, archive.known_before(period.label, source_keys(sources)),
-                  archive.values_of, Clock(conf.policy, now),
-                  {w.code: (w.code, w.name) for w in conf.windows})
             info.note = f"已按归档跨月核对（归档中最近的更早周期：{earlier[-1]}）"
             info.previous = archive.figures_of(earlier[-1])
             info.year_to_date = archive.received_in_year(period.label)
@@ -97,6 +88,26 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
             info.cache = {"files_from_cache": rows_cache.hits, "files_read": rows_cache.misses}
         info.runs_of_period = archive.run_count(period.label)
     return cons, info, report
+
+
+def consolidate_known(collected, period: Period, conf: Config, now: datetime, archive,
+                      earlier: list[str] | None = None) -> Consolidation:
+    """The period as the archive knows it, nothing recorded: the period's own sources and the late files of
+    earlier periods, with the cross-month rules (补报, 结转, 未续报, late transfers) when the archive holds an
+    earlier period; else the period alone, a late file set aside with what to do. consolidate_period and the
+    notice both count this way, so the liaison group hears of the same requests as the report."""
+    from xl_automation.rules.consolidate import consolidate
+    from xl_automation.rules.sla import Clock
+    if earlier is None:
+        earlier = [p for p in archive.periods() if p < period.label] if archive is not None else []
+    if not earlier:
+        set_aside_earlier(collected, period)
+    sources = in_use(collected)
+    cons = consolidate(sources, period, conf, now)
+    if earlier:
+        apply(cons, sources, archive.known_before(period.label, source_keys(sources)),
+              archive.values_of, Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
+    return cons
 
 
 def in_use(collected) -> list:

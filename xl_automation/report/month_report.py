@@ -10,16 +10,6 @@ from xl_automation.model.ledger import gc_paused
 from xl_automation.rules.periods import Period
 
 
-def run_consolidation(folder: Path, period: Period, conf, now, progress=None):
-    """collect + consolidate; progress: a progress.Progress-like object (on_file, step), or None."""
-    from xl_automation.month_end.collect import collect
-    from xl_automation.rules.consolidate import consolidate
-    collected = collect(folder, period, conf, now, on_file=progress.on_file if progress else None)
-    if progress:
-        progress.step(f"已读取 {len(collected.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in collected.sources)} 行，正在汇总……")
-    return collected, consolidate(collected.sources, period, conf, now)
-
-
 def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
     statuses = info.statuses
     expected = [w.code for w in conf.windows]
@@ -121,8 +111,7 @@ def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, sh
         cache = RowCache(store) if store is not None else None
         collected = collect(folder, period, conf, now, on_file=progress.on_file if progress else None,
                             rows_cache=cache)
-        status(f"已读取 {len(collected.sources)} 个窗口的文件，共 {sum(len(s.rows) for s in collected.sources)} 行，"
-               f"正在汇总……")
+        status(collected.read_line())
 
         def write(cons, archive_info):
             previous, history, unrenewed = bulletin_inputs(cons, archive_info)
