@@ -266,35 +266,6 @@ def test_an_exception_mid_run_rolls_back_and_leaves_no_report(tmp_path):
     assert _dump(db) == before
 
 
-def test_an_error_recording_the_requests_on_the_second_thread_reaches_the_caller_and_rolls_back(tmp_path, monkeypatch):
-    """The requests are recorded on a thread of their own while the report is written: its failure is the
-    run's failure (raised after the report was written), and the archive is left as it was."""
-    from xl_automation.model import config as cfg
-    from xl_automation.month_end.archive import Archive
-    from xl_automation.month_end.collect import collect
-    from xl_automation.month_end.month_archive import consolidate_period
-    from xl_automation.rules.periods import Period
-    inbox = two_months(tmp_path)
-    consolidate(inbox, "2026-11")
-    db = inbox / DEFAULT_NAME
-    before = _dump(db)
-    conf, period, now = cfg.load(), Period.parse("2026-12"), datetime(2026, 12, 26, 9)
-    real = Archive.add_requests
-
-    def failing(self, run_id, rows):
-        real(self, run_id, rows)                    # written, then the failure: all of it must roll back
-        raise sqlite3.OperationalError("disk I/O error")
-    monkeypatch.setattr(Archive, "add_requests", failing)
-    written = []
-    archive = open_archive(db)
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
-        consolidate_period(collect(inbox / "2026-12", period, conf, now), period, conf, now, archive,
-                           lambda cons, info: written.append(len(cons.details)))
-    archive.close()
-    assert written and written[0] > 0
-    assert _dump(db) == before
-
-
 def test_a_network_share_uses_rollback_journal_with_an_exclusive_lock_and_says_so(tmp_path, monkeypatch):
     assert is_network_path(Path(r"\\fileserver\营销\综合受理归档.sqlite"))
     assert is_network_path(Path("//fileserver/share/a.sqlite"))

@@ -261,13 +261,10 @@ class Archive:
         # in the order given (ids follow it, as in a first run), each stretch of one kind in one call
         for is_copy, stretch in groupby(rows, key=lambda r: r[9] is not None):
             if is_copy:
-                # handed over as one JSON array: two statements, not one per row (each a wait for the GIL
-                # when a report is being written on the other thread)
                 self.conn.execute("DELETE FROM temp.copies")
-                self.conn.execute("INSERT INTO temp.copies(window, role, first_period, source_file, sha256, excel_row,"
-                                  " merged, same_as) SELECT " + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(8))
-                                  + " FROM json_each(?) ORDER BY key",
-                                  (json.dumps([(r[0], r[3], r[4], *r[10:14], r[9]) for r in stretch], ensure_ascii=False),))
+                self.conn.executemany("INSERT INTO temp.copies(window, role, first_period, source_file, sha256,"
+                                      " excel_row, merged, same_as) VALUES (?,?,?,?,?,?,?,?)",
+                                      ((r[0], r[3], r[4], *r[10:14], r[9]) for r in stretch))
                 self.conn.execute(copied, (run_id,))
             else:
                 self.conn.executemany(fresh, ((run_id, *r[:9], *r[10:14]) for r in stretch))

@@ -72,17 +72,8 @@ def consolidate_period(collected, period: Period, conf: Config, now: datetime, a
         if archive.periods():
             from xl_automation.month_end.trends import figures_frame
             info.history = figures_frame(archive.conn, before=period.label, last=11)
-        # the period's requests are recorded on a second thread while the report and the 通报 are written:
-        # SQLite works without the GIL, and nothing written there depends on the report (its figures follow)
-        requests = _Background(record_requests, archive, cons, collected, now)
-        try:
-            report = write(cons, info)
-        except BaseException:
-            requests.wait()                 # done with the connection before the transaction rolls back
-            raise
-        run_id = requests.result()
-        record_figures(archive, run_id, cons, report, conf)
-        info.run_id = run_id
+        report = write(cons, info)
+        info.run_id = record(archive, cons, collected, report, conf, now)
         if rows_cache is not None:
             rows_cache.flush(now)
             info.cache = {"files_from_cache": rows_cache.hits, "files_read": rows_cache.misses}
@@ -130,44 +121,6 @@ def source_keys(sources) -> set[str]:
 
 
 def record(archive, cons: Consolidation, collected, report, conf: Config, now: datetime) -> int:
-    """The period's run: its inputs and requests, 未续报 and the report's figures; the new run's id."""
-    run_id = record_requests(archive, cons, collected, now)
-    record_figures(archive, run_id, cons, report, conf)
-    return run_id
-
-
-def record_figures(archive, run_id: int, cons: Consolidation, report, conf: Config) -> None:
-    archive.add_figures(run_id, figure_rows(cons, report.figures, report.scores, conf))
-
-
-class _Background:
-    """fn(*args) on a thread of its own; result() waits and returns its value or raises its exception."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any):
-        import threading
-        self._value: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = fn(*args)
-            except BaseException as e:      # handed to the waiting thread
-                self._error = e
-        self._thread = threading.Thread(target=run, name="archive-record", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-def record_requests(archive, cons: Consolidation, collected, now: datetime) -> int:
-    """A new current run of the period with its inputs, every request and 未续报; its id."""
     from xl_automation.month_end.archive import dump_values
     label = cons.period.label
     inputs = [{"window": s.window, "file": s.path.name, "sha256": s.sha256, "kind": s.kind,
@@ -203,6 +156,7 @@ def record_requests(archive, cons: Consolidation, collected, now: datetime) -> i
 
     archive.add_requests(run_id, (row(d) for d in cons.details))
     archive.add_dropped(run_id, ((x.window, x.key, x.request_id, x.last_period) for x in cons.dropped_open))
+    archive.add_figures(run_id, figure_rows(cons, report.figures, report.scores, conf))
     return run_id
 
 
