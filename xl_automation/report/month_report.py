@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from xl_automation.model.ledger import gc_paused
 from xl_automation.rules.periods import Period
 
 
@@ -92,6 +93,8 @@ def bulletin_pdf(data: dict[str, Any], status=lambda text: None) -> None:
         data["pdf_error"] = str(e)
 
 
+@gc_paused()     # the month's requests hold no cycles; full GC passes over them (in the 通报's charts, the archive's
+#                 frames) cost a tenth of a re-run; the charts' few cycles are collected after
 def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, show_personal_info: bool,
                        pdf: bool = False, archive: str | None = None, no_archive: bool = False,
                        progress=None) -> dict[str, Any]:

@@ -41,7 +41,12 @@ def is_placeholder(value: Any) -> bool:
     """True for a blank cell or one holding only punctuation or a stand-in word: 无 / — - 。 暂无 …"""
     if value is None:
         return True
-    text = "".join(ch for ch in _bare(str(value)) if not unicodedata.category(ch).startswith(("P", "S", "Z", "C")))
+    return _placeholder(value if type(value) is str else str(value))
+
+
+@lru_cache(maxsize=4096)     # a month repeats its reasons: the lists and the figures ask about each row's again
+def _placeholder(value: str) -> bool:
+    text = "".join(ch for ch in _bare(value) if not unicodedata.category(ch).startswith(("P", "S", "Z", "C")))
     return not text or text in PLACEHOLDER_WORDS
 
 
