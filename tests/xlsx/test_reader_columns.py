@@ -73,15 +73,7 @@ def test_block_by_block_as_cells_do(palettes, rows, block, data):
             line[c] = f"值{c}-{r}" if r % 7 else line[c]
     for r in data.draw(st.sets(st.integers(0, max(rows - 1, 0)))) if rows else ():
         body[r] = [""] * len(COLUMNS)       # rows left empty between others
-    grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
-    saved = row_values.BLOCK
-    row_values.BLOCK = block
-    try:
-        ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
-    finally:
-        row_values.BLOCK = saved
-    got = [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
-    assert got == cell_by_cell(grid, 1)
+    assert read_in_blocks(body, block) == cell_by_cell(grid_of(body), 1)
 
 
 @pytest.mark.parametrize("column", [c.key for c in COLUMNS])
@@ -93,12 +85,19 @@ def test_values_equal_across_types_in_a_column_of_distinct_values(column):
     body = [["W01"] + [""] * (len(COLUMNS) - 1) for _ in range(80)]
     for r, line in enumerate(body):
         line[at] = odd.get(r, f"值-{r}")
-    grid = [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
+    assert read_in_blocks(body, 8) == cell_by_cell(grid_of(body), 1)
+
+
+def grid_of(body: list[list]) -> list[list]:
+    return [["台账"] + [""] * (len(COLUMNS) - 1), list(HEADERS)] + body
+
+
+def read_in_blocks(body: list[list], block: int) -> list[tuple[int, dict]]:
+    """The reader's rows for a ledger of these body rows, converted `block` rows at a time."""
     saved = row_values.BLOCK
-    row_values.BLOCK = 8
+    row_values.BLOCK = block
     try:
-        ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
+        ledger = ledger_from_grid(grid_of(body), sheet=labels.LEDGER_SHEET, path=Path("台账.xlsx"), info={})
     finally:
         row_values.BLOCK = saved
-    got = [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
-    assert got == cell_by_cell(grid, 1)
+    return [(row.excel_row, dict(row.values.items())) for row in ledger.rows]
