@@ -178,3 +178,15 @@ def test_real_files_read_block_by_block_as_cell_by_cell(layout, size, data):
     assert [g[:2] for g in got] == [w[:2] for w in want]
     assert got == want
 
+
+def test_whole_numbers_of_both_types_in_a_column_each_quoted_as_written():
+    # a .xls holds a number as an integer (an RK record) or as a float (a formula's result, a NUMBER record):
+    # 2 and 2.0 are equal keys, yet a tick cell's finding quotes its own text ("2" or "2.0")
+    from xl_automation.xlsx.reader import ledger_from_grid
+    body = [["W01"] + [""] * (len(COLUMNS) - 1) for _ in range(4)]
+    water = [col.key for col in COLUMNS].index("svc_water")
+    for line, v in zip(body, [2.0, 2, 2, 2.0]):
+        line[water] = v
+    grid = [list(HEADERS)] + body
+    ledger = ledger_from_grid(grid, sheet=labels.LEDGER_SHEET, path=Path("台账.xls"), info={}, format="xls")
+    assert [repr(r.values["svc_water"].raw) for r in ledger.rows] == ["2.0", "2", "2", "2.0"]
