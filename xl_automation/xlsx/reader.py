@@ -152,7 +152,7 @@ class _Reader:
         self.findings += layout.findings
         lines = chain(grid[layout.data_start:], rest)
         rows = ledger_rows(lines, layout.data_start, layout.columns, hidden, self.date1904, self._time_cells(sheet),
-                           self.collect)
+                           self.collect, self.format == "xls")
         if hidden:
             self.findings += hidden_row_findings([r.excel_row for r in rows if r.hidden], sheet)
         return Ledger(path=self.path, sheet=sheet, header_row=header[0] + 1, columns=layout.columns, rows=rows,

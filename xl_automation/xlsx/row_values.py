@@ -43,15 +43,16 @@ TimeCells = Callable[[set[tuple[int, str]]], "set[tuple[int, str]] | None"]
 
 
 def ledger_rows(lines: Iterable[list[Any]], start: int, columns: dict[str, int], hidden: set[int], date1904: bool,
-                time_cells: TimeCells | None, collect: bool = False) -> list[LedgerRow]:
+                time_cells: TimeCells | None, collect: bool = False, integers: bool = False) -> list[LedgerRow]:
     """LedgerRows for the lines (the grid's rows from index start on) that hold any input; hidden ones flagged.
 
     columns: key -> 1-based column; hidden: 1-based hidden row numbers; time_cells: asks the file which
     cells show a time (None: decided by the column, as for a grid without number formats). lines may be
     an iterator: it is read BLOCK rows at a time. collect: with the cyclic GC paused by the caller, look
     at each block's new objects while they are in the processor's cache (a young-generation pass; the
-    rows hold no cycles) instead of at all of them, cold, in one pass when the caller resumes it."""
-    table = [_Column(BY_KEY[key].kind, columns[key] - 1, key in _INPUT_KEYS, date1904) if key in columns
+    rows hold no cycles) instead of at all of them, cold, in one pass when the caller resumes it.
+    integers: the cells may hold integers beside floats (a .xls: see _equal_across_types)."""
+    table = [_Column(BY_KEY[key].kind, columns[key] - 1, key in _INPUT_KEYS, date1904, integers) if key in columns
              else None for key in _ALL_KEYS]
     need = max(columns.values(), default=0)
     # a ledger in the template's layout: its rows already hold the values in schema order
@@ -149,9 +150,9 @@ BLOCK = 512     # rows converted together: their cells are still in the processo
 class _Column:
     """One schema column of the file, converted block by block: each distinct value converted once."""
     __slots__ = ("kind", "index", "is_input", "convert", "seen", "table", "same", "blanks", "shared", "mark",
-                 "days", "by_cell")
+                 "days", "by_cell", "integers")
 
-    def __init__(self, kind: str, index: int, is_input: bool, date1904: bool):
+    def __init__(self, kind: str, index: int, is_input: bool, date1904: bool, integers: bool = False):
         self.kind, self.index, self.is_input = kind, index, is_input
         self.convert = converter(kind, date1904)
         self.seen: dict[Any, Any] = {}     # each distinct value -> the one object kept for it
@@ -162,6 +163,7 @@ class _Column:
         self.mark: str | None = None       # a tick column's one mark when its values so far are it or blank
         self.days = False                  # the last block of a date-time column held a date
         self.by_cell = False               # a value equal across types seen (True == 1): no tables from now on
+        self.integers = integers           # the cells may hold integers beside floats (a .xls)
 
     def __call__(self, values: list[Any]) -> list[Any]:
         """The block's values normalised (the same list when every value already is)."""
@@ -186,7 +188,7 @@ class _Column:
         column = list(map(seen.setdefault, values, values))
         if len(seen) > known:
             new = list(islice(seen, known, None))
-            if _equal_across_types(new):
+            if _equal_across_types(new, self.integers):
                 return self._each(values)
             self._learn(new)
             if not known and len(values) == BLOCK and len(seen) > BLOCK // 2:
@@ -209,7 +211,7 @@ class _Column:
             return values
         table = self.table
         new = set(values).difference(table)
-        if new and _equal_across_types(new):
+        if new and _equal_across_types(new, self.integers):
             return self._each(values)
         if new:
             empty, convert = EMPTY[self.kind], self.convert
@@ -256,7 +258,7 @@ class _Column:
             return self._each(values)
         if others:
             new = [v for v in others if v not in self.table]
-            if _equal_across_types(new):
+            if _equal_across_types(new, self.integers):
                 return self._each(values)
             self.table.update({v: EMPTY["datetime"] if v == "" else self.convert(v) for v in new})
             self.blanks.update(v for v in new if is_blank(v))
@@ -270,8 +272,13 @@ class _Column:
 _NUMBER_TYPES = (bool, int, float)
 
 
-def _equal_across_types(keys: Iterable[Any]) -> bool:
-    """Some key a value of another type equals (a Boolean cell's True and a number 1): only 0 and 1 can be."""
+def _equal_across_types(keys: Iterable[Any], integers: bool = False) -> bool:
+    """Some key a value of another type equals (a Boolean cell's True and a number 1): only 0 and 1 can be,
+    unless the cells may hold integers (a .xls: an RK record gives 2, a formula's result 2.0): then any whole
+    number. The key of the first of two equal cells would stand for both, and the two convert alike but for
+    an invalid tick, whose finding quotes the cell as written ("2" or "2.0")."""
+    if integers:
+        return any(type(k) in _NUMBER_TYPES and (type(k) is not float or k.is_integer()) for k in keys)
     return any(type(k) in _NUMBER_TYPES and (k == 0 or k == 1) for k in keys)
 
 
