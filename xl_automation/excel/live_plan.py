@@ -20,7 +20,7 @@ from xl_automation.excel.live_marks import (FIRST_ROW, Captured, Note, Plan, bgr
                                             pt, record_entries)
 from xl_automation.model import schema
 from xl_automation.model.findings import ERROR, Finding
-from xl_automation.model.ledger import Ledger, column_letter
+from xl_automation.model.ledger import Ledger, column_letter, consecutive_runs
 from xl_automation.rules import sla
 from xl_automation.xlsx.annotation_record import KIND_ADDED, KIND_CELL, KIND_PROGRAM
 from xl_automation.xlsx.annotation_text import (FILLS, SEPARATOR, STATUS_FILLS, clean, digest, group_findings, is_ours,
@@ -181,15 +181,9 @@ class ProgramColumns:
         """One rectangle of values per run of adjacent program columns; rows untouched keep their value."""
         if not self.values:
             return []
-        cols = sorted({c for _, c in self.values})
+        runs = consecutive_runs(sorted({c for _, c in self.values}))
         top = min(r for r, _ in self.values)
         bottom = max(r for r, _ in self.values)
-        runs: list[list[int]] = []
-        for c in cols:
-            if runs and c == runs[-1][-1] + 1:
-                runs[-1].append(c)
-            else:
-                runs.append([c])
         return [(run[0], top, [[self.values[(r, c)] if (r, c) in self.values else self.grid.value(r, c) for c in run]
                                for r in range(top, bottom + 1)])
                 for run in runs]

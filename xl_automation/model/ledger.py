@@ -5,7 +5,7 @@ import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from xl_automation.model.findings import Finding, make
 from xl_automation.model.schema import COLUMNS
@@ -118,6 +118,17 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def consecutive_runs(numbers: Iterable[int]) -> list[list[int]]:
+    """Sorted numbers grouped into runs of consecutive ones: [1, 2, 3, 7, 9, 10] -> [[1, 2, 3], [7], [9, 10]]."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
 
 
 def column_letter(index: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xl_automation.model.findings import Finding, make
-from xl_automation.model.ledger import column_letter
+from xl_automation.model.ledger import column_letter, consecutive_runs
 from xl_automation.model.schema import BY_KEY, COLUMNS, INPUT_COLUMNS, header_lookup
 from xl_automation.rules.normalize import clean_text, header_key
 from xl_automation.xlsx.row_values import is_blank
@@ -101,14 +101,8 @@ def layout_of(grid: list[list[Any]], merged: list, header: Header, sheet: str) -
 
 def hidden_row_findings(rows: list[int], sheet: str) -> list[Finding]:
     """One warning per run of consecutive hidden data rows: a filtered ledger hides thousands."""
-    runs: list[list[int]] = []
-    for r in rows:
-        if runs and r == runs[-1][-1] + 1:
-            runs[-1].append(r)
-        else:
-            runs.append([r])
     return [make("row-hidden", sheet=sheet, row=run[0],
-                 rows=str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}（共 {len(run)} 行）") for run in runs]
+                 rows=str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}（共 {len(run)} 行）") for run in consecutive_runs(rows)]
 
 
 def _range_ref(merged) -> str:
