@@ -42,13 +42,14 @@ def write_breakdown(lists: Lists, b: Breakdown) -> None:
     r = lists.table(ws, r + 2, [WINDOW, WINDOW_NAME, H["request_id"], H["received_at"], "转办次数", "办理窗口",
                                 H["transferred_to"], H["result"]], (
         [d.window, lists.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
-         transfers_of(d), "、".join(d.handled_by), d.values.get("transferred_to"), d.values.get("result")]
+         transfers_of(d), "、".join(d.handled_by), book.masked("transferred_to", d.values.get("transferred_to")),
+         d.values.get("result")]
         for d in sorted(b.bounced, key=lists.by_window_time)))
     ws.write_string(r + 1, 0, "无法办理原因分类（分类规则见配置 reason_categories）", book.section)
     rows = []
     for g in b.reasons:
         rows.append([g.category, "", g.count])
-        rows += [["", raw, n] for raw, n in sorted(g.raw.items(), key=lambda x: (-x[1], x[0]))]
+        rows += [["", book.masked("unresolved_reason", raw), n] for raw, n in sorted(g.raw.items(), key=lambda x: (-x[1], x[0]))]
     lists.table(ws, r + 2, ["类别", "原因原文", "件数"], rows)
 
 
