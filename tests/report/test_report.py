@@ -503,7 +503,7 @@ def test_phone_numbers_typed_into_reasons_and_transfer_targets_are_masked_on_eve
     通报 masked it; 明细, 未办结及原因, 跨辖区转办, 业务分类 and 校验问题 showed it whole."""
     cons, collected = month()
     unable = next(d for d in cons.details if d.values.get("result") == "无法办理")
-    unable.values = dict(unable.values, unresolved_reason="用户电话13953381234无人接听")
+    unable.values = dict(unable.values, unresolved_reason="用户电话13953381234无人接听，身份证370302199001011234")
     moved = next(d for d in cons.details if d.values.get("result") == "已转办")
     moved.values = dict(moved.values, transferred_to="国网淄博供电公司 王经理 13611112222")
     zls01 = collected.sources[0]
@@ -514,10 +514,11 @@ def test_phone_numbers_typed_into_reasons_and_transfer_targets_are_masked_on_eve
     wb = openpyxl.load_workbook(path)
     shown = {ws.title: "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
              for ws in wb.worksheets}
-    leaked = {name for name, text in shown.items() if "13953381234" in text or "13611112222" in text}
+    leaked = {name for name, text in shown.items()
+              if "13953381234" in text or "13611112222" in text or "370302199001011234" in text}
     assert leaked == set()
     for sheet in ("明细", "未办结及原因", "业务分类"):
-        assert "用户电话139****1234无人接听" in shown[sheet], sheet
+        assert "用户电话139****1234无人接听，身份证3703**********1234" in shown[sheet], sheet
     for sheet in ("明细", "跨辖区转办"):
         assert "国网淄博供电公司 王经理 136****2222" in shown[sheet], sheet
     assert "已告知用户139****1234" in shown["校验问题"]
