@@ -21,6 +21,8 @@ from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
 
 LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MANIFEST_BYTES = 5 << 20
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+# findings are shown as the branch's program wrote them (校验问题, the JSON): each field of the type a Finding has
 MANIFEST_SCHEMA = {
     "type": "object",
     "required": ["manifest_version", "window", "period", "rows", "copy_file", "copy_sha256", "submitted_at"],
@@ -30,7 +32,14 @@ MANIFEST_SCHEMA = {
         "copy_file": {"type": "string", "pattern": r"^[^/\\]+\.xlsx$"},
         "copy_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "submitted_at": {"type": "string"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
-        "findings": {"type": "array"}, "rows_in_ledger": {"type": "integer", "minimum": 0},
+        "findings": {"type": "array", "items": {
+            "type": "object", "required": ["code", "severity", "message", "hint"],
+            "properties": {"code": {"type": "string", "maxLength": 60}, "severity": {"enum": ["error", "warning"]},
+                           "sheet": _TEXT_OR_NULL, "column": _TEXT_OR_NULL, "cell": _TEXT_OR_NULL,
+                           "row": {"type": ["integer", "null"]},
+                           "value": {"type": ["string", "number", "boolean", "null"]},
+                           "message": {"type": "string"}, "hint": {"type": "string"}}}},
+        "rows_in_ledger": {"type": "integer", "minimum": 0},
         "left_out": {"type": "array", "items": {
             "type": "object", "required": ["row", "request_id", "reason"],
             "properties": {"row": {"type": "integer"}, "request_id": {"type": "string", "maxLength": 200},
@@ -211,6 +220,15 @@ def _window_from_name(path: Path, config: Config) -> str:
     return ""
 
 
+def _has_surrogate(value: Any) -> bool:
+    """A JSON escape \\ud800 alone gives a string no UTF-8 output (the report, the JSON, the console) can hold."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected
                    ) -> tuple[Path, Path, str, dict[str, Any]] | None:
     """(manifest, submission copy, its sha256, manifest data) when the manifest is sound and the copy is
@@ -219,7 +237,10 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
     try:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
             raise ValueError("清单文件过大")
-        data: Any = json.loads(manifest.read_text(encoding="utf-8"))
+        text = manifest.read_text(encoding="utf-8")
+        data: Any = json.loads(text)
+        if "\\u" in text and _has_surrogate(data):       # before the schema, whose messages quote the values
+            raise ValueError("含有无法保存的字符（孤立的 \\ud800–\\udfff 转义）")
         MANIFEST_VALIDATOR.validate(data)
     except (OSError, ValueError, jsonschema.ValidationError) as e:
         msg = e.message if isinstance(e, jsonschema.ValidationError) else str(e)
