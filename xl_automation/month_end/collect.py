@@ -87,12 +87,28 @@ def _hidden(path: Path) -> bool:
     return bool(attrs & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
-def _files(folder: Path) -> list[Path]:
-    out = []
+def _files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(regular files, everything else: symbolic links, named pipes, devices) under the folder, hidden ones
+    left out. Only regular files are read: a link may point anywhere (/dev/zero, another folder's file) and
+    a pipe never ends; links to folders are not followed."""
+    out, special = [], []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(root, f) for f in sorted(files)]
-    return [p for p in out if not _hidden(p)]
+        special += [Path(root, d) for d in dirs if Path(root, d).is_symlink()]
+        for name in sorted(files):
+            path = Path(root, name)
+            if path.name.startswith((".", "~$")):
+                continue
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            (out if stat.S_ISREG(mode) else special).append(path)
+    return [p for p in out if not _hidden(p)], special
+
+
+NOT_REGULAR = "不是普通文件（符号链接、管道或设备），未读取"
+PUT_THE_FILE = "：请把报送文件本身放进报送文件夹"
 
 
 @gc_paused()     # checking a million rows builds no cycles; GC passes over the growing month would cost a fifth
@@ -105,7 +121,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     folder = Path(folder)
     if not folder.is_dir():
         raise LedgerError("file-not-found", folder)
-    files = _files(folder)
+    files, special = _files(folder)
     result = Collected([])
     claimed: set[Path] = set()
     submitted: list[tuple[Path, Path, str, dict[str, Any]]] = []   # manifest, copy, sha256, data
@@ -119,6 +135,8 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             copy_name = _peek_copy(manifest)
             if copy_name:
                 claimed.add(manifest.with_name(copy_name))
+    result.skipped[:0] = [{"file": _rel(p, folder), "reason": NOT_REGULAR + PUT_THE_FILE}
+                          for p in special if p not in claimed]
     plain: list[Path] = []
     for path in files:
         if path in claimed:
@@ -253,6 +271,9 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
         result.rejected.append({"file": folder_name, "reason": f"窗口编码 {data['window']} 不是已配置的窗口"})
         return None
     copy = manifest.with_name(data["copy_file"])
+    if copy.is_symlink() or (copy.exists() and not copy.is_file()):
+        result.rejected.append({"file": folder_name, "reason": f"清单所列的报送文件 {copy.name} {NOT_REGULAR}"})
+        return None
     if not copy.is_file():
         result.rejected.append({"file": folder_name, "reason": f"找不到清单所列的报送文件 {copy.name}"})
         return None
