@@ -415,8 +415,8 @@ def test_an_empty_month_reads_as_one(tmp_path):
 # --- untrusted text in the 通报 ---------------------------------------------------------------
 
 def test_control_characters_from_a_ledger_neither_crash_the_bulletin_nor_vanish(tmp_path):
-    """Excel stores a control character typed or pasted into a cell as _x0001_; calamine gives it back as
-    the character, which python-docx refuses ("All strings must be XML compatible"): one window's file
+    """Excel stores a control character typed or pasted into a cell as _x0001_ (fill_ledger too); calamine
+    gives it back as the character, which python-docx refuses ("All strings must be XML compatible"): one window's file
     stopped the whole month's report. The 通报 shows it as U+FFFD, where it was."""
     from datetime import datetime
     from support.cli import run
@@ -427,10 +427,10 @@ def test_control_characters_from_a_ledger_neither_crash_the_bulletin_nor_vanish(
     ledger = make_ledger(tmp_path, "ZLS01", now, n=0)
     at = datetime(2026, 11, 5, 9)
     fill_ledger(ledger, [
-        good_row(request_id="ZLS01-20261105-_x0001_01", received_at=at, posted_at=at, replied_at=None,
+        good_row(request_id="ZLS01-20261105-\x0101", received_at=at, posted_at=at, replied_at=None,
                  result="办理中", closed_at=None),
         good_row(request_id="ZLS01-20261105-002", received_at=at, posted_at=at, replied_at=at, result="无法办理", closed_at=None,
-                 unresolved_reason="管网未覆盖_x0002_暂无计划")])
+                 unresolved_reason="管网未覆盖\x02暂无计划")])
     inbox = tmp_path / "inbox"
     assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 09:00").returncode == 0
     data = consolidate_json(inbox, tmp_path / "月报.xlsx", "--no-archive")
