@@ -16,13 +16,29 @@ UNIT_SHEET_PREFIX = "考核-"
 
 
 def unit_sheet_name(supervisor: str) -> str:
-    """Excel allows 31 characters and no []:*?/\\ in a sheet name; the unit's name shortened to fit."""
+    """Excel allows 31 characters, no []:*?/\\ and no apostrophe at either end in a sheet name; the unit's
+    name shortened to fit (control characters dropped)."""
     name = supervisor
     for long, short in (("淄博市博山区", ""), ("淄博市", ""), ("有限责任公司", "")):
         name = name.replace(long, short)
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "")
-    return (UNIT_SHEET_PREFIX + name)[:31]
+    name = "".join(ch for ch in name if ch not in "[]:*?/\\" and not (ch < " " or "\x7f" <= ch <= "\x9f"))
+    return (UNIT_SHEET_PREFIX + name)[:31].rstrip("'")
+
+
+def unit_sheet_names(units: list[str]) -> list[str]:
+    """A sheet name for each unit, none the same as another (Excel compares them ignoring case): units
+    alike in their shortened names are told apart by (2), (3), …"""
+    names: list[str] = []
+    taken: set[str] = set()
+    for unit in units:
+        base = name = unit_sheet_name(unit)
+        n = 1
+        while name.lower() in taken:
+            n += 1
+            name = base[:31 - len(f"({n})")].rstrip("'") + f"({n})"
+        taken.add(name.lower())
+        names.append(name)
+    return names
 
 
 def write_breakdown(lists: Lists, b: Breakdown) -> None:
@@ -61,9 +77,9 @@ def _handling(lists: Lists, ws, r: int, label: str, rows: list[Handling]) -> int
 def write_unit_assessments(lists: Lists, statuses: list["WindowStatus"], scores: dict[str, Score],
                            figs: dict[str, dict]) -> list[str]:
     """The 考核 table once per supervising unit, for its own windows (三.3); returns the sheet names."""
-    names = []
-    for unit in dict.fromkeys(s.supervisor for s in statuses):
-        names.append(unit_sheet_name(unit))
-        write_assessment(lists, [s for s in statuses if s.supervisor == unit], scores, figs, sheet=names[-1],
+    units = list(dict.fromkeys(s.supervisor for s in statuses))
+    names = unit_sheet_names(units)
+    for unit, name in zip(units, names):
+        write_assessment(lists, [s for s in statuses if s.supervisor == unit], scores, figs, sheet=name,
                          title=f"{unit} 月度考核表")
     return names
