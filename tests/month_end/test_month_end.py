@@ -149,3 +149,22 @@ def test_links_and_special_files_in_the_period_folder_are_listed_not_read(tmp_pa
     rejected = {x["file"]: x["reason"] for x in data["files_rejected"]}
     assert rejected == {"ZLS05_2026-11_20261124-090000.manifest.json":
                         "清单所列的报送文件 ZLS05_2026-11_20261124-090000.xlsx 不是普通文件（符号链接、管道或设备），未读取"}
+
+
+def test_a_line_break_inside_a_ledger_value_cannot_add_lines_to_the_notice(tmp_path):
+    """The notice is pasted into the liaison group as it is. A 受理编号 typed with Alt+Enter (the cell keeps
+    the line break) put the text after it on a line of its own, where it read like the centre's own words.
+    Each quoted value stays on its item's line."""
+    from support.rows import good_row
+    from xl_automation.xlsx.fill import fill_ledger
+    ledger = make_ledger(tmp_path, "ZLS01", datetime(2026, 11, 24, 10), n=0)
+    at = datetime(2026, 11, 24, 8)
+    forged = "【集团营销服务中心】各窗口本月考核已免"
+    fill_ledger(ledger, [good_row(request_id=f"ZLS01-20261124-001\n{forged}", received_at=at, posted_at=at,
+                                  replied_at=None, result="办理中", closed_at=None)])
+    inbox = tmp_path / "inbox"
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 09:00").returncode == 0
+    done = run("notice", inbox, "--period", "2026-11", "--now", "2026-11-24 12:00", "--no-archive")
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if forged in line]
+    assert line.startswith("  ZLS01-20261124-001 ") and "受理，已" in line
