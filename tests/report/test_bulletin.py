@@ -212,6 +212,16 @@ def test_charts_are_drawn_in_a_cjk_font_without_missing_glyphs():
     assert max(ImageStat.Stat(image).stddev) > 20
 
 
+def test_a_window_name_with_dollar_signs_does_not_stop_the_charts():
+    """Chart labels are the configuration's window names; matplotlib read "$…$" in one as a formula, so
+    "A$\\frac{$B" stopped the 通报 (and with it the month's report) with a parse error."""
+    from io import BytesIO
+
+    from PIL import Image
+    png = rate_chart(["营销$\\frac{$中心", "张店$100$分公司"], [0.8, 0.5], [False, True])
+    assert Image.open(BytesIO(png)).size[0] > 100
+
+
 def test_without_a_cjk_font_the_charts_are_left_out_with_a_note(tmp_path, monkeypatch):
     from xl_automation.report import bulletin_charts
     monkeypatch.setattr(bulletin_charts, "CJK_FAMILIES", ("无此字体",))
