@@ -85,3 +85,17 @@ def test_escape_shaped_and_control_text_reads_back_as_written(tmp_path_factory, 
         cell.data_type = "s"           # as fill_ledger writes "=…": text
     book.save(raw)
     assert [r[0] for r in CalamineWorkbook.from_path(raw).get_sheet_by_index(0).to_python()] == texts
+
+
+def test_submission_copy_keeps_hostile_info_text_as_text(tmp_path):
+    """The copy's 台账信息 sheet repeats the ledger's 模板版本 as typed. XlsxWriter copies a string shaped
+    '<r>…</r>' into the sheet's XML raw, so such a value could close its cell and add a formula cell to the
+    "values-only" copy the group receives (and may open in Excel)."""
+    hostile = ('<r><t>1.0</t></r></is></c><c r="C6"><f>HYPERLINK("http://evil.example","点我")</f><v>0</v></c>'
+               '<c r="D6" t="inlineStr"><is><r><t>x</t></r>')
+    path = tmp_path / "copy.xlsx"
+    write_values_ledger(path, [good_row()], {"窗口编码": "ZLS01", "模板版本": hostile})
+    with zipfile.ZipFile(path) as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    info = CalamineWorkbook.from_path(path).get_sheet_by_name("台账信息").to_python()
+    assert ["模板版本", hostile] in info
