@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,9 @@ from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
 
 LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MANIFEST_BYTES = 5 << 20
+# a bare file name beside the manifest: no folder, no drive ("C:x.xlsx" is a path on Windows), no NTFS
+# stream ("x.xlsx:s.xlsx"), nothing a Windows file name cannot hold
+COPY_NAME = r'^[^/\\:*?"<>|\x00-\x1f]+\.xlsx$'
 _TEXT_OR_NULL = {"type": ["string", "null"]}
 # findings are shown as the branch's program wrote them (校验问题, the JSON): each field of the type a Finding has
 MANIFEST_SCHEMA = {
@@ -29,7 +33,7 @@ MANIFEST_SCHEMA = {
     "properties": {
         "manifest_version": {"const": 1}, "window": {"type": "string", "maxLength": 40},
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "rows": {"type": "integer", "minimum": 0},
-        "copy_file": {"type": "string", "pattern": r"^[^/\\]+\.xlsx$"},
+        "copy_file": {"type": "string", "pattern": COPY_NAME},
         "copy_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "submitted_at": {"type": "string"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
         "findings": {"type": "array", "items": {
@@ -226,7 +230,7 @@ def _peek_copy(manifest: Path) -> str | None:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
         name = data.get("copy_file") if isinstance(data, dict) else None
-        return name if isinstance(name, str) and "/" not in name and "\\" not in name else None
+        return name if isinstance(name, str) and re.search(COPY_NAME, name) else None
     except (OSError, ValueError):
         return None
 
