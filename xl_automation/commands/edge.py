@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 from xl_automation.model import config as cfg
 from xl_automation.model.exits import EXIT_UNUSABLE, UsageError, path_shape_message
 from xl_automation.model.ledger import LedgerError
+from xl_automation.model.text import REPLACEMENT
 from xl_automation.rules.periods import PeriodError
 
 
@@ -76,7 +77,6 @@ def parse_now(text: str | None, option: str = "--now") -> datetime:
 
 # C0 and C1 control characters but line feed, tab and carriage return (the progress line's); DEL too
 _CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-REPLACEMENT = "\ufffd"
 
 
 class PlainStream:

@@ -17,6 +17,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from xl_automation.model.text import REPLACEMENT
+
 TITLE_FONT, BODY_FONT, HEADING1_FONT, HEADING2_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
 PAGE_NUMBER_FONT = "宋体"
 # official face -> what to use where it is not installed (Windows ships the second names)
@@ -27,7 +29,6 @@ LINE_PT = 27          # exact line pitch of the body: 23 lines on the GB/T 9704 
 TEXT_WIDTH_CM = 15.6
 # characters XML 1.0 cannot hold (python-docx refuses them); tab and line breaks it turns into w:tab / w:br
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-REPLACEMENT = "\ufffd"
 
 
 def docx_text(text: str) -> str:
