@@ -1,6 +1,7 @@
 """Findings as values, and the one catalogue of their codes, Chinese messages and fix hints."""
 from __future__ import annotations
 
+from datetime import datetime
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -85,8 +86,10 @@ class Finding:
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if hasattr(value, "isoformat"):   # a date, or a time of day without a date (a clerk typed only 10:00)
+        return value.isoformat()
     return str(value)
 
 
