@@ -114,7 +114,15 @@ def test_unusable_file(tmp_path, case):
 
 
 def test_folder_instead_of_file(tmp_path):
-    assert read_error(tmp_path).finding.code == "file-unreadable"
+    """A folder given where the ledger is expected (a period folder dragged onto 校验台账.cmd, or a folder
+    named like a workbook) is said to be a folder, in Chinese, not "Is a directory" with advice on
+    read permissions (on Windows, opening a folder even raises "Permission denied")."""
+    folder = tmp_path / "台账.xlsx"
+    folder.mkdir()
+    error = read_error(folder)
+    assert error.finding.code == "file-is-folder"
+    assert str(error).startswith("台账.xlsx：") and "文件夹" in str(error)
+    assert "directory" not in str(error) and "权限" not in str(error)
 
 
 @pytest.mark.parametrize("cut", [10, 200, -400, -22])

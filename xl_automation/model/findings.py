@@ -11,6 +11,7 @@ ERROR, WARNING = "error", "warning"
 CATALOGUE: dict[str, tuple[str, str, str]] = {
     # file and structure
     "file-not-found": (ERROR, "找不到文件", "检查路径和文件名"),
+    "file-is-folder": (ERROR, "这是一个文件夹，不是台账文件", "请选择（或拖放）文件夹中的台账文件 .xlsx/.xlsm"),
     "file-empty": (ERROR, "文件是空的（0 字节）", "用台账模板重新填写，或从备份中恢复"),
     "file-not-xlsx": (ERROR, "不是 Excel 工作簿（.xlsx/.xlsm），无法读取", "在 Excel 或 WPS 中打开后“另存为”Excel 工作簿（.xlsx）"),
     "file-old-xls": (ERROR, "旧版 .xls 格式无法写回标注", "在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后再运行"),

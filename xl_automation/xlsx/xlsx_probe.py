@@ -74,6 +74,8 @@ def detect_format(path: str | Path) -> str:
 
 def probe(path: str | Path) -> Probe:
     path = Path(path)
+    if path.is_dir():           # on Windows opening a folder says "Permission denied": name it for what it is
+        raise LedgerError("file-is-folder", path)
     try:
         with path.open("rb") as f:
             magic = f.read(8)
