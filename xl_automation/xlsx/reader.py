@@ -36,7 +36,7 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
     facts = probe(path)
     try:
         reader = _Reader(path, facts, None, collect=gc.isenabled())
-        with calamine.CalamineWorkbook.from_path(str(path)) as reader.wb, gc_paused():
+        with _open_workbook(path, facts.format) as reader.wb, gc_paused():
             return reader.read()
     except calamine.PasswordError:
         raise LedgerError("file-encrypted", path) from None
@@ -101,6 +101,20 @@ def _in_background(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
             raise value
         return value
     return result
+
+
+# the extensions calamine's from_path reads as each format (it chooses the parser by the name)
+_SUFFIXES = {"xls": (".xls", ".xla"), "xlsx": (".xlsx", ".xlsm", ".xlam"), "xlsm": (".xlsx", ".xlsm", ".xlam")}
+
+
+def _open_workbook(path: Path, format: str) -> calamine.CalamineWorkbook:
+    """calamine's workbook for path. from_path picks the parser by the extension, so an .xls saved or renamed
+    as .xlsx (or the reverse; Excel opens both) would be refused as damaged: such a file is opened from its
+    bytes, which calamine reads by their content (the probe has checked what they are)."""
+    if path.suffix.lower() in _SUFFIXES.get(format, ()):
+        return calamine.CalamineWorkbook.from_path(str(path))
+    with path.open("rb") as f:
+        return calamine.CalamineWorkbook.from_filelike(f)
 
 
 def _detail(error: BaseException) -> str:
