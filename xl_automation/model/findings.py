@@ -36,6 +36,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "header-missing": (ERROR, "“{sheet}”工作表前 {rows} 行中找不到表头行（至少要有 {minimum} 个标准列名）", "从台账模板复制表头行，放在数据的上方"),
     "header-merged": (WARNING, "表头行有合并单元格（{ranges}）", "取消表头合并，每列一个列名"),
     "calendar-uncovered": (WARNING, "{year} 年的法定节假日和调休数据缺失，工作时间按周一至周五计算", "在配置的节假日调整表中补录 {year} 年的休/班日期"),
+    "cell-error": (ERROR, "单元格显示的是公式错误值 {value}，程序读不到内容，当作空白", "改正该单元格的公式，或删除公式直接填写内容"),
     "row-hidden": (WARNING, "第 {rows} 行被隐藏，仍作为台账数据校验", "取消隐藏并核对；不需要的行请删除"),
     # values
     "required-missing": (ERROR, "“{header}”未填写", "填写{header}"),
