@@ -267,6 +267,15 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     assert "法定节假日" not in text
 
 
+@pytest.mark.parametrize("name", ["-副本 台账.xlsx", "=台账.xlsx", "+台账.xlsx", "@台账.xlsx"])
+def test_a_message_that_starts_with_a_formula_sign_stays_text(tmp_path, conf, name):
+    # the box's text reaches LedgerMarks.bas through a cell, and Excel parses text assigned to a cell as if
+    # typed: a file named "-副本 台账.xlsx" made the message a broken formula (a COM error, no result shown)
+    path = write_layout(tmp_path / name, ledger_layout(month(conf, n=12)))
+    title, text, level = press(F.FakeBook(path), conf, "validate")
+    assert title == "校验台账" and text.startswith(f"{name} › {LEDGER}：共 12 行")
+
+
 def test_flag_button_says_when_the_calendar_does_not_cover_a_year(tmp_path, conf):
     import copy
     from xl_automation.model.config import Config

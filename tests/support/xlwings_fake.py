@@ -276,12 +276,21 @@ def _formula_text(cell) -> str:
     return str(v) if not isinstance(v, str) else v
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _is_text_cell(cell) -> bool:
     return cell.number_format == "@"
 
 
 def set_cell(cell, v) -> None:
-    """Assign as Excel's Range.Value does: ' keeps text, = makes a formula unless the cell is text."""
+    """Assign as Excel's Range.Value does: ' keeps text; =, and +, - or @ before anything but a number,
+    make a formula unless the cell is text (Excel parses the text as if typed)."""
     if isinstance(cell, openpyxl.cell.cell.MergedCell):
         return
     if isinstance(v, str) and v.startswith("'"):
@@ -289,6 +298,8 @@ def set_cell(cell, v) -> None:
         cell.data_type = "s"
     elif isinstance(v, str) and v.startswith("=") and not _is_text_cell(cell):
         cell.value = v
+    elif isinstance(v, str) and v[:1] in ("+", "-", "@") and not _is_number(v) and not _is_text_cell(cell):
+        cell.value = "=" + v.lstrip("@")
     else:
         cell.value = v
         if isinstance(v, str):

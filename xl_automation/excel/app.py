@@ -179,7 +179,10 @@ class XlwingsPort:
     def report(self, title: str, text: str, level: str = INFO) -> None:
         if self._pending:
             rs = self.book.sheets[labels.ANNOTATION_SHEET]
-            rs.range((2, live_marks.SCRATCH_COL)).value = [[live_marks.MESSAGE_OP, title, text[:900], level]]
+            # a leading apostrophe: Excel parses text assigned to a cell as if typed, and a message that starts
+            # with a file name such as "-副本.xlsm" or "=台账.xlsm" would become a broken formula
+            rs.range((2, live_marks.SCRATCH_COL)).value = [[live_marks.MESSAGE_OP, "'" + title, "'" + text[:900],
+                                                            level]]
         else:
             self.app.alert(text, title=title, buttons="ok", mode="info" if level == INFO else "critical")
 
