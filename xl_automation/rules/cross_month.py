@@ -70,7 +70,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
           clock, names: Mapping[str, tuple[str, str]] | None = None) -> None:
     """Adjust a consolidation (consolidate.Consolidation) in place by what earlier periods reported.
     `names`: window code → (code, name), to recognise a 已转办 naming the receiving window."""
-    from xl_automation.rules.consolidate import EXCLUDED_EARLIER, Detail, Source, _absorb, _detail, _plausible
+    from xl_automation.rules.consolidate import EXCLUDED_EARLIER, Detail, Source, _detail, _plausible
     from xl_automation.model.ledger import LedgerRow
     by_pos = {(s.window, s.path.name, r.excel_row): (s, r) for s in sources for r in s.rows}
     ids: dict[str, list[Known]] = {}
@@ -147,12 +147,13 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     for d in cons.details:
         rid = request_key(d.values)
         origin = None
-        if d.values.get("channel") == TRANSFER_CHANNEL and not d.merged_rows and (d.window, rid) not in known:
+        # a 联络群转入 that owns other windows' 联络群转入 of this month (a chain without its accepting row
+        # this month) merges with its origin too, bringing them along
+        if d.values.get("channel") == TRANSFER_CHANNEL and (d.window, rid) not in known:
             late = next((o for o in revived.get(rid, ()) if o.window != d.window
                          and same_request(o.window, o.values, d.window, d.values)), None)
             if late is not None:      # its origin brought in now too (补报, or its outcome): one request, the acceptor's
-                _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
-                        LedgerRow(d.source_row, d.values), clock)
+                _fold(late, d, clock)
                 cons.merged += 1
                 _move(cons, d.window, d.file, "details", "merged")
                 continue
@@ -174,8 +175,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             origins[(origin.window, origin.key)] = owner
             keep.append(owner)
             cons.from_archive += 1
-        src = Source(d.window, Path(d.file), d.sha256, [], "submission")
-        _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
+        _fold(owner, d, clock)
         owner.carried, owner.late_reported = True, False
         cons.merged += 1
         _move(cons, d.window, d.file, "details", "merged")
@@ -199,6 +199,15 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
          and not moved_on(k)),
         key=lambda x: (x.window, x.last_period, x.request_id))
     cons.archive_used = True
+
+
+def _fold(owner, d, clock) -> None:
+    """Merge request d (a 联络群转入, maybe already holding other windows' rows) into its origin `owner`."""
+    from xl_automation.rules.consolidate import Source, _absorb
+    from xl_automation.model.ledger import LedgerRow
+    _absorb(owner, Source(d.window, Path(d.file), d.sha256, [], "submission"), LedgerRow(d.source_row, d.values), clock)
+    owner.handled_by += tuple(w for w in d.handled_by if w != owner.window)
+    owner.merged_rows += d.merged_rows
 
 
 def _move(cons, window: str, file: str, away: str, to: str) -> None:
