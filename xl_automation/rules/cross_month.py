@@ -92,7 +92,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             None)
     # 1. earlier rows excluded as closed before the period: new to the group → 补报
     still_excluded = []
-    revived: dict[str, list] = {}
     for ex in cons.excluded:
         if ex.reason == EXCLUDED_EARLIER:
             src, row = by_pos[(ex.window, ex.file, ex.source_row)]
@@ -102,7 +101,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d.late_reported = True
                 cons.details.append(d)
                 _move(cons, ex.window, ex.file, "excluded", "details")
-                revived.setdefault(request_key(row.values), []).append(d)
                 continue
             if k.open and k.window == ex.window:
                 # reported open, closed since then (before this period began): the report that brings its
@@ -110,7 +108,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, True, clock)
                 cons.details.append(d)
                 _move(cons, ex.window, ex.file, "excluded", "details")
-                revived.setdefault(request_key(row.values), []).append(d)    # a late transfer merges into it
                 continue
             ex.reason = already_counted_reason(k.first_period)
         still_excluded.append(ex)
@@ -140,24 +137,41 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             d.carried, d.late_reported = False, True
         details.append(d)
     cons.details = details
-    # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin
+    # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin. Its origin
+    # may be in this run too without the normal merge having seen both: one of them was closed before the
+    # period (brought back by 1.), or the receiving row was counted first in an earlier period
     present = {(d.window, request_key(d.values)) for d in cons.details}
     keep: list[Detail] = []
     origins: dict[tuple[str, str], Detail] = {}
+    here: dict[str, list[Detail]] = {}
+    for d in cons.details:
+        here.setdefault(request_key(d.values), []).append(d)
+    folded: set[int] = set()
     for d in cons.details:
         rid = request_key(d.values)
         origin = None
         # a 联络群转入 that owns other windows' 联络群转入 of this month (a chain without its accepting row
         # this month) merges with its origin too, bringing them along
-        if d.values.get("channel") == TRANSFER_CHANNEL and (d.window, rid) not in known:
-            late = next((o for o in revived.get(rid, ()) if o.window != d.window
-                         and same_request(o.window, o.values, d.window, d.values)), None)
+        if d.values.get("channel") == TRANSFER_CHANNEL:
+            counted = (d.window, rid) in known
+            # the normal merge merged every plausible pair it saw: one left here was not seen together.
+            # The acceptor's row first, then the first receipt; a receiving row counted before goes only
+            # into its acceptor's
+            late = min((o for o in here.get(rid, ()) if o.window != d.window and id(o) not in folded
+                        and not (counted and o.values.get("channel") == TRANSFER_CHANNEL)
+                        and same_request(o.window, o.values, d.window, d.values)),
+                       key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL,
+                                      _moment(o.values.get("received_at")) or datetime.max), default=None)
             if late is not None:      # its origin brought in now too (补报, or its outcome): one request, the acceptor's
                 _fold(late, d, clock)
+                folded.add(id(d))
+                if late.carried or d.carried:
+                    late.carried, late.late_reported = True, False
                 cons.merged += 1
                 _move(cons, d.window, d.file, "details", "merged")
                 continue
-            origin = lookup(d.window, d.values)
+            if not counted:
+                origin = lookup(d.window, d.values)
         if origin is None:
             keep.append(d)
             continue
