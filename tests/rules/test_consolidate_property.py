@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from xl_automation.model import config as cfg
 from xl_automation.model.ledger import LedgerRow
-from xl_automation.rules.consolidate import Source, consolidate, fate_key
+from xl_automation.rules.consolidate import Source, _plausible, consolidate, fate_key
+from xl_automation.rules.cross_month import request_key
 from xl_automation.rules.normalize import DateOnly
 from xl_automation.rules.periods import Period
 from xl_automation.rules.stats import figures
@@ -113,3 +114,36 @@ def test_every_row_is_in_exactly_one_place_and_the_figures_count_receipts_once(s
     assert fig["received"] == len(receipts)
     assert fig["overdue"] == cons.overdue == sum(1 for d in receipts if d.clock.overdue)
     assert fig["carried_over"] == len(cons.details) - len(receipts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sources())
+def test_with_an_archive_that_knows_nothing_every_row_is_still_in_one_place_and_nothing_is_carried(srcs):
+    """The cross-month rules over an archive with an earlier period and none of these requests: rows closed
+    before the period come back as 补报, transfers merge with them; nothing is 结转 (nothing was counted)."""
+    from xl_automation.rules.cross_month import apply
+    from xl_automation.rules.sla import Clock
+    cons = consolidate(srcs, PERIOD, CONFIG, NOW)
+    apply(cons, srcs, {}, lambda k: {}, Clock(CONFIG.policy, NOW), {w.code: (w.code, w.name) for w in CONFIG.windows})
+    read = Counter((s.window, s.path.name, r.excel_row) for s in srcs for r in s.rows)
+    placed = Counter((d.window, d.file, d.source_row) for d in cons.details)
+    placed += Counter((m.group(1), m.group(2), int(m.group(3)))
+                      for d in cons.details for m in map(_MERGED.match, d.merged_rows))
+    placed += Counter((x.window, x.file, x.source_row) for x in cons.excluded)
+    assert placed == read and cons.from_archive == 0
+    assert cons.rows_in == len(cons.details) + cons.merged + len(cons.excluded)
+    assert cons.merged == sum(len(d.merged_rows) for d in cons.details)
+    for s in srcs:
+        f = cons.fate[fate_key(s)]
+        assert f["rows_in"] == len(s.rows) == f["details"] + f["merged"] + f["excluded"]
+    assert not any(d.carried for d in cons.details)
+    assert figures(cons.details)["received"] == len(cons.details)
+    # one request, one row: no 联络群转入 stays beside another window's row it would merge with
+    names = {w.code: (w.code, w.name) for w in CONFIG.windows}
+    for d in cons.details:
+        if d.values.get("channel") != "联络群转入" or not request_key(d.values).strip():
+            continue
+        twins = [o for o in cons.details if o is not d and o.window != d.window
+                 and request_key(o.values) == request_key(d.values)
+                 and _plausible((o, LedgerRow(0, o.values), False), (d, LedgerRow(0, d.values), False), names)]
+        assert twins == [], [(o.window, o.values["channel"], o.late_reported) for o in twins + [d]]
