@@ -273,3 +273,24 @@ def test_doctor_on_the_command_line_lists_a_bad_configuration_instead_of_stoppin
     assert done.returncode == 1, done.stderr
     checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
     assert checks[NAMES["config"]]["ok"] is False and "submision_due_day" in checks[NAMES["config"]]["detail"]
+
+
+def test_a_workbook_or_folder_that_does_not_exist_is_a_failed_line_not_a_pass(pc, tmp_path):
+    """doctor 综合受理台帐.xlsm (帐 for 账) checked nothing and said 全部通过: every named path that does
+    not exist, or is not a workbook, is its own ✗ line naming it."""
+    machine, home = pc
+    typo, other = home / "综合受理台帐.xlsm", tmp_path / "说明.txt"
+    other.write_text("x", encoding="utf-8")
+    checks = D.run_checks(machine, [typo, other, home])
+    bad = [c for c in checks if c.ok is False]
+    assert [c.name for c in bad] == ["工作簿", "工作簿"], [c.line() for c in checks]
+    assert str(typo) in bad[0].line() and "不存在" in bad[0].line() and "。处理：" in bad[0].line()
+    assert str(other) in bad[1].line() and "不是工作簿" in bad[1].line()
+    assert all(c.ok for c in D.run_checks(machine, [home]))            # a healthy list is unchanged
+
+
+def test_doctor_cli_exits_1_naming_a_path_that_does_not_exist(tmp_path):
+    done = doctor_cli(str(tmp_path / "综合受理台帐.xlsm"))
+    assert done.returncode == 1 and "内部错误" not in done.stderr
+    bad = [ln for ln in done.stdout.splitlines() if ln.startswith("✗") and "综合受理台帐.xlsm" in ln]
+    assert len(bad) == 1 and "不存在" in bad[0], done.stdout

@@ -357,3 +357,22 @@ def test_known_takes_the_state_of_the_last_report_and_the_first_counting_period(
     assert set(archive.known_before("2027-01", keys=[])) == {("ZLS01", "B")}
     assert set(archive.known_before("2027-01", keys=["A"])) == {("ZLS01", "A"), ("ZLS01", "B")}
     archive.close()
+
+
+@pytest.mark.parametrize("command", ["consolidate", "notice", "history"])
+def test_a_folder_given_as_the_archive_is_named_with_what_to_do(tmp_path, command):
+    """--archive 报送 (the folder holding the archive, not the file): one Chinese line saying it is a folder and
+    which file to give, not SQLite's "unable to open database file"."""
+    inbox = two_months(tmp_path)
+    folder = tmp_path / "归档"
+    folder.mkdir()
+    args = {"consolidate": ("consolidate", inbox / "2026-11", "--period", "2026-11", "--out", tmp_path / "m.xlsx",
+                            "--now", NOW),
+            "notice": ("notice", inbox / "2026-11", "--period", "2026-11", "--now", NOW),
+            "history": ("history", "--archive")}[command]
+    done = run(*args, *(("--archive",) if command != "history" else ()), folder)
+    assert done.returncode == 2 and "内部错误" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(folder) in lines[0] and "文件夹" in lines[0], lines
+    assert "unable" not in lines[0] and str(folder / DEFAULT_NAME) in lines[0]
+    assert list(folder.iterdir()) == [] and not (tmp_path / "m.xlsx").exists()

@@ -127,8 +127,10 @@ def test_change_and_year_to_date_hold_for_any_series(rows):
 @pytest.mark.parametrize("args, says", [
     (["--period", "2026-1x"], "2026-1x"),
     (["--window", "NOPE"], "NOPE 不是配置中的窗口编码"),
+    (["--periods", "-3"], "--periods -3"),           # was the internal-error line (IndexError)
 ])
 def test_a_mistyped_period_or_window_is_named_not_an_empty_history(archive, args, says):
     inbox, _, _ = archive
     done = run("history", inbox, *args)
     assert done.returncode == 2 and says in done.stderr and "还没有汇总过" not in done.stderr, done.stderr
+    assert "内部错误" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

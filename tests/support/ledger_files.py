@@ -26,6 +26,14 @@ class Formatted:
     num_format: str
 
 
+@dataclass(frozen=True)
+class FormulaResult:
+    """A formula with the result Excel saved for it (XlsxWriter only), e.g. ("=1/0", "#DIV/0!"): an error
+    value is written as Excel writes it (t="e")."""
+    formula: str
+    cached: Any
+
+
 def sample_row(i: int, *, start: datetime = BASE_TIME) -> dict[str, Any]:
     """A plausible, valid ledger row number i (0-based), keyed by schema key."""
     received = start + timedelta(minutes=37 * i)
@@ -129,6 +137,8 @@ def write_layout(path: Path, layout: Layout, *, engine: str = "xlsxwriter", date
                     ws.write_datetime(r - 1, c - 1, v, fmt)
                 elif isinstance(v, Formatted):
                     ws.write_datetime(r - 1, c - 1, v.value, wb.add_format({"num_format": v.num_format}))
+                elif isinstance(v, FormulaResult):
+                    ws.write_formula(r - 1, c - 1, v.formula, None, v.cached)
                 else:
                     ws.write(r - 1, c - 1, v)
             for r1, c1, r2, c2 in layout.merges.get(name, ()):

@@ -17,6 +17,7 @@ from xl_automation.model.ledger import LedgerError, column_letter
 from xl_automation.xlsx.reader import detect_format, read_ledger
 from xl_automation.model.schema import BY_KEY, COLUMNS, HEADERS, SERVICE_COLUMNS
 
+from support.cli import run as cli_run
 from support.ledger_files import convert_with_soffice, ledger_layout, sample_row, sample_rows, write_layout, write_ledger
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -114,7 +115,15 @@ def test_unusable_file(tmp_path, case):
 
 
 def test_folder_instead_of_file(tmp_path):
-    assert read_error(tmp_path).finding.code == "file-unreadable"
+    """A folder given where the ledger is expected (a period folder dragged onto 校验台账.cmd, or a folder
+    named like a workbook) is said to be a folder, in Chinese, not "Is a directory" with advice on
+    read permissions (on Windows, opening a folder even raises "Permission denied")."""
+    folder = tmp_path / "台账.xlsx"
+    folder.mkdir()
+    error = read_error(folder)
+    assert error.finding.code == "file-is-folder"
+    assert str(error).startswith("台账.xlsx：") and "文件夹" in str(error)
+    assert "directory" not in str(error) and "权限" not in str(error)
 
 
 @pytest.mark.parametrize("cut", [10, 200, -400, -22])
@@ -143,6 +152,31 @@ def legacy_xls(tmp_path_factory):
     rows = sample_rows(5)
     source = write_ledger(folder / "台账.xlsx", rows, two_level=True, hidden_rows=[2])
     return convert_with_soffice(source, "xls", folder), rows
+
+
+def _as_read(ledger):
+    return ledger.format, ledger.sheet, [(r.excel_row, r.values) for r in ledger.rows], \
+        [(f.code, f.row, f.cell) for f in ledger.findings]
+
+
+@pytest.mark.libreoffice
+def test_a_workbook_whose_extension_names_the_other_format_is_read_by_its_content(legacy_xls, tmp_path):
+    """An .xls saved (or renamed) as 台账.xlsx, and an .xlsx named .xls, as systems export and people rename
+    them: Excel opens both (with a warning); they were refused as damaged ("Could not find EOCD",
+    "Invalid OLE signature"), while the same bytes under the right name were read."""
+    xls, _ = legacy_xls
+    xlsx = write_ledger(tmp_path / "src.xlsx", sample_rows(4))
+    for source, wrong_name in ((xls, "导出.xlsx"), (xlsx, "导出.xls")):
+        misnamed = tmp_path / wrong_name
+        shutil.copyfile(source, misnamed)
+        assert _as_read(read_ledger(misnamed)) == _as_read(read_ledger(source))
+        done = cli_run("validate", misnamed, "--json", "--now", "2026-11-30 12:00", cwd=tmp_path)
+        assert done.returncode in (0, 1) and "损坏" not in done.stderr, done.stderr
+    # writing back is still refused for .xls content, by what the file is, with the file untouched
+    misnamed = tmp_path / "导出.xlsx"
+    before = misnamed.read_bytes()
+    done = cli_run("validate", misnamed, "--annotate", "--now", "2026-11-30 12:00", cwd=tmp_path)
+    assert done.returncode == 2 and "旧版 .xls" in done.stderr and misnamed.read_bytes() == before
 
 
 @pytest.mark.libreoffice

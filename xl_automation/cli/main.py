@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "xl-automation history 报送 --export 历史.xlsx")
     sp.add_argument("place", nargs="?", help="存放各期报送目录的文件夹（其中有 综合受理归档.sqlite），或归档文件本身")
     sp.add_argument("--archive", help="归档数据库文件")
-    sp.add_argument("--periods", type=int, default=12, help="最近多少个统计周期，默认 12")
+    sp.add_argument("--periods", type=int, default=12, help="最近多少个统计周期，默认 12；0 为全部")
     sp.add_argument("--period", help="截至哪个统计周期 YYYY-MM，默认最新")
     sp.add_argument("--window", action="append", help="只看这个窗口（可重复）")
     sp.add_argument("--export", help="导出到 .xlsx 或 .csv（CSV 另写一个 -重复来件.csv）")

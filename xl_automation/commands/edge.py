@@ -36,15 +36,37 @@ def guarded(call: Callable[[], int], *, json_output: bool = False) -> int:
     except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
         print(path_shape_message(e), file=sys.stderr)
         return EXIT_UNUSABLE
+    except BrokenPipeError:
+        # `… | head`, or `more` quit: the reader has what it wanted and the work was done before printing.
+        # (The workers' pipes are handled in xlsx.isolation: a broken pipe reaching here is the output.)
+        _silence_stdout()
+        return EXIT_OUTPUT_CLOSED
     except Exception as e:  # the last line of defence: one line, never a traceback for a user
         if _is_report_error(e) or _is_archive_error(e):
             print(str(e), file=sys.stderr)
             return EXIT_UNUSABLE
         if os.environ.get("XL_AUTOMATION_DEBUG"):
             raise
-        print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
-              "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _internal_error(e)
+
+
+EXIT_OUTPUT_CLOSED = 141       # as a shell reports a program stopped by SIGPIPE (128 + 13)
+
+
+def _internal_error(e: BaseException) -> int:
+    print(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和文件发给维护人员；"
+          "设置环境变量 XL_AUTOMATION_DEBUG=1 可看到详细信息", file=sys.stderr)
+    return EXIT_UNUSABLE
+
+
+def _silence_stdout() -> None:
+    """stdout pointed at the null device, so that the interpreter's last flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):      # no real stdout (pythonw, a captured stream): nothing to flush
+        pass
 
 
 def _is_report_error(e: Exception) -> bool:

@@ -78,7 +78,7 @@ def _last_ledger(path: Path, since: datetime | None, conf: Config, submitted_in:
     manifests in submitted_in, the ledger's 报送目录 and its own folder); none found: every row is carried."""
     from xl_automation.rules.cross_month import carry_since, next_period, rows_to_carry
     from xl_automation.model.labels import INFO_PERIOD, INFO_SUBMIT_DIR, INFO_WINDOW_CODE
-    from xl_automation.month_end.submission import submissions_of
+    from xl_automation.month_end.submission import ledger_period, submissions_of
     from xl_automation.xlsx.reader import read_ledger
     path = Path(path)
     ledger = read_ledger(path, config=conf)
@@ -86,7 +86,7 @@ def _last_ledger(path: Path, since: datetime | None, conf: Config, submitted_in:
     if not text:
         raise UsageError(f"{ledger.path.name} › 台账信息：没有统计周期，无法确定上期。请在台账信息表填写统计周期（如 2026-11）")
     start_day = conf.policy["period_start_day"]
-    last = Period.parse(text, start_day)
+    last = ledger_period(ledger.path.name, text, start_day)
     code = (ledger.info.get(INFO_WINDOW_CODE) or "").strip()
     roots = list(submitted_in)
     target = str(ledger.info.get(INFO_SUBMIT_DIR) or "").strip()

@@ -124,6 +124,8 @@ def history(conf: Config, place: str | None = None, *, archive: str | None = Non
     from xl_automation.month_end.history import archive_path, export as write_export, load_history
     if period is not None:
         period = Period.parse(period).label            # 2026-1x is a message, not an empty history
+    if periods < 0:
+        raise UsageError(f"--periods {periods} 应为 0 或正整数（最近多少个统计周期；0 为全部）")
     unknown = [code for code in windows or () if conf.window(code) is None]
     if unknown:
         raise UsageError(f"--window {'、'.join(unknown)} 不是配置中的窗口编码；可用：{'、'.join(w.code for w in conf.windows)}")

@@ -35,13 +35,26 @@ class Check:
 
 
 def workbooks_in(targets: list[Path]) -> list[Path]:
-    """The workbooks named, or those directly inside the folders named."""
+    """The workbooks named, or those directly inside the folders named (those that exist)."""
     out = []
     for t in targets:
         if t.is_dir():
             out += sorted(p for p in t.iterdir() if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith("~$"))
-        elif t.suffix.lower() in WORKBOOK_SUFFIXES:
+        elif t.suffix.lower() in WORKBOOK_SUFFIXES and t.exists():
             out.append(t)
+    return out
+
+
+def check_targets(targets: list[Path]) -> list[Check]:
+    """A ✗ line for each path named that does not exist or is not a workbook: a mistyped name must not make
+    every workbook check pass over nothing."""
+    out = []
+    for t in targets:
+        if not t.exists():
+            out.append(Check("工作簿", False, f"{t} 不存在", "检查路径和文件名（可把工作簿或所在文件夹拖到 检查环境.cmd 上）"))
+        elif not t.is_dir() and t.suffix.lower() not in WORKBOOK_SUFFIXES:
+            out.append(Check("工作簿", False, f"{t} 不是工作簿（{'、'.join(sorted(WORKBOOK_SUFFIXES))}）",
+                             "指定带按钮的工作簿（.xlsm/.xlam）或它们所在的文件夹"))
     return out
 
 
@@ -210,7 +223,9 @@ def check_config(path: str | None = None) -> Check:
 def run_checks(m: Machine, targets: list[Path], *, from_button: bool = False, config: str | None = None) -> list[Check]:
     books = workbooks_in(targets)
     folder = books[0].parent if books else (targets[0] if targets else Path.cwd())
-    return [check_python(m), check_xlwings(m), check_dll(m, folder), check_interpreter(m, folder),
+    # the button names the workbook it runs in (its FullName may be a OneDrive address): only typed paths
+    named = [] if from_button else check_targets(targets)
+    return [*named, check_python(m), check_xlwings(m), check_dll(m, folder), check_interpreter(m, folder),
             check_mark_of_the_web(m, books), check_trusted(m, books), check_run_python(m, books, from_button),
             check_config(config), check_libreoffice(m), check_cjk_font(m)]
 

@@ -1,6 +1,7 @@
 """Findings as values, and the one catalogue of their codes, Chinese messages and fix hints."""
 from __future__ import annotations
 
+from datetime import datetime
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ ERROR, WARNING = "error", "warning"
 CATALOGUE: dict[str, tuple[str, str, str]] = {
     # file and structure
     "file-not-found": (ERROR, "找不到文件", "检查路径和文件名"),
+    "file-is-folder": (ERROR, "这是一个文件夹，不是台账文件", "请选择（或拖放）文件夹中的台账文件 .xlsx/.xlsm"),
     "file-empty": (ERROR, "文件是空的（0 字节）", "用台账模板重新填写，或从备份中恢复"),
     "file-not-xlsx": (ERROR, "不是 Excel 工作簿（.xlsx/.xlsm），无法读取", "在 Excel 或 WPS 中打开后“另存为”Excel 工作簿（.xlsx）"),
     "file-old-xls": (ERROR, "旧版 .xls 格式无法写回标注", "在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后再运行"),
@@ -34,6 +36,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "header-missing": (ERROR, "“{sheet}”工作表前 {rows} 行中找不到表头行（至少要有 {minimum} 个标准列名）", "从台账模板复制表头行，放在数据的上方"),
     "header-merged": (WARNING, "表头行有合并单元格（{ranges}）", "取消表头合并，每列一个列名"),
     "calendar-uncovered": (WARNING, "{year} 年的法定节假日和调休数据缺失，工作时间按周一至周五计算", "在配置的节假日调整表中补录 {year} 年的休/班日期"),
+    "cell-error": (ERROR, "单元格显示的是公式错误值 {value}，程序读不到内容，当作空白", "改正该单元格的公式，或删除公式直接填写内容"),
     "row-hidden": (WARNING, "第 {rows} 行被隐藏，仍作为台账数据校验", "取消隐藏并核对；不需要的行请删除"),
     # values
     "required-missing": (ERROR, "“{header}”未填写", "填写{header}"),
@@ -85,8 +88,10 @@ class Finding:
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if hasattr(value, "isoformat"):   # a date, or a time of day without a date (a clerk typed only 10:00)
+        return value.isoformat()
     return str(value)
 
 

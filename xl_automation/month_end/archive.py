@@ -301,6 +301,8 @@ def damaged(path: Path, e: Exception) -> ArchiveError:
 def open_archive(path: Path, *, busy_seconds: float = 60.0, create: bool = True) -> Archive:
     """Open (and create or migrate) the archive; refuses newer, foreign and damaged files."""
     path = Path(path)
+    if path.is_dir():
+        raise ArchiveError(f"归档数据库 {path} 是一个文件夹：请指定归档文件本身（--archive 或配置 archive.path），如 {path / DEFAULT_NAME}")
     existed = path.exists() and path.stat().st_size > 0
     if not existed and not create:
         raise ArchiveError(f"找不到归档数据库 {path}：请先运行 consolidate 生成它，或用 --archive 指定它的位置")

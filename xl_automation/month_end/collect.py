@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 
 from xl_automation.model.config import Config
+from xl_automation.model.exits import UsageError
 from xl_automation.rules.consolidate import Source
 from xl_automation.model.labels import INFO_PERIOD, INFO_WINDOW_CODE
 from xl_automation.model.ledger import LedgerError, gc_paused
@@ -86,6 +87,18 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in out if not _hidden(p)]
 
 
+def check_period_folder(folder: Path) -> Path:
+    """The folder of a period's submissions, or one line saying it does not exist or is a file (before
+    anything is opened or created beside it, such as the archive)."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    if folder.exists():
+        raise UsageError(f"报送目录 {folder} 是一个文件，不是文件夹：请给出存放本期报送文件的文件夹"
+                         f"（如 报送{os.sep}2026-11）")
+    raise UsageError(f"报送目录 {folder} 不存在：请检查路径和文件夹名")
+
+
 @gc_paused()     # checking a million rows builds no cycles; GC passes over the growing month would cost a fifth
 def collect(folder: Path, period: Period, config: Config, now: datetime, on_file=None, rows_cache=None) -> Collected:
     """Every submission and plain ledger in the folder, each read in an isolated worker (in parallel):
@@ -93,9 +106,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     on_file(n, total, name) is called as each workbook goes to a worker (progress). rows_cache
     (row_cache.RowCache): submission copies already parsed, by sha256, are not read again."""
     from xl_automation.xlsx.isolation import read_many
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise LedgerError("file-not-found", folder)
+    folder = check_period_folder(folder)
     files = _files(folder)
     result = Collected([])
     claimed: set[Path] = set()

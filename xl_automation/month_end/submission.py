@@ -12,7 +12,7 @@ from xl_automation import TEMPLATE_VERSION, __version__
 from xl_automation.model.config import Config
 from xl_automation.rules.consolidate import EXCLUDED_EARLIER, moment, period_verdict
 from xl_automation.model.labels import INFO_COMPANY, INFO_SHEET, INFO_PERIOD, INFO_PERIOD_RANGE, INFO_TEMPLATE_VERSION, INFO_WINDOW_CODE, INFO_WINDOW_NAME
-from xl_automation.rules.periods import Period
+from xl_automation.rules.periods import Period, PeriodError
 from xl_automation.rules.validate import Check
 from xl_automation.xlsx.values_ledger import write_values_ledger
 
@@ -57,7 +57,20 @@ def submission_period(check: Check, period_text: str | None, config: Config) -> 
     if not text:
         raise SubmitError(f"{check.ledger.path.name} › {INFO_SHEET}：没有统计周期。"
                           "请在台账信息表填写统计周期（如 2026-11），或运行时加 --period 2026-11")
-    return Period.parse(text, config.policy["period_start_day"])
+    if period_text:                                  # --period as typed: a usage error, no file to name
+        return Period.parse(text, config.policy["period_start_day"])
+    return ledger_period(check.ledger.path.name, text, config.policy["period_start_day"])
+
+
+def ledger_period(file_name: str, text: str, start_day: int) -> Period:
+    """The period typed in a ledger's 台账信息; one line naming the file, the sheet and the field when it is not
+    YYYY-MM (typed as 2026年11月, or turned into a date by Excel when the cell is not text)."""
+    try:
+        return Period.parse(text, start_day)
+    except PeriodError:
+        raise PeriodError(f"{file_name} › {INFO_SHEET} › B 列“{INFO_PERIOD}”为“{text}”，不是 YYYY-MM 格式。"
+                          f"请在该单元格重新输入统计周期，如 2026-11（Excel 把它变成日期时，先把单元格格式设为“文本”）"
+                          ) from None
 
 
 def submit(check: Check, to_dir: Path, config: Config, now: datetime, period_text: str | None = None) -> Submitted:

@@ -101,10 +101,11 @@ def consolidate_folder(folder: Path, period: Period, conf, now, out: Path, *, sh
     """Collect, consolidate with the archive, write the report and the 通报, record the period (one archive
     transaction), then the 通报's PDF; the JSON summary. The command and the 汇总 button both run this.
     progress: a progress.Progress-like object (on_file, step), or None."""
-    from xl_automation.month_end.collect import collect
+    from xl_automation.month_end.collect import check_period_folder, collect
     from xl_automation.month_end.month_archive import add_cross_month, bulletin_inputs, consolidate_period, open_for
     from xl_automation.month_end.row_cache import RowCache
     status = progress.step if progress else (lambda text: None)
+    folder = check_period_folder(folder)      # a mistyped folder creates no archive beside it
     store = open_for(folder, conf, archive, no_archive)
     written: list[dict[str, Any]] = []
     try:

@@ -105,6 +105,20 @@ def hidden_row_findings(rows: list[int], sheet: str) -> list[Finding]:
                  rows=str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}（共 {len(run)} 行）") for run in consecutive_runs(rows)]
 
 
+def error_cell_findings(cells: list[tuple[int, str, str]], sheet: str, layout: "Layout") -> list[Finding]:
+    """One error per data cell of an input column that holds an error value (#N/A, #DIV/0! …): calamine
+    reads it as blank, which would pass for 未填写, make a contacted request overdue, or drop a row."""
+    by_letter = {column_letter(index): key for key, index in layout.columns.items() if key in _INPUT_KEYS}
+    first = layout.data_start + 1
+    return [make("cell-error", sheet=sheet, row=row, column=BY_KEY[by_letter[letters]].header,
+                 cell=f"{letters}{row}", value=value or "#错误")
+            for row, letters, value in sorted(set(cells), key=lambda c: (c[0], len(c[1]), c[1]))
+            if row >= first and letters in by_letter]
+
+
+_INPUT_KEYS = frozenset(c.key for c in INPUT_COLUMNS)
+
+
 def _range_ref(merged) -> str:
     (r1, c1), (r2, c2) = merged
     return f"{column_letter(c1 + 1)}{r1 + 1}:{column_letter(c2 + 1)}{r2 + 1}"

@@ -14,7 +14,7 @@ from xl_automation.model import labels
 from xl_automation.model.findings import Finding, make
 from xl_automation.model.ledger import Ledger, LedgerError, gc_paused
 from xl_automation.rules.normalize import clean_text
-from xl_automation.xlsx.ledger_layout import HEADER_SCAN_ROWS, MIN_HEADER_MATCHES, find_header, hidden_row_findings, \
+from xl_automation.xlsx.ledger_layout import HEADER_SCAN_ROWS, MIN_HEADER_MATCHES, find_header, hidden_row_findings, error_cell_findings, \
     layout_of
 from xl_automation.xlsx.row_values import ledger_rows
 from xl_automation.xlsx.xlsx_probe import Probe, detect_format, probe
@@ -36,7 +36,7 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
     facts = probe(path)
     try:
         reader = _Reader(path, facts, None, collect=gc.isenabled())
-        with calamine.CalamineWorkbook.from_path(str(path)) as reader.wb, gc_paused():
+        with _open_workbook(path, facts.format) as reader.wb, gc_paused():
             return reader.read()
     except calamine.PasswordError:
         raise LedgerError("file-encrypted", path) from None
@@ -103,6 +103,20 @@ def _in_background(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     return result
 
 
+# the extensions calamine's from_path reads as each format (it chooses the parser by the name)
+_SUFFIXES = {"xls": (".xls", ".xla"), "xlsx": (".xlsx", ".xlsm", ".xlam"), "xlsm": (".xlsx", ".xlsm", ".xlam")}
+
+
+def _open_workbook(path: Path, format: str) -> calamine.CalamineWorkbook:
+    """calamine's workbook for path. from_path picks the parser by the extension, so an .xls saved or renamed
+    as .xlsx (or the reverse; Excel opens both) would be refused as damaged: such a file is opened from its
+    bytes, which calamine reads by their content (the probe has checked what they are)."""
+    if path.suffix.lower() in _SUFFIXES.get(format, ()):
+        return calamine.CalamineWorkbook.from_path(str(path))
+    with path.open("rb") as f:
+        return calamine.CalamineWorkbook.from_filelike(f)
+
+
 def _detail(error: BaseException) -> str:
     """A short Chinese cause, with calamine's own words in brackets for whoever supports the user."""
     what = {calamine.ZipError: "压缩数据损坏", calamine.XmlError: "工作表内容损坏"}.get(type(error), "读取出错")
@@ -124,6 +138,7 @@ class _Reader:
         self.format = facts.format if facts is not None else format
         self.findings: list[Finding] = []
         self.sheet_xml: list[bytes] | None = None      # the sheet's XML, kept by the hidden-row scan
+        self.error_cells: list[tuple[int, str, str]] = []   # cells holding #N/A etc., which calamine reads as ""
 
     def read(self) -> Ledger:
         names = self.wb.sheet_names
@@ -132,7 +147,7 @@ class _Reader:
             # calamine parses without the GIL, so the <row hidden> scan costs no wall time; it keeps the
             # XML it inflated, which spares inflating it again to tell a midnight from a date
             self.sheet_xml = []
-            hidden_rows = _in_background(self.facts.hidden_rows, sheet, self.sheet_xml)
+            hidden_rows = _in_background(self.facts.hidden_rows, sheet, self.sheet_xml, self.error_cells)
             grid, rest, merged = self._open(sheet)
             hidden = hidden_rows()
             header = find_header(grid)
@@ -142,7 +157,7 @@ class _Reader:
         else:
             sheet, grid, merged, header = self._fallback_sheet()
             rest: Iterable[list[Any]] = ()
-            hidden = self.facts.hidden_rows(sheet)
+            hidden = self.facts.hidden_rows(sheet, None, self.error_cells)
         return self.build(sheet, grid, merged, header, hidden, self._info(names), rest)
 
     def build(self, sheet: str, grid, merged, header, hidden: set[int], info: dict[str, str],
@@ -155,6 +170,8 @@ class _Reader:
                            self.collect, self.format == "xls")
         if hidden:
             self.findings += hidden_row_findings([r.excel_row for r in rows if r.hidden], sheet)
+        if self.error_cells:
+            self.findings += error_cell_findings(self.error_cells, sheet, layout)
         return Ledger(path=self.path, sheet=sheet, header_row=header[0] + 1, columns=layout.columns, rows=rows,
                       findings=self.findings, info=info, date1904=self.date1904,
                       header_names=layout.names, format=self.format)
