@@ -69,6 +69,19 @@ def test_a_chain_continued_next_month_is_carried_once_under_its_acceptor(tmp_pat
         assert nov.dropped_open == []
 
 
+
+def test_without_the_accepting_row_the_first_receipt_owns_a_chain_brought_in_late(tmp_path):
+    """No accepting row anywhere: B received it on October 20th (still open), C on the 22nd (closed on the
+    23rd, so it comes back as 补报 of its own). One 补报 request, B's, with B's receipt: the clock runs from
+    the first receipt, as within a month."""
+    b = good_row(request_id="X-1", channel="联络群转入", received_at=datetime(2026, 10, 20, 9),
+                 replied_at=datetime(2026, 10, 20, 9, 30), result="办理中", closed_at=None)
+    c = good_row(request_id="X-1", channel="联络群转入", received_at=datetime(2026, 10, 22, 9),
+                 replied_at=datetime(2026, 10, 22, 9, 30), result="已办结", closed_at=datetime(2026, 10, 23, 9))
+    (_, _, _), (nov, _, _) = run(tmp_path, [("2026-10", []), ("2026-11", [source(B, "11", b), source(C, "11", c)])])
+    assert [(d.window, role(d), d.values["received_at"], d.handled_by) for d in nov.details] == [
+        (B, "late_reported", datetime(2026, 10, 20, 9), (C,))]
+
 # --- every chain, proven -------------------------------------------------------------------------------
 from datetime import timedelta  # noqa: E402
 
