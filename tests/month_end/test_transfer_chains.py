@@ -160,10 +160,18 @@ BOTH_LATE = ([(A, D(2026, 10, 20), "办理中", None), (B, D(2026, 10, 20), "已
              {(A, 0): False, (A, 1): True, (B, 0): False, (B, 1): True, (C, 0): False, (C, 1): False,
               (A, 2): False, (B, 2): False, (C, 2): False})
 
+# A did not submit; C's row (received with B's) was counted open in October and closed that evening; B, who
+# received it first, reports it in November only: one 结转 request
+C_COUNTED_B_FIRST = ([(A, D(2026, 10, 24, 16), "已转办", None), (B, D(2026, 10, 24, 16), "办理中", None),
+                      (C, D(2026, 10, 24, 16), "已办结", D(2026, 10, 24, 17))],
+                     {(A, 0): False, (A, 1): False, (A, 2): False, (B, 0): False, (B, 1): True, (B, 2): False,
+                      (C, 0): True, (C, 1): True, (C, 2): False})
+
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(B_COUNTED_FIRST)
 @example(BOTH_LATE)
+@example(C_COUNTED_B_FIRST)
 @given(chains())
 def test_a_chain_is_received_once_and_listed_at_most_once_a_month(tmp_path_factory, chain):
     links, submits = chain

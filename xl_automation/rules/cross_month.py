@@ -146,6 +146,10 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     here: dict[str, list[Detail]] = {}
     for d in cons.details:
         here.setdefault(request_key(d.values), []).append(d)
+    position = {id(d): n for n, d in enumerate(cons.details)}
+
+    def first_receipt(o: Detail) -> tuple:
+        return _moment(o.values.get("received_at")) or datetime.max, position[id(o)]
     folded: set[int] = set()
     for d in cons.details:
         rid = request_key(d.values)
@@ -157,11 +161,12 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             # the normal merge merged every plausible pair it saw: one left here was not seen together.
             # The acceptor's row first, then the first receipt; a receiving row counted before goes only
             # into its acceptor's
+            # into another 联络群转入 only when that was received first (it owns the chain, as within a month)
             late = min((o for o in here.get(rid, ()) if o.window != d.window and id(o) not in folded
-                        and not (counted and o.values.get("channel") == TRANSFER_CHANNEL)
+                        and not ((counted or first_receipt(o) > first_receipt(d))
+                                 and o.values.get("channel") == TRANSFER_CHANNEL)
                         and same_request(o.window, o.values, d.window, d.values)),
-                       key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL,
-                                      _moment(o.values.get("received_at")) or datetime.max), default=None)
+                       key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL, first_receipt(o)), default=None)
             if late is not None:      # its origin brought in now too (补报, or its outcome): one request, the acceptor's
                 _fold(late, d, clock)
                 folded.add(id(d))
