@@ -158,13 +158,11 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         # this month) merges with its origin too, bringing them along
         if d.values.get("channel") == TRANSFER_CHANNEL:
             counted = (d.window, rid) in known
-            # the normal merge merged every plausible pair it saw: one left here was not seen together.
-            # The acceptor's row first, then the first receipt; a receiving row counted before goes only
-            # into its acceptor's
-            # into another 联络群转入 only when that was received first (it owns the chain, as within a month)
+            # the normal merge merged every plausible pair it saw: one left here was not seen together. Into
+            # the acceptor's row first; into another 联络群转入 only when that was received first (it owns the
+            # chain, as within a month). Carried when either was counted before
             late = min((o for o in here.get(rid, ()) if o.window != d.window and id(o) not in folded
-                        and not ((counted or first_receipt(o) > first_receipt(d))
-                                 and o.values.get("channel") == TRANSFER_CHANNEL)
+                        and not (first_receipt(o) > first_receipt(d) and o.values.get("channel") == TRANSFER_CHANNEL)
                         and same_request(o.window, o.values, d.window, d.values)),
                        key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL, first_receipt(o)), default=None)
             if late is not None:      # its origin brought in now too (补报, or its outcome): one request, the acceptor's
