@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from xl_automation.model import config as cfg
 from xl_automation.model.ledger import LedgerRow
-from xl_automation.rules.consolidate import Source, _plausible, consolidate, fate_key
+from xl_automation.rules.consolidate import Source, _plausible, consolidate, fate_key, moment
 from xl_automation.rules.cross_month import request_key
 from xl_automation.rules.normalize import DateOnly
 from xl_automation.rules.periods import Period
@@ -138,12 +138,19 @@ def test_with_an_archive_that_knows_nothing_every_row_is_still_in_one_place_and_
         assert f["rows_in"] == len(s.rows) == f["details"] + f["merged"] + f["excluded"]
     assert not any(d.carried for d in cons.details)
     assert figures(cons.details)["received"] == len(cons.details)
-    # one request, one row: no 联络群转入 stays beside another window's row it would merge with
+    # one request, one row: no 联络群转入 stays beside another window's row it would merge into (as within a
+    # month: an accepting row, or a 联络群转入 received before it, plausibly the same applicant's)
     names = {w.code: (w.code, w.name) for w in CONFIG.windows}
     for d in cons.details:
         if d.values.get("channel") != "联络群转入" or not request_key(d.values).strip():
             continue
         twins = [o for o in cons.details if o is not d and o.window != d.window
                  and request_key(o.values) == request_key(d.values)
+                 and (o.values.get("channel") != "联络群转入" or _earlier(o, d))
                  and _plausible((o, LedgerRow(0, o.values), False), (d, LedgerRow(0, d.values), False), names)]
         assert twins == [], [(o.window, o.values["channel"], o.late_reported) for o in twins + [d]]
+
+
+def _earlier(a, b) -> bool:
+    ta, tb = (moment(x.values.get("received_at")) for x in (a, b))
+    return ta is not None and tb is not None and ta < tb
