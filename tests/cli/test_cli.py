@@ -183,3 +183,22 @@ def test_a_file_where_a_folder_is_needed_is_one_line(tmp_path, argv):
 def test_a_bad_since_is_named_as_since(ledger, tmp_path):
     done = run("new-ledger", "--from", ledger, "--out", tmp_path / "下月.xlsx", "--since", "不是时间")
     assert done.returncode == 2 and "--since “不是时间”" in done.stderr and "--now" not in done.stderr, done.stderr
+
+
+def test_control_characters_from_a_workbook_do_not_reach_the_terminal(tmp_path):
+    """A cell holding ESC sequences (Excel stores them as _x001B_) was printed raw in the finding that
+    quotes it: "\\x1b[2J\\x1b[H" clears the screen and moves the cursor, so the summary and the errors
+    above it vanish and whatever follows reads as the whole result. Text output shows such a character as
+    U+FFFD; --json keeps the exact value, escaped."""
+    path = tmp_path / "ZLS01.xlsx"
+    assert run("new-ledger", "--window", "ZLS01", "--period", "2026-11", "--out", path).returncode == 0
+    conf = cfg.load()
+    row = sample_rows(conf.window("ZLS01"), Period.parse("2026-11"), conf, n=1, now=datetime(2026, 11, 20, 12))[0]
+    fill_ledger(path, [dict(row, channel="窗口\x1b[2J\x1b[H\x07现\x9b场")])
+    done = run("validate", path, "--now", NOW)
+    assert done.returncode == 1
+    assert not any(ch in done.stdout + done.stderr for ch in "\x1b\x07\x9b"), repr(done.stdout)
+    assert "“窗口\ufffd[2J\ufffd[H\ufffd现\ufffd场”不是“受理渠道”的可选值" in done.stdout
+    data = json.loads(run("validate", path, "--json", "--now", NOW).stdout)
+    (finding,) = [f for f in data["findings"] if f["code"] == "enum-invalid"]
+    assert finding["value"] == "窗口\x1b[2J\x1b[H\x07现\x9b场"

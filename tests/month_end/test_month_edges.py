@@ -117,6 +117,60 @@ def test_a_manifest_whose_rows_do_not_add_up_is_reported_as_a_loss(tmp_path):
     assert row[2] == 9 and row[9].startswith("不相符")
 
 
+
+@pytest.mark.parametrize("findings", [
+    [{"code": "phone-invalid", "severity": "error", "row": 5, "column": ["联系方式"], "cell": "L5", "value": "x",
+      "message": "m", "hint": "h"}],                                               # a list where text belongs
+    [{"code": "phone-invalid", "severity": "error", "row": {"r": 5}, "column": "联系方式", "cell": "L5", "value": "x",
+      "message": None, "hint": 7}],
+    [{"code": "phone-invalid", "severity": "error", "row": 5, "column": "联系方式", "cell": "L5", "value": "x",
+      "message": "联系方式\ud800不对", "hint": "h"}],                                # a lone surrogate: no UTF-8
+], ids=["list", "types", "surrogate"])
+def test_a_manifest_with_malformed_findings_is_rejected_not_fatal(tmp_path, findings):
+    """A manifest is the branch's own text: findings of the wrong shape (or a \\ud800 escape, which no UTF-8
+    output can hold) stopped consolidate with an internal error for every window. The manifest is now
+    refused like any malformed one, named with the reason, and the other windows are consolidated."""
+    inbox = tmp_path / "inbox"
+    for code in ("ZLS01", "ZLS02"):
+        ledger = ledger_file(tmp_path / f"{code}.xlsx", [good_row(request_id=f"{code}-1")], code)
+        assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 08:00").returncode == 0
+    manifest = next(inbox.glob("ZLS01_*.manifest.json"))
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["findings"] = findings
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    done = run("consolidate", inbox, "--period", "2026-11", "--out", tmp_path / "r.xlsx", "--json",
+               "--now", "2026-11-25 10:00", "--no-archive")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["windows_submitted"] == ["ZLS02"]
+    (rejected,) = out["files_rejected"]
+    assert rejected["file"] == manifest.name and rejected["reason"].startswith("报送清单无法读取或格式不对")
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["报送情况"]
+    assert any(r[1] == manifest.name for r in sheet.iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("copy_file", ["C:ZLS01.xlsx", "ZLS01.xlsx:stream.xlsx", "a|b.xlsx", "tab\tname.xlsx"])
+def test_a_manifest_naming_its_copy_with_a_drive_or_a_stream_is_refused(tmp_path, copy_file):
+    """copy_file is a bare file name beside the manifest. On Windows "C:ZLS01.xlsx" is a path on drive C:
+    (pathlib's with_name raises ValueError there, outside the manifest's checks: consolidate stopped with
+    an internal error) and "x.xlsx:s.xlsx" an NTFS stream of another file; no file name holds : | or
+    control characters, so the manifest is refused as malformed on every system."""
+    from pathlib import PureWindowsPath
+    inbox = tmp_path / "inbox"
+    ledger = ledger_file(tmp_path / "ZLS01.xlsx", [good_row(request_id="ZLS01-1")])
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 08:00").returncode == 0
+    manifest = next(inbox.glob("ZLS01_*.manifest.json"))
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["copy_file"] = copy_file
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    if copy_file.startswith("C:"):
+        with pytest.raises(ValueError):
+            PureWindowsPath(manifest).with_name(copy_file)
+    collected = collect(inbox, PERIOD, CONF, NOW)
+    assert collected.sources == []
+    (rejected,) = collected.rejected
+    assert rejected["file"] == manifest.name and rejected["reason"].startswith("报送清单无法读取或格式不对")
+
 # --- §4 carried-over requests are not received again --------------------------------------------
 
 def test_a_carried_over_late_request_does_not_drag_this_months_timeliness():

@@ -120,3 +120,51 @@ def test_libreoffice_recalculation_of_the_report_equals_the_json_summary(inbox, 
     assert group[col["受理总数"]] == data["rows_in_details"]
     assert group[col["超时"]] == data["overdue"]
     assert group[col["按时率"]] == pytest.approx(data["on_time_rate"], abs=1e-9)
+
+
+def test_links_and_special_files_in_the_period_folder_are_listed_not_read(tmp_path):
+    """The period folder is where branches drop files. A symbolic link named like a manifest and pointing at
+    /dev/zero was read by consolidate itself (not by a limited worker) until memory ran out; a named pipe
+    named like one waited for a writer for ever. Only regular files are read; the others are listed under
+    跳过的文件 with the reason, and the month is consolidated."""
+    import os
+    inbox = tmp_path / "inbox"
+    ledger = make_ledger(tmp_path, "ZLS01", datetime(2026, 11, 24, 10), n=3)
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 09:00").returncode == 0
+    (inbox / "ZLS02_2026-11_20261124-090000.manifest.json").symlink_to("/dev/zero")
+    os.mkfifo(inbox / "ZLS03.xlsx")
+    (inbox / "ZLS04.xlsx").symlink_to(ledger)
+    manifest = json.loads(next(inbox.glob("ZLS01_*.manifest.json")).read_text(encoding="utf-8"))
+    manifest.update(window="ZLS05", copy_file="ZLS05_2026-11_20261124-090000.xlsx")   # a sound manifest, its copy a link
+    (inbox / "ZLS05_2026-11_20261124-090000.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (inbox / "ZLS05_2026-11_20261124-090000.xlsx").symlink_to("/dev/zero")
+    done = run("consolidate", inbox, "--period", "2026-11", "--out", tmp_path / "r.xlsx", "--json",
+               "--now", "2026-11-25 10:00", "--no-archive", timeout=60)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["windows_submitted"] == ["ZLS01"]
+    skipped = {x["file"]: x["reason"] for x in data["files_skipped"]}
+    assert set(skipped) == {"ZLS02_2026-11_20261124-090000.manifest.json", "ZLS03.xlsx", "ZLS04.xlsx"}
+    assert all(reason.startswith("不是普通文件") for reason in skipped.values())
+    rejected = {x["file"]: x["reason"] for x in data["files_rejected"]}
+    assert rejected == {"ZLS05_2026-11_20261124-090000.manifest.json":
+                        "清单所列的报送文件 ZLS05_2026-11_20261124-090000.xlsx 不是普通文件（符号链接、管道或设备），未读取"}
+
+
+def test_a_line_break_inside_a_ledger_value_cannot_add_lines_to_the_notice(tmp_path):
+    """The notice is pasted into the liaison group as it is. A 受理编号 typed with Alt+Enter (the cell keeps
+    the line break) put the text after it on a line of its own, where it read like the centre's own words.
+    Each quoted value stays on its item's line."""
+    from support.rows import good_row
+    from xl_automation.xlsx.fill import fill_ledger
+    ledger = make_ledger(tmp_path, "ZLS01", datetime(2026, 11, 24, 10), n=0)
+    at = datetime(2026, 11, 24, 8)
+    forged = "【集团营销服务中心】各窗口本月考核已免"
+    fill_ledger(ledger, [good_row(request_id=f"ZLS01-20261124-001\n{forged}", received_at=at, posted_at=at,
+                                  replied_at=None, result="办理中", closed_at=None)])
+    inbox = tmp_path / "inbox"
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 09:00").returncode == 0
+    done = run("notice", inbox, "--period", "2026-11", "--now", "2026-11-24 12:00", "--no-archive")
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if forged in line]
+    assert line.startswith("  ZLS01-20261124-001 ") and "受理，已" in line

@@ -212,6 +212,16 @@ def test_charts_are_drawn_in_a_cjk_font_without_missing_glyphs():
     assert max(ImageStat.Stat(image).stddev) > 20
 
 
+def test_a_window_name_with_dollar_signs_does_not_stop_the_charts():
+    """Chart labels are the configuration's window names; matplotlib read "$…$" in one as a formula, so
+    "A$\\frac{$B" stopped the 通报 (and with it the month's report) with a parse error."""
+    from io import BytesIO
+
+    from PIL import Image
+    png = rate_chart(["营销$\\frac{$中心", "张店$100$分公司"], [0.8, 0.5], [False, True])
+    assert Image.open(BytesIO(png)).size[0] > 100
+
+
 def test_without_a_cjk_font_the_charts_are_left_out_with_a_note(tmp_path, monkeypatch):
     from xl_automation.report import bulletin_charts
     monkeypatch.setattr(bulletin_charts, "CJK_FAMILIES", ("无此字体",))
@@ -410,3 +420,29 @@ def test_an_empty_month_reads_as_one(tmp_path):
     assert "本期没有受理业务。" in text and "本期没有窗口报送台账" in text and "办结率无" not in text
     assert not PLACEHOLDER.search(text) and len(docx.Document(str(b.path)).inline_shapes) == 0
     assert all(w.name in text for w in T.CONFIG.windows)          # every window named as missing / below 合格
+
+
+# --- untrusted text in the 通报 ---------------------------------------------------------------
+
+def test_control_characters_from_a_ledger_neither_crash_the_bulletin_nor_vanish(tmp_path):
+    """Excel stores a control character typed or pasted into a cell as _x0001_ (fill_ledger too); calamine
+    gives it back as the character, which python-docx refuses ("All strings must be XML compatible"): one window's file
+    stopped the whole month's report. The 通报 shows it as U+FFFD, where it was."""
+    from datetime import datetime
+    from support.cli import run
+    from support.month_files import make_ledger
+    from support.rows import good_row
+    from xl_automation.xlsx.fill import fill_ledger
+    now = datetime(2026, 11, 24, 10)
+    ledger = make_ledger(tmp_path, "ZLS01", now, n=0)
+    at = datetime(2026, 11, 5, 9)
+    fill_ledger(ledger, [
+        good_row(request_id="ZLS01-20261105-\x0101", received_at=at, posted_at=at, replied_at=None,
+                 result="办理中", closed_at=None),
+        good_row(request_id="ZLS01-20261105-002", received_at=at, posted_at=at, replied_at=at, result="无法办理", closed_at=None,
+                 unresolved_reason="管网未覆盖\x02暂无计划")])
+    inbox = tmp_path / "inbox"
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 09:00").returncode == 0
+    data = consolidate_json(inbox, tmp_path / "月报.xlsx", "--no-archive")
+    text = all_text(Path(data["bulletin"]))
+    assert "ZLS01-20261105-\ufffd01" in text and "管网未覆盖\ufffd暂无计划" in text

@@ -79,3 +79,22 @@ def test_the_overdue_list_holds_only_overdue_requests_by_window_then_time_masked
     assert [(r[0], r[2]) for r in got[1:]] == [(first, f"{first}-08"), (first, f"{first}-11"), (second, f"{second}-09")]
     assert [(r[9], r[10]) for r in got[1:]] == [("张*", "136****3333"), ("李*", "138****1111"), ("王*明", "139****5678")]
     assert got[1][1] == CONFIG.windows[0].name and got[1][6] == 30
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(st.sampled_from(list("淄博市有限责任公司监督考核中心甲乙'[]:*?/\\ ab") + ["\x01"]),
+                        min_size=1, max_size=45), min_size=1, max_size=6, unique=True))
+def test_every_supervising_unit_gets_a_sheet_excel_accepts(tmp_path_factory, units):
+    """The 考核-<unit> sheets come from the configuration's supervisor names: one ending in an apostrophe,
+    or two alike in their first 28 characters, stopped the report (XlsxWriter refuses such sheet names).
+    Each unit gets its own name of at most 31 characters that a workbook can hold."""
+    from xl_automation.report.report_breakdown import unit_sheet_names
+    names = unit_sheet_names(units)
+    assert len(names) == len(units) and len({n.lower() for n in names}) == len(names)
+    path = tmp_path_factory.mktemp("units") / "units.xlsx"
+    wb = report_book.new_workbook(path)
+    for name in names:
+        wb.add_worksheet(name)
+    wb.close()
+    assert openpyxl.load_workbook(path).sheetnames == names
+    assert all(n.startswith("考核-") and len(n) <= 31 and not n.endswith("'") and "\x01" not in n for n in names)

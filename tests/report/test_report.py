@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from xl_automation.model import config as cfg
+from xl_automation.model import findings as F
 from xl_automation.month_end.collect import Collected
 from xl_automation.rules.consolidate import EXCLUDED_LATER, consolidate
 from xl_automation.report.workbook import window_statuses, write_report
@@ -495,3 +496,29 @@ def test_libreoffice_prints_summary_groups_whole_and_detail_titles_on_every_page
         holding = [h for h in headers if h & set(group)]
         assert len(holding) == 1 and set(group) <= holding[0], group
     assert len(by_sheet["明细"]) > 1 and all("受理编号" in page for page in by_sheet["明细"])
+
+
+def test_phone_numbers_typed_into_reasons_and_transfer_targets_are_masked_on_every_sheet(tmp_path):
+    """未办结原因 and 转办去向 are free text like 备注: a clerk writes the applicant's number there too. The
+    通报 masked it; 明细, 未办结及原因, 跨辖区转办, 业务分类 and 校验问题 showed it whole."""
+    cons, collected = month()
+    unable = next(d for d in cons.details if d.values.get("result") == "无法办理")
+    unable.values = dict(unable.values, unresolved_reason="用户电话13953381234无人接听，身份证370302199001011234")
+    moved = next(d for d in cons.details if d.values.get("result") == "已转办")
+    moved.values = dict(moved.values, transferred_to="国网淄博供电公司 王经理 13611112222")
+    zls01 = collected.sources[0]
+    zls01.findings.append(F.make("refusal-not-allowed", sheet="受理台账", row=9, column="未办结原因", cell="W9",
+                                 value="不属于本单位业务，已告知用户13953381234"))
+    path = tmp_path / "月报.xlsx"
+    write_report(path, consolidation=cons, collected=collected, config=CONFIG, now=NOW)
+    wb = openpyxl.load_workbook(path)
+    shown = {ws.title: "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+             for ws in wb.worksheets}
+    leaked = {name for name, text in shown.items()
+              if "13953381234" in text or "13611112222" in text or "370302199001011234" in text}
+    assert leaked == set()
+    for sheet in ("明细", "未办结及原因", "业务分类"):
+        assert "用户电话139****1234无人接听，身份证3703**********1234" in shown[sheet], sheet
+    for sheet in ("明细", "跨辖区转办"):
+        assert "国网淄博供电公司 王经理 136****2222" in shown[sheet], sheet
+    assert "已告知用户139****1234" in shown["校验问题"]

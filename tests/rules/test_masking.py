@@ -105,3 +105,40 @@ def test_text_with_fewer_than_seven_digits_is_left_as_the_pattern_leaves_it(text
     """The digit count that spares most addresses the pattern search never changes what is masked."""
     from xl_automation.rules.masking import _mask_numbers
     assert mask_numbers_in_text(text) == _mask_numbers(text)
+
+
+@st.composite
+def id_numbers(draw):
+    """A resident ID number (18 characters, the last may be X) or a bank card number (16 to 19 digits), as
+    a clerk types it into a remark or a reason: half- or full-width. (how it is written, its middle)."""
+    d = lambda n: "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=n, max_size=n)))
+    if draw(st.booleans()):
+        birth = f"{draw(st.integers(1930, 2025))}{draw(st.integers(1, 12)):02d}{draw(st.integers(1, 28)):02d}"
+        number = draw(st.sampled_from("12345678")) + d(5) + birth + d(3) + draw(st.sampled_from("0123456789Xx"))
+    else:
+        number = draw(st.sampled_from("3456")) + d(draw(st.integers(15, 18)))
+    middle = number[4:-4]
+    return (number.translate(_FULL) if draw(st.booleans()) else number), middle
+
+
+@given(filler, id_numbers(), filler)
+@settings(max_examples=500)
+def test_no_id_or_card_number_survives_in_free_text(before, number, after):
+    """身份证号 and bank card numbers in free text keep their first and last four characters only: the
+    birth date (and the card's account digits) are gone."""
+    written, middle = number
+    text = before + written + after
+    masked = mask_numbers_in_text(text)
+    assert middle not in digits_of(masked), (text, masked)
+    assert masked.startswith(before) and masked.endswith(after) and len(masked) == len(text)
+    assert halfwidth(masked[len(before):len(before) + 4]) == halfwidth(written[:4])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("身份证370302199001011234，已核实", "身份证3703**********1234，已核实"),
+    ("身份证号37030219900101123X", "身份证号3703**********123X"),
+    ("卡号6222021602001234567", "卡号6222***********4567"),
+    ("受理编号ZLS01-20261103-001", "受理编号ZLS01-20261103-001"),
+])
+def test_id_and_card_numbers_named(text, expected):
+    assert mask_numbers_in_text(text) == expected

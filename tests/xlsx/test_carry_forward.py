@@ -119,3 +119,46 @@ def test_the_cut_off_is_never_after_a_known_submission_nor_the_last_day(submitte
 
 def test_default_cut_off_is_the_last_day_of_the_period():
     assert default_since(NOV) == datetime(2026, 11, 24) == NOV.end - timedelta(days=1)
+
+
+def test_carried_text_with_control_characters_and_escape_lookalikes_reads_back_as_it_was(tmp_path):
+    """A control character in last month's cell (Excel stores it as _x0001_) made new-ledger --from stop with
+    an internal error after writing the blank ledger (openpyxl refuses it), and a rerun was refused: the
+    file existed. The next ledger now holds the text as the old one did, a literal "_x0041_" included."""
+    remark, reason = "外线\x01待查\x7f", "等待_x005F_x0041_批复 _x0041_"
+    last = _last_month(tmp_path)
+    fill_ledger(last, [dict(row_values("ZLS02", "OPEN-CTRL", datetime(2026, 11, 12, 9), None, datetime(2026, 11, 26, 9),
+                                       "电话", 6), install_type="民用", remarks=remark, unresolved_reason=reason)])
+    before = {r.values["request_id"]: r.values for r in read_ledger(last, config=CONF).rows}["OPEN-CTRL"]
+    assert (before["remarks"], before["unresolved_reason"]) == (remark, reason)      # fill_ledger stores them too
+    nxt = tmp_path / "next.xlsx"
+    done = run("new-ledger", "--from", last, "--out", nxt)
+    assert done.returncode == 0, done.stderr
+    after = {r.values["request_id"]: r.values for r in read_ledger(nxt, config=CONF).rows}["OPEN-CTRL"]
+    assert (after["remarks"], after["unresolved_reason"]) == (before["remarks"], before["unresolved_reason"])
+
+
+def test_last_months_ledger_is_read_in_a_worker_within_the_limits(tmp_path):
+    """new-ledger --from read last month's file in its own process, the one untrusted read without the
+    workers' memory ceiling and time limit: a 5 KB workbook with one far cell asks the parser for a 3.9 GB
+    grid (a native abort with a Rust backtrace where that fails, the machine's memory where it does not).
+    It is refused in a few seconds, in one line, as validate refuses it, and no new ledger is left."""
+    import json
+
+    from support.ledger_files import stray_cell_ledger
+    from xl_automation.model import labels
+    import openpyxl
+    storm = stray_cell_ledger(tmp_path / "上期.xlsx")
+    wb = openpyxl.load_workbook(storm)
+    info = wb.create_sheet(labels.INFO_SHEET)
+    info.append([labels.INFO_WINDOW_CODE, "ZLS02"])
+    info.append([labels.INFO_PERIOD, "2026-11"])
+    wb.save(storm)
+    data = cfg.default_data()
+    data["limits"] = dict(data["limits"], memory_mb=400, seconds_per_file=20)
+    config = tmp_path / "限额.json"
+    config.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "next.xlsx"
+    done = run("--config", config, "new-ledger", "--from", storm, "--out", out, timeout=120)
+    assert done.returncode == 2 and "上期.xlsx" in done.stderr and "400 MB" in done.stderr, done.stderr
+    assert not out.exists()

@@ -7,7 +7,7 @@ import sys
 from typing import Callable
 
 from xl_automation import __version__
-from xl_automation.commands.edge import guarded
+from xl_automation.commands.edge import guarded, plain_console
 from xl_automation.model import config as cfg
 from xl_automation.model.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE  # noqa: F401  (offered here too)
 
@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         # 安装.cmd must not stop half way over an earlier version's configuration
         args.config_obj = cfg.load(args.config) if getattr(args, "reads_config", True) else None
         return args.func(args)
-    return guarded(run, json_output=getattr(args, "json", False))
+    with plain_console():       # nothing read from a file reaches the terminal as a control sequence
+        return guarded(run, json_output=getattr(args, "json", False))
 
 
 if __name__ == "__main__":

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from xl_automation.model import config as cfg
 from xl_automation.model.exits import EXIT_UNUSABLE, UsageError, path_shape_message
 from xl_automation.model.ledger import LedgerError
+from xl_automation.model.text import REPLACEMENT
 from xl_automation.rules.periods import PeriodError
 
 
@@ -94,5 +97,37 @@ def parse_now(text: str | None, option: str = "--now") -> datetime:
     return value
 
 
+# C0 and C1 control characters but line feed, tab and carriage return (the progress line's); DEL too
+_CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class PlainStream:
+    """A text stream that shows a control character as U+FFFD: a cell value, sheet name or file name
+    printed to the terminal cannot carry ESC or CSI sequences that clear the screen, move the cursor or
+    recolour what follows (nor a bell or a backspace)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_CONSOLE_CONTROL.sub(REPLACEMENT, text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def plain_console() -> Iterator[None]:
+    """stdout and stderr as PlainStream while a command runs (the command line's edge)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PlainStream(out), PlainStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON escapes C0 characters itself; DEL and C1 ones are escaped here, so the value stays exact."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    print(_CONSOLE_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))

@@ -79,9 +79,9 @@ def _last_ledger(path: Path, since: datetime | None, conf: Config, submitted_in:
     from xl_automation.rules.cross_month import carry_since, next_period, rows_to_carry
     from xl_automation.model.labels import INFO_PERIOD, INFO_SUBMIT_DIR, INFO_WINDOW_CODE
     from xl_automation.month_end.submission import ledger_period, submissions_of
-    from xl_automation.xlsx.reader import read_ledger
+    from xl_automation.xlsx.isolation import read_untrusted
     path = Path(path)
-    ledger = read_ledger(path, config=conf)
+    ledger = read_untrusted(path, config=conf)        # in a worker within the limits, as every untrusted read
     text = (ledger.info.get(INFO_PERIOD) or "").strip()
     if not text:
         raise UsageError(f"{ledger.path.name} › 台账信息：没有统计周期，无法确定上期。请在台账信息表填写统计周期（如 2026-11）")

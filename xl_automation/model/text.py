@@ -7,6 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+# what a character no output can carry (a control character in a .docx run or on the terminal) is shown as
+REPLACEMENT = "\ufffd"
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
 

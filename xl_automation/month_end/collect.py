@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,16 +23,28 @@ from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
 
 LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MANIFEST_BYTES = 5 << 20
+# a bare file name beside the manifest: no folder, no drive ("C:x.xlsx" is a path on Windows), no NTFS
+# stream ("x.xlsx:s.xlsx"), nothing a Windows file name cannot hold
+COPY_NAME = r'^[^/\\:*?"<>|\x00-\x1f]+\.xlsx$'
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+# findings are shown as the branch's program wrote them (校验问题, the JSON): each field of the type a Finding has
 MANIFEST_SCHEMA = {
     "type": "object",
     "required": ["manifest_version", "window", "period", "rows", "copy_file", "copy_sha256", "submitted_at"],
     "properties": {
         "manifest_version": {"const": 1}, "window": {"type": "string", "maxLength": 40},
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "rows": {"type": "integer", "minimum": 0},
-        "copy_file": {"type": "string", "pattern": r"^[^/\\]+\.xlsx$"},
+        "copy_file": {"type": "string", "pattern": COPY_NAME},
         "copy_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "submitted_at": {"type": "string"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
-        "findings": {"type": "array"}, "rows_in_ledger": {"type": "integer", "minimum": 0},
+        "findings": {"type": "array", "items": {
+            "type": "object", "required": ["code", "severity", "message", "hint"],
+            "properties": {"code": {"type": "string", "maxLength": 60}, "severity": {"enum": ["error", "warning"]},
+                           "sheet": _TEXT_OR_NULL, "column": _TEXT_OR_NULL, "cell": _TEXT_OR_NULL,
+                           "row": {"type": ["integer", "null"]},
+                           "value": {"type": ["string", "number", "boolean", "null"]},
+                           "message": {"type": "string"}, "hint": {"type": "string"}}}},
+        "rows_in_ledger": {"type": "integer", "minimum": 0},
         "left_out": {"type": "array", "items": {
             "type": "object", "required": ["row", "request_id", "reason"],
             "properties": {"row": {"type": "integer"}, "request_id": {"type": "string", "maxLength": 200},
@@ -79,12 +92,28 @@ def _hidden(path: Path) -> bool:
     return bool(attrs & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
-def _files(folder: Path) -> list[Path]:
-    out = []
+def _files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(regular files, everything else: symbolic links, named pipes, devices) under the folder, hidden ones
+    left out. Only regular files are read: a link may point anywhere (/dev/zero, another folder's file) and
+    a pipe never ends; links to folders are not followed."""
+    out, special = [], []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(root, f) for f in sorted(files)]
-    return [p for p in out if not _hidden(p)]
+        special += [Path(root, d) for d in dirs if Path(root, d).is_symlink()]
+        for name in sorted(files):
+            path = Path(root, name)
+            if path.name.startswith((".", "~$")):
+                continue
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            (out if stat.S_ISREG(mode) else special).append(path)
+    return [p for p in out if not _hidden(p)], special
+
+
+NOT_REGULAR = "不是普通文件（符号链接、管道或设备），未读取"
+PUT_THE_FILE = "：请把报送文件本身放进报送文件夹"
 
 
 def check_period_folder(folder: Path) -> Path:
@@ -107,7 +136,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     (row_cache.RowCache): submission copies already parsed, by sha256, are not read again."""
     from xl_automation.xlsx.isolation import read_many
     folder = check_period_folder(folder)
-    files = _files(folder)
+    files, special = _files(folder)
     result = Collected([])
     claimed: set[Path] = set()
     submitted: list[tuple[Path, Path, str, dict[str, Any]]] = []   # manifest, copy, sha256, data
@@ -121,6 +150,8 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             copy_name = _peek_copy(manifest)
             if copy_name:
                 claimed.add(manifest.with_name(copy_name))
+    result.skipped[:0] = [{"file": _rel(p, folder), "reason": NOT_REGULAR + PUT_THE_FILE}
+                          for p in special if p not in claimed]
     plain: list[Path] = []
     for path in files:
         if path in claimed:
@@ -221,7 +252,7 @@ def _peek_copy(manifest: Path) -> str | None:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
         name = data.get("copy_file") if isinstance(data, dict) else None
-        return name if isinstance(name, str) and "/" not in name and "\\" not in name else None
+        return name if isinstance(name, str) and re.search(COPY_NAME, name) else None
     except (OSError, ValueError):
         return None
 
@@ -233,6 +264,15 @@ def _window_from_name(path: Path, config: Config) -> str:
     return ""
 
 
+def _has_surrogate(value: Any) -> bool:
+    """A JSON escape \\ud800 alone gives a string no UTF-8 output (the report, the JSON, the console) can hold."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected
                    ) -> tuple[Path, Path, str, dict[str, Any]] | None:
     """(manifest, submission copy, its sha256, manifest data) when the manifest is sound and the copy is
@@ -241,7 +281,10 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
     try:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
             raise ValueError("清单文件过大")
-        data: Any = json.loads(manifest.read_text(encoding="utf-8"))
+        text = manifest.read_text(encoding="utf-8")
+        data: Any = json.loads(text)
+        if "\\u" in text and _has_surrogate(data):       # before the schema, whose messages quote the values
+            raise ValueError("含有无法保存的字符（孤立的 \\ud800–\\udfff 转义）")
         MANIFEST_VALIDATOR.validate(data)
     except (OSError, ValueError, jsonschema.ValidationError) as e:
         msg = e.message if isinstance(e, jsonschema.ValidationError) else str(e)
@@ -254,6 +297,9 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
         result.rejected.append({"file": folder_name, "reason": f"窗口编码 {data['window']} 不是已配置的窗口"})
         return None
     copy = manifest.with_name(data["copy_file"])
+    if copy.is_symlink() or (copy.exists() and not copy.is_file()):
+        result.rejected.append({"file": folder_name, "reason": f"清单所列的报送文件 {copy.name} {NOT_REGULAR}"})
+        return None
     if not copy.is_file():
         result.rejected.append({"file": folder_name, "reason": f"找不到清单所列的报送文件 {copy.name}"})
         return None

@@ -1,6 +1,7 @@
 """Plain text for the WeChat liaison group: who has not submitted, and open requests past 2 hours."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime
 
@@ -11,6 +12,15 @@ from xl_automation.rules.periods import due_day
 from xl_automation.rules.masking import is_organisation, mask_name
 from xl_automation.rules.phones import mask_phone
 from xl_automation.rules.sla import OVERDUE_OPEN, describe_minutes
+
+
+_BREAKS = re.compile(r"\s+")
+
+
+def one_line(value) -> str:
+    """A value quoted from a ledger or the archive on its item's line: a line break typed into the cell
+    (Alt+Enter) would start a line of its own in the pasted notice, reading like the centre's words."""
+    return _BREAKS.sub(" ", str(value)).strip()
 
 
 def notice_text(collected: Collected, consolidation: Consolidation, config: Config, now: datetime) -> str:
@@ -39,7 +49,8 @@ def notice_text(collected: Collected, consolidation: Consolidation, config: Conf
             for d in items:
                 v = d.values
                 name = mask_name(v.get("applicant") or "", is_organisation(v.get("applicant") or "", config))
-                lines.append(f"  {v.get('request_id') or '（无编号）'} {name} {mask_phone(v.get('phone') or '')}"
+                lines.append(f"  {one_line(v.get('request_id') or '（无编号）')} {one_line(name)} "
+                             f"{one_line(mask_phone(v.get('phone') or ''))}"
                              f" {v['received_at']:%m-%d %H:%M} 受理，已 {describe_minutes(d.clock.minutes)}")
         lines.append("请首问责任人立即联系办事群众，并在群内回复对接情况。")
     else:
@@ -58,6 +69,6 @@ def dropped_open_lines(consolidation: Consolidation, config: Config) -> list[str
     for w in config.windows:
         mine = [x for x in dropped if x.window == w.code]
         if mine:
-            lines.append(f"· {w.name}：" + "、".join(f"{x.request_id}（最后报送 {x.last_period}）" for x in mine))
+            lines.append(f"· {w.name}：" + "、".join(f"{one_line(x.request_id)}（最后报送 {x.last_period}）" for x in mine))
     lines.append("请相关窗口说明办理结果，或在台账中继续结转。")
     return lines

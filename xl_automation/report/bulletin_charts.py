@@ -36,6 +36,7 @@ def _figure(width_cm: float, height_cm: float):
     from matplotlib import pyplot as plt
     plt.rcParams["font.family"] = [cjk_family()]
     plt.rcParams["axes.unicode_minus"] = False
+    plt.rcParams["text.parse_math"] = False      # labels are names from the configuration: "$…$" is text, not TeX
     fig, ax = plt.subplots(figsize=(width_cm / 2.54, height_cm / 2.54), dpi=DPI)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=8)

@@ -6,6 +6,7 @@ fallback in the font table (w:altName) that Word and LibreOffice use where it is
 from __future__ import annotations
 
 import io
+import re
 from typing import Sequence
 
 from docx import Document
@@ -16,6 +17,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from xl_automation.model.text import REPLACEMENT
+
 TITLE_FONT, BODY_FONT, HEADING1_FONT, HEADING2_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
 PAGE_NUMBER_FONT = "宋体"
 # official face -> what to use where it is not installed (Windows ships the second names)
@@ -24,6 +27,18 @@ TITLE_PT, BODY_PT, TABLE_PT, PAGE_NUMBER_PT = 22, 16, 10, 14
 LINE_PT = 27          # exact line pitch of the body: 23 lines on the GB/T 9704 text block (22 at 28.9 pt); one
                       # more line a page keeps a month within 4 pages
 TEXT_WIDTH_CM = 15.6
+# characters XML 1.0 cannot hold (python-docx refuses them); tab and line breaks it turns into w:tab / w:br
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def docx_text(text: str) -> str:
+    """Text from a branch's ledger (a request id, a reason) as a run can hold it: a control character
+    typed or pasted into a cell is shown as U+FFFD where it was, neither refused nor silently dropped."""
+    return _NOT_XML.sub(REPLACEMENT, text)
+
+
+def add_text(paragraph, text: str):
+    return paragraph.add_run(docx_text(text))
 
 
 def set_fonts(run, east_asia: str, size: float | None = None, bold: bool | None = None) -> None:
@@ -64,16 +79,16 @@ class OfficialDocument:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.line_spacing = Pt(36)
         p.paragraph_format.space_after = Pt(LINE_PT)
-        set_fonts(p.add_run(text), TITLE_FONT, TITLE_PT)
+        set_fonts(add_text(p, text), TITLE_FONT, TITLE_PT)
 
     def addressee(self, text: str) -> None:
-        set_fonts(self.doc.add_paragraph().add_run(text), BODY_FONT)
+        set_fonts(add_text(self.doc.add_paragraph(), text), BODY_FONT)
 
     def heading(self, text: str, level: int = 1) -> None:
         p = self.doc.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
         p.paragraph_format.keep_with_next = True
-        set_fonts(p.add_run(text), HEADING1_FONT if level == 1 else HEADING2_FONT)
+        set_fonts(add_text(p, text), HEADING1_FONT if level == 1 else HEADING2_FONT)
 
     def paragraph(self, text: str, *, indent: bool = True, align_right: bool = False, size: float | None = None):
         p = self.doc.add_paragraph()
@@ -83,7 +98,7 @@ class OfficialDocument:
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         if size is not None:
             p.paragraph_format.line_spacing = Pt(size * 1.5)
-        set_fonts(p.add_run(text), BODY_FONT, size)
+        set_fonts(add_text(p, text), BODY_FONT, size)
         return p
 
     def image(self, png: bytes, width_cm: float = TEXT_WIDTH_CM) -> None:
@@ -127,7 +142,7 @@ class OfficialDocument:
                 p.paragraph_format.first_line_indent = Pt(0)
                 p.paragraph_format.line_spacing = Pt(TABLE_PT * 1.3)
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER if c or r == 0 else WD_ALIGN_PARAGRAPH.LEFT
-                set_fonts(p.add_run(str(value)), HEADING1_FONT if r == 0 else BODY_FONT, TABLE_PT)
+                set_fonts(add_text(p, str(value)), HEADING1_FONT if r == 0 else BODY_FONT, TABLE_PT)
         _repeat_header(t.rows[0])
         self.doc.add_paragraph().paragraph_format.line_spacing = Pt(8)
 

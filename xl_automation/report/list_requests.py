@@ -30,8 +30,9 @@ def write_overdue(lists: Lists, details: list[Detail]) -> None:
 def write_unresolved(lists: Lists, details: list[Detail]) -> None:
     refusals = tuple(lists.config.policy.get("refusal_phrases", ()))
     open_ = [d for d in details if d.values.get("result") in ("办理中", "无法办理")]
+    # a number quoted in a reason is masked before grouping: reasons differing in it alone are one row
     reason = {id(d): NO_REASON if is_placeholder(d.values.get("unresolved_reason"))
-              else str(d.values["unresolved_reason"]).strip() for d in open_}
+              else lists.book.masked("unresolved_reason", str(d.values["unresolved_reason"]).strip()) for d in open_}
     counts: dict[str, Counter] = defaultdict(Counter)
     for d in open_:
         counts[reason[id(d)]][d.values["result"]] += 1
@@ -67,4 +68,5 @@ def write_transfers(lists: Lists, details: list[Detail]) -> None:
     lists.table(ws, r + 2, ["受理窗口", WINDOW_NAME, H["request_id"], H["received_at"], H["transferred_to"],
                            H["first_responder"], H["sla_status"]], (
         [d.window, lists.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
-         d.values.get("transferred_to"), d.values.get("first_responder"), d.clock.status] for d in moved))
+         lists.book.masked("transferred_to", d.values.get("transferred_to")), d.values.get("first_responder"),
+         d.clock.status] for d in moved))

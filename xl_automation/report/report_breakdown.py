@@ -16,13 +16,29 @@ UNIT_SHEET_PREFIX = "考核-"
 
 
 def unit_sheet_name(supervisor: str) -> str:
-    """Excel allows 31 characters and no []:*?/\\ in a sheet name; the unit's name shortened to fit."""
+    """Excel allows 31 characters, no []:*?/\\ and no apostrophe at either end in a sheet name; the unit's
+    name shortened to fit (control characters dropped)."""
     name = supervisor
     for long, short in (("淄博市博山区", ""), ("淄博市", ""), ("有限责任公司", "")):
         name = name.replace(long, short)
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "")
-    return (UNIT_SHEET_PREFIX + name)[:31]
+    name = "".join(ch for ch in name if ch not in "[]:*?/\\" and not (ch < " " or "\x7f" <= ch <= "\x9f"))
+    return (UNIT_SHEET_PREFIX + name)[:31].rstrip("'")
+
+
+def unit_sheet_names(units: list[str]) -> list[str]:
+    """A sheet name for each unit, none the same as another (Excel compares them ignoring case): units
+    alike in their shortened names are told apart by (2), (3), …"""
+    names: list[str] = []
+    taken: set[str] = set()
+    for unit in units:
+        base = name = unit_sheet_name(unit)
+        n = 1
+        while name.lower() in taken:
+            n += 1
+            name = base[:31 - len(f"({n})")].rstrip("'") + f"({n})"
+        taken.add(name.lower())
+        names.append(name)
+    return names
 
 
 def write_breakdown(lists: Lists, b: Breakdown) -> None:
@@ -42,13 +58,14 @@ def write_breakdown(lists: Lists, b: Breakdown) -> None:
     r = lists.table(ws, r + 2, [WINDOW, WINDOW_NAME, H["request_id"], H["received_at"], "转办次数", "办理窗口",
                                 H["transferred_to"], H["result"]], (
         [d.window, lists.name_of(d.window), d.values.get("request_id"), d.values.get("received_at"),
-         transfers_of(d), "、".join(d.handled_by), d.values.get("transferred_to"), d.values.get("result")]
+         transfers_of(d), "、".join(d.handled_by), book.masked("transferred_to", d.values.get("transferred_to")),
+         d.values.get("result")]
         for d in sorted(b.bounced, key=lists.by_window_time)))
     ws.write_string(r + 1, 0, "无法办理原因分类（分类规则见配置 reason_categories）", book.section)
     rows = []
     for g in b.reasons:
         rows.append([g.category, "", g.count])
-        rows += [["", raw, n] for raw, n in sorted(g.raw.items(), key=lambda x: (-x[1], x[0]))]
+        rows += [["", book.masked("unresolved_reason", raw), n] for raw, n in sorted(g.raw.items(), key=lambda x: (-x[1], x[0]))]
     lists.table(ws, r + 2, ["类别", "原因原文", "件数"], rows)
 
 
@@ -60,9 +77,9 @@ def _handling(lists: Lists, ws, r: int, label: str, rows: list[Handling]) -> int
 def write_unit_assessments(lists: Lists, statuses: list["WindowStatus"], scores: dict[str, Score],
                            figs: dict[str, dict]) -> list[str]:
     """The 考核 table once per supervising unit, for its own windows (三.3); returns the sheet names."""
-    names = []
-    for unit in dict.fromkeys(s.supervisor for s in statuses):
-        names.append(unit_sheet_name(unit))
-        write_assessment(lists, [s for s in statuses if s.supervisor == unit], scores, figs, sheet=names[-1],
+    units = list(dict.fromkeys(s.supervisor for s in statuses))
+    names = unit_sheet_names(units)
+    for unit, name in zip(units, names):
+        write_assessment(lists, [s for s in statuses if s.supervisor == unit], scores, figs, sheet=name,
                          title=f"{unit} 月度考核表")
     return names

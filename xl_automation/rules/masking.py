@@ -12,7 +12,10 @@ _SEP = "(?:[ \u3000\u00a0]?[-\uff0d\u2010-\u2015~]?[ \u3000\u00a0]?)"   # 138 05
 _MOBILE = rf"(?:(?:[+\uff0b]|00)?(?:86|\uff18\uff16){_SEP})?[1\uff11]{_SEP}[3-9\uff13-\uff19](?:{_SEP}{_D}){{9}}"
 _LANDLINE = rf"[(\uff08]?[0\uff10]{_D}{{2,3}}[)\uff09]?{_SEP}[1-9\uff11-\uff19](?:{_SEP}{_D}){{6,7}}"
 _LOCAL = rf"[2-9\uff12-\uff19]{_D}{{6,7}}"                      # 2165111 typed without the area code
-_NUMBER_IN_TEXT = re.compile(rf"(?<![0-9\uff10-\uff19])(?:{_MOBILE}|{_LANDLINE}|{_LOCAL})(?![0-9\uff10-\uff19])")
+# a resident ID number (18 characters, the last may be X; 15 digits before 1999) or a bank card (16–19 digits)
+_LONG_NUMBER = rf"{_D}{{14,18}}[0-9\uff10-\uff19Xx\uff38\uff58]"
+_NUMBER_IN_TEXT = re.compile(
+    rf"(?<![0-9\uff10-\uff19])(?:(?P<long>{_LONG_NUMBER})|{_MOBILE}|{_LANDLINE}|{_LOCAL})(?![0-9\uff10-\uff19])")
 _NO_DIGITS = dict.fromkeys([*range(0x30, 0x3a), *range(0xff10, 0xff1a)])    # str.translate: digits dropped
 _DATE_LIKE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _TRAILING_NOTE = re.compile(r"[(（][^()（）]*[)）]$")
@@ -22,8 +25,9 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫",
 
 
 def mask_numbers_in_text(text: str) -> str:
-    """Phone numbers typed into free text (remarks, addresses), with spaces, hyphens or full-width
-    digits inside, masked like the 联系方式 column; an 8-digit date such as 20261103 stays."""
+    """Phone numbers typed into free text (remarks, addresses, reasons), with spaces, hyphens or full-width
+    digits inside, masked like the 联系方式 column; an 8-digit date such as 20261103 stays. A resident ID
+    or bank card number keeps its first and last four characters (3703**********1234)."""
     if len(text) - len(text.translate(_NO_DIGITS)) < 7:
         return text         # every number masked holds 7 digits or more (a local number): most text has none
     return _mask_numbers(text)
@@ -32,6 +36,9 @@ def mask_numbers_in_text(text: str) -> str:
 def _mask_numbers(text: str) -> str:
     def mask(m: re.Match) -> str:
         found = m.group(0)
+        if m.group("long"):
+            digits = clean_text(found)
+            return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
         if _DATE_LIKE.fullmatch(clean_text(found)):
             return found
         return mask_phone(found)

@@ -9,7 +9,7 @@ import openpyxl
 from xl_automation.model.labels import LEDGER_SHEET, TICK
 from xl_automation.rules.normalize import header_key
 from xl_automation.model.schema import COLUMNS, header_lookup
-from xl_automation.xlsx.xlsx_safe import DATETIME_FORMAT, cell_value
+from xl_automation.xlsx.xlsx_safe import DATETIME_FORMAT, cell_value, stored_text
 
 
 def fill_ledger(path: Path, rows: Iterable[dict[str, Any]], header_row: int = 3) -> int:
@@ -41,7 +41,7 @@ def fill_ledger(path: Path, rows: Iterable[dict[str, Any]], header_row: int = 3)
                 cell.value = value
                 cell.number_format = DATETIME_FORMAT
             else:
-                cell.value = value
+                cell.value = stored_text(value) if isinstance(value, str) else value
                 if isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"   # text, never a formula
     tmp = Path(str(path) + ".part")

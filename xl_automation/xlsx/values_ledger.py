@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from xl_automation.model.labels import INFO_SHEET, LEDGER_SHEET, LEDGER_TITLE, TICK
 from xl_automation.model.schema import COLUMNS
 from xl_automation.rules.normalize import DateOnly
-from xl_automation.xlsx.xlsx_safe import DATE_FORMAT, DATETIME_FORMAT, FONT, cell_value, new_workbook
+from xl_automation.xlsx.xlsx_safe import DATE_FORMAT, DATETIME_FORMAT, FONT, cell_value, new_workbook, write_text
 from xl_automation.xlsx.xlsx_spool import SpoolSheet, splice
 
 HEADER_ROW = 3  # 1-based, as in the template
@@ -57,7 +57,7 @@ def finish_ledger(wb, info: dict[str, str]) -> None:
     info_ws = wb.add_worksheet(INFO_SHEET)
     for r, (k, v) in enumerate(info.items()):
         info_ws.write_string(r, 0, k)
-        info_ws.write_string(r, 1, str(v or ""))
+        write_text(info_ws, r, 1, str(v or ""))         # 模板版本 is the ledger's own text
     info_ws.set_column(0, 1, 24)
     wb.close()
 

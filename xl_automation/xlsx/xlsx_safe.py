@@ -1,6 +1,7 @@
 """XlsxWriter workbooks that never turn untrusted text into formulas, links or numbers."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ FONT = "等线"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 FIXED_CREATED = datetime(2026, 1, 1)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+# the underscore that starts an escape-shaped run, its closing one left free to start the next ("_x005F_x0041_")
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")
 
 
 def new_workbook(path: Path | str, *, constant_memory: bool = False, created: datetime | None = None):
@@ -45,3 +49,12 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, Invalid):
         return "" if value.raw is None else str(value.raw)
     return value
+
+
+def stored_text(value: str) -> str:
+    """Text as a cell stores it, for writers that copy a string raw (openpyxl): a control character as
+    _xHHHH_ (openpyxl refuses the character itself) and a literal "_x0041_" as _x005F_x0041_, so that
+    Excel and calamine read back the very text (xlsx_spool escapes its XML the same way)."""
+    if "_x" in value:
+        value = _ESCAPE_LIKE.sub("_x005F_", value)
+    return value if value.isprintable() else _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)

@@ -22,7 +22,9 @@ _EPOCH_DAY = _EPOCH.date()
 # written as _xHHHH_, and a literal "_x0041_" as _x005F_x0041_ so that it is not read as "A", the
 # escapes Excel and XlsxWriter use
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
+# the underscore starting each escape-shaped run, the closing one left free to start the next: "_x0041_x0042_"
+# holds two runs, and each needs its _x005F_ (matching whole runs skipped the second, read back as "…B")
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")
 _LETTERS = [column_letter(i + 1) for i in range(16384)]
 _PRESERVE = ' xml:space="preserve"'
 
@@ -34,7 +36,7 @@ def _control(m: re.Match) -> str:
 def xml_text(value: str) -> str:
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "_x" in value:
-        value = _ESCAPE_LIKE.sub(r"_x005F\g<0>", value)
+        value = _ESCAPE_LIKE.sub("_x005F_", value)
     # isprintable() is one C-level scan; only text with some unprintable character needs the regex
     return value if value.isprintable() else _CONTROL.sub(_control, value)
 
