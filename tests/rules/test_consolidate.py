@@ -98,3 +98,17 @@ def test_conservation_on_a_synthetic_month(seed):
     c = consolidate(sources, PERIOD, CONFIG, NOW)
     assert c.rows_in == 250 and conserved(c)
     assert len(c.excluded) >= 5
+
+
+def test_transfer_chain_whose_accepting_row_is_not_in_the_period_counts_once():
+    """A→B→C where A's row is absent (A did not submit, or its row was closed before the period): B and C
+    both say 联络群转入. The first receipt owns it, the second merges into it. Found in review:
+    consolidation used to crash here (the second row was both merged and listed as a same-id pair)."""
+    b = good_row(request_id="T-1", channel="联络群转入", received_at=datetime(2026, 11, 10, 10, 0),
+                 result="已转办", transferred_to="ZLS03", closed_at=None)
+    c = good_row(request_id="T-1", channel="联络群转入", received_at=datetime(2026, 11, 10, 11, 0))
+    cons = consolidate([source("ZLS02", b), source("ZLS03", c)], PERIOD, CONFIG, NOW)
+    assert conserved(cons) and cons.merged == 1 and cons.suspects == []
+    (d,) = cons.details
+    assert (d.window, d.handled_by, d.values["result"]) == ("ZLS02", ("ZLS03",), "已办结")
+    assert figures(cons.details)["received"] == 1

@@ -216,7 +216,7 @@ def _plain(path: Path, ledger, folder: Path, period: Period, config: Config, now
     if not code or config.window(code) is None:
         return "rejected", {"file": _rel(path, folder),
                             "reason": f"无法确定窗口：台账信息表的窗口编码为“{code or '空'}”，不是已配置的窗口"}
-    own_period = (ledger.info.get(INFO_PERIOD) or "").strip()
+    own_period = _period_label(ledger.info.get(INFO_PERIOD), period)
     if own_period and own_period > period.label:
         return "skipped", {"file": _rel(path, folder), "reason": later_period_reason(own_period, period)}
     check = check_ledger(ledger, config, now)
@@ -224,6 +224,17 @@ def _plain(path: Path, ledger, folder: Path, period: Period, config: Config, now
                             datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
                             check.errors, check.warnings, check.findings,
                             for_period=own_period if own_period and own_period < period.label else None)
+
+
+def _period_label(text: str | None, period: Period) -> str:
+    """The 统计周期 a ledger names, as a label (YYYY-MM) that sorts as periods do: "2027-1" is 2027-01, as
+    validate and submit read it. Text that is no period ("" too) names none: the folder's period applies
+    (validate has warned that it cannot be read)."""
+    from xl_automation.rules.periods import PeriodError
+    try:
+        return Period.parse(text or "", period.start_day).label
+    except PeriodError:
+        return ""
 
 
 def _reason(error: LedgerError) -> str:

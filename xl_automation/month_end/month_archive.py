@@ -164,6 +164,20 @@ def _iso(v: Any) -> str | None:
     return v.isoformat(sep=" ") if isinstance(v, datetime) else None
 
 
+def _received(values) -> str | None:
+    """The receipt as the JSON gives it: date and time, or the date alone when written without a time."""
+    from xl_automation.rules.normalize import DateOnly
+    v = values.get("received_at")
+    return v.value.date().isoformat() if isinstance(v, DateOnly) else _iso(v)
+
+
+def _period(values, start_day: int) -> str | None:
+    """The period a request was received in (a date without a time: that date's, as the period rules count)."""
+    from xl_automation.rules.consolidate import moment
+    received = moment(values.get("received_at"))
+    return Period.containing(received, start_day).label if received is not None else None
+
+
 def _digits(phone: Any) -> str:
     if not isinstance(phone, str) or not phone:
         return ""
@@ -231,9 +245,8 @@ def add_cross_month(data: dict[str, Any], cons: Consolidation, info: ArchiveInfo
         entry["dropped_open"] = sum(1 for x in cons.dropped_open if x.window == entry["code"])
     data["archive"] = info.as_json()
     data["late_reported"] = [
-        {"window": d.window, "request_id": d.values.get("request_id") or "", "received_at": _iso(d.values.get("received_at")),
-         "period": Period.containing(d.values["received_at"], cons.period.start_day).label
-         if isinstance(d.values.get("received_at"), datetime) else None}
+        {"window": d.window, "request_id": d.values.get("request_id") or "", "received_at": _received(d.values),
+         "period": _period(d.values, cons.period.start_day)}
         for d in sorted(late, key=lambda d: (d.window, request_key(d.values)))]
     data["dropped_open"] = [{"window": x.window, "request_id": x.request_id, "last_period": x.last_period}
                             for x in cons.dropped_open]

@@ -2,10 +2,9 @@
 comparison with the previous period, and 趋势 (the last 12 periods, tables and line charts)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from xl_automation.rules.consolidate import Consolidation, Detail
+from xl_automation.rules.consolidate import Consolidation, Detail, moment
 from xl_automation.rules.cross_month import GROUP_CODE, request_key
 from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME
 from xl_automation.month_end.month_archive import ArchiveInfo
@@ -87,8 +86,9 @@ def write_cross_month(lists, cons: Consolidation, info: ArchiveInfo, figures: li
 
 
 def _period_of(d: Detail, period: Period) -> str:
-    received = d.values.get("received_at")
-    return Period.containing(received, period.start_day).label if isinstance(received, datetime) else ""
+    """The period it was received in (a date without a time: that date's, as the period rules count)."""
+    received = moment(d.values.get("received_at"))
+    return Period.containing(received, period.start_day).label if received is not None else ""
 
 
 # --- 趋势: the last 12 periods from the archive plus this one, tables and line charts -----------------

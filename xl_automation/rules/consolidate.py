@@ -255,7 +255,10 @@ def _merge_transfers(candidates, clock: Clock, names: dict[str, tuple[str, str]]
         accepting = [i for i in idxs if i not in receiving]
         by_time = sorted(accepting or receiving, key=lambda i: _sort_time(candidates[i][1]))
         owner = by_time[0]
-        for other in by_time[1:]:
+        # accepting rows of other windows: a likely duplicate. With no accepting row (its window did not
+        # submit, or it closed before the period) the first receipt owns it and the other receiving rows
+        # go through the merge below (merged, or a 受理编号 conflict), never both
+        for other in (by_time[1:] if accepting else ()):
             if candidates[other][0].window != candidates[owner][0].window:
                 suspects.append(_suspect(SAME_ID, candidates, other, owner))
         group = [owner]

@@ -70,7 +70,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
           clock, names: Mapping[str, tuple[str, str]] | None = None) -> None:
     """Adjust a consolidation (consolidate.Consolidation) in place by what earlier periods reported.
     `names`: window code → (code, name), to recognise a 已转办 naming the receiving window."""
-    from xl_automation.rules.consolidate import EXCLUDED_EARLIER, Detail, Source, _absorb, _detail, _plausible
+    from xl_automation.rules.consolidate import EXCLUDED_EARLIER, Detail, Source, _detail, _plausible
     from xl_automation.model.ledger import LedgerRow
     by_pos = {(s.window, s.path.name, r.excel_row): (s, r) for s in sources for r in s.rows}
     ids: dict[str, list[Known]] = {}
@@ -92,7 +92,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             None)
     # 1. earlier rows excluded as closed before the period: new to the group → 补报
     still_excluded = []
-    revived: dict[str, list] = {}
     for ex in cons.excluded:
         if ex.reason == EXCLUDED_EARLIER:
             src, row = by_pos[(ex.window, ex.file, ex.source_row)]
@@ -102,7 +101,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d.late_reported = True
                 cons.details.append(d)
                 _move(cons, ex.window, ex.file, "excluded", "details")
-                revived.setdefault(request_key(row.values), []).append(d)
                 continue
             if k.open and k.window == ex.window:
                 # reported open, closed since then (before this period began): the report that brings its
@@ -110,7 +108,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, True, clock)
                 cons.details.append(d)
                 _move(cons, ex.window, ex.file, "excluded", "details")
-                revived.setdefault(request_key(row.values), []).append(d)    # a late transfer merges into it
                 continue
             ex.reason = already_counted_reason(k.first_period)
         still_excluded.append(ex)
@@ -140,23 +137,44 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             d.carried, d.late_reported = False, True
         details.append(d)
     cons.details = details
-    # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin
+    # 3. a late 联络群转入 of a request another window reported earlier: merged with that origin. Its origin
+    # may be in this run too without the normal merge having seen both: one of them was closed before the
+    # period (brought back by 1.), or the receiving row was counted first in an earlier period
     present = {(d.window, request_key(d.values)) for d in cons.details}
     keep: list[Detail] = []
     origins: dict[tuple[str, str], Detail] = {}
+    here: dict[str, list[Detail]] = {}
+    for d in cons.details:
+        here.setdefault(request_key(d.values), []).append(d)
+    position = {id(d): n for n, d in enumerate(cons.details)}
+
+    def first_receipt(o: Detail) -> tuple:
+        return _moment(o.values.get("received_at")) or datetime.max, position[id(o)]
+    folded: set[int] = set()
     for d in cons.details:
         rid = request_key(d.values)
         origin = None
-        if d.values.get("channel") == TRANSFER_CHANNEL and not d.merged_rows and (d.window, rid) not in known:
-            late = next((o for o in revived.get(rid, ()) if o.window != d.window
-                         and same_request(o.window, o.values, d.window, d.values)), None)
+        # a 联络群转入 that owns other windows' 联络群转入 of this month (a chain without its accepting row
+        # this month) merges with its origin too, bringing them along
+        if d.values.get("channel") == TRANSFER_CHANNEL:
+            counted = (d.window, rid) in known
+            # the normal merge merged every plausible pair it saw: one left here was not seen together. Into
+            # the acceptor's row first; into another 联络群转入 only when that was received first (it owns the
+            # chain, as within a month). Carried when either was counted before
+            late = min((o for o in here.get(rid, ()) if o.window != d.window and id(o) not in folded
+                        and not (first_receipt(o) > first_receipt(d) and o.values.get("channel") == TRANSFER_CHANNEL)
+                        and same_request(o.window, o.values, d.window, d.values)),
+                       key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL, first_receipt(o)), default=None)
             if late is not None:      # its origin brought in now too (补报, or its outcome): one request, the acceptor's
-                _absorb(late, Source(d.window, Path(d.file), d.sha256, [], "submission"),
-                        LedgerRow(d.source_row, d.values), clock)
+                _fold(late, d, clock)
+                folded.add(id(d))
+                if late.carried or d.carried:
+                    late.carried, late.late_reported = True, False
                 cons.merged += 1
                 _move(cons, d.window, d.file, "details", "merged")
                 continue
-            origin = lookup(d.window, d.values)
+            if not counted:
+                origin = lookup(d.window, d.values)
         if origin is None:
             keep.append(d)
             continue
@@ -174,8 +192,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             origins[(origin.window, origin.key)] = owner
             keep.append(owner)
             cons.from_archive += 1
-        src = Source(d.window, Path(d.file), d.sha256, [], "submission")
-        _absorb(owner, src, LedgerRow(d.source_row, d.values), clock)
+        _fold(owner, d, clock)
         owner.carried, owner.late_reported = True, False
         cons.merged += 1
         _move(cons, d.window, d.file, "details", "merged")
@@ -199,6 +216,15 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
          and not moved_on(k)),
         key=lambda x: (x.window, x.last_period, x.request_id))
     cons.archive_used = True
+
+
+def _fold(owner, d, clock) -> None:
+    """Merge request d (a 联络群转入, maybe already holding other windows' rows) into its origin `owner`."""
+    from xl_automation.rules.consolidate import Source, _absorb
+    from xl_automation.model.ledger import LedgerRow
+    _absorb(owner, Source(d.window, Path(d.file), d.sha256, [], "submission"), LedgerRow(d.source_row, d.values), clock)
+    owner.handled_by += tuple(w for w in d.handled_by if w != owner.window)
+    owner.merged_rows += d.merged_rows
 
 
 def _move(cons, window: str, file: str, away: str, to: str) -> None:
