@@ -2,40 +2,18 @@
 period, passed through the liaison group to B, and from B to C in the next, is one request: received once,
 carried once, owned by A."""
 from datetime import datetime
-from pathlib import Path
 
 from xl_automation.model import config as cfg
-from xl_automation.model.ledger import LedgerRow
-from xl_automation.month_end.archive import open_archive
-from xl_automation.month_end.collect import Collected
-from xl_automation.month_end.month_archive import consolidate_period
-from xl_automation.rules.consolidate import Source
 from xl_automation.rules.cross_month import role
 from xl_automation.rules.periods import Period
 
-from support.archive_world import figures_only
+from support.archive_world import figures_only, run_months as run, window_source as source
 from support.rows import good_row
 
 CONF = cfg.load()
 NOW = datetime(2026, 12, 1, 10)
 A, B, C = (w.code for w in CONF.windows[:3])
 NAME = {w.code: w.name for w in CONF.windows[:3]}
-
-
-def source(window: str, period: str, *rows) -> Source:
-    return Source(window, Path(f"{window}-{period}.xlsx"), f"{window}{period}".ljust(64, "0"),
-                  [LedgerRow(4 + i, dict(r)) for i, r in enumerate(rows)], "submission", datetime(2026, 11, 24, 17))
-
-
-def run(tmp_path: Path, months: list[tuple[str, list[Source]]], earlier: tuple[list[Source], ...] = ()):
-    """Consolidate each month in order; earlier[k]: late submissions of an earlier period in month k's folder."""
-    archive = open_archive(tmp_path / "a.sqlite")
-    try:
-        return [consolidate_period(Collected(srcs, earlier=list(earlier[k]) if k < len(earlier) else []),
-                                   Period.parse(p), CONF, NOW, archive, figures_only)
-                for k, (p, srcs) in enumerate(months)]
-    finally:
-        archive.close()
 
 
 def chain_rows(b_result: str):
@@ -119,7 +97,8 @@ def link_row(links, i: int, at: datetime):
     if outcome == "已转办" and links[i + 1][1] < at:
         result = "已转办"
     nxt = links[i + 1][0] if i + 1 < len(links) else None
-    return good_row(request_id="X-1", channel="联络群转入" if i else "窗口现场", received_at=t,
+    # each link types the id its own way: the case of its letters does not make another request
+    return good_row(request_id="x-1" if i % 2 else "X-1", channel="联络群转入" if i else "窗口现场", received_at=t,
                     replied_at=t + timedelta(minutes=30), result=result,
                     closed_at=closes if result == "已办结" else None,
                     transferred_to=NAME[nxt] if result == "已转办" else "")

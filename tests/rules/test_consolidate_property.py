@@ -55,7 +55,7 @@ def rows(draw):
     if base is not None and draw(st.booleans()):
         replied = base + timedelta(minutes=draw(st.sampled_from([-1, 0, 119, 120, 121, 600])))
     transferred_to = NAMES[draw(st.sampled_from(WINDOWS))] if result == "已转办" else ""
-    return good_row(request_id=draw(st.sampled_from(["T-1", "T-2", "T-3", " T-1 ", ""])),
+    return good_row(request_id=draw(st.sampled_from(["T-1", "T-2", "T-3", " T-1 ", "t-1", ""])),
                     channel=draw(st.sampled_from(["窗口现场", "联络群转入", "电话"])),
                     received_at=received, replied_at=replied, result=result, closed_at=closed,
                     transferred_to=transferred_to, unresolved_reason="无法办理原因" if result == "无法办理" else "",

@@ -83,6 +83,15 @@ def test_missing_ids_get_distinct_proposals_after_existing_ones():
     assert "ZLS01-20261103-002" in check.findings[0].hint
 
 
+def test_an_id_typed_again_in_other_case_is_a_duplicate():
+    codes = flat(good_row(request_id="ZLS01-20261103-001"), good_row(request_id=" zls01-20261103-001", phone="13900000001"))
+    assert (5, "A5", "id-duplicate") in codes
+    # the number proposed for a row without one is not the one typed in lower case
+    check = check_ledger(ledger_of(good_row(request_id="zls01-20261103-001"), good_row(request_id="", phone="13900000001")),
+                         CONFIG, NOW)
+    assert check.proposals == {5: "ZLS01-20261103-002"}
+
+
 def test_duplicate_ids_and_likely_duplicates():
     rows = [good_row(), good_row(), good_row(request_id="ZLS01-20261103-009", svc_power=True)]
     codes = flat(*rows)

@@ -214,3 +214,25 @@ def figures_only(cons, _info):
     for d in cons.details:
         by_window[d.window].append(d)
     return SimpleNamespace(figures=_summary_rows(cons.details, by_window, CONF)[1], scores={})
+
+
+def window_source(window: str, period: str, *rows) -> Source:
+    """A window's submission of a month holding these rows (from Excel row 4), for the cross-month examples."""
+    return Source(window, Path(f"{window}-{period}.xlsx"), f"{window}{period}".ljust(64, "0"),
+                  [LedgerRow(4 + i, dict(r)) for i, r in enumerate(rows)], "submission", datetime(2026, 11, 24, 17))
+
+
+def run_months(tmp_path: Path, months: list[tuple[str, list[Source]]], earlier: tuple[list[Source], ...] = (),
+               now: datetime = datetime(2026, 12, 1, 10)):
+    """Consolidate each month in order through a real archive file (tmp_path/a.sqlite): each month's
+    (consolidation, report info, figures); earlier[k]: late submissions of an earlier period in month k's folder."""
+    from xl_automation.month_end.archive import open_archive
+    from xl_automation.month_end.collect import Collected
+    from xl_automation.month_end.month_archive import consolidate_period
+    archive = open_archive(tmp_path / "a.sqlite")
+    try:
+        return [consolidate_period(Collected(srcs, earlier=list(earlier[k]) if k < len(earlier) else []),
+                                   Period.parse(p), CONF, now, archive, figures_only)
+                for k, (p, srcs) in enumerate(months)]
+    finally:
+        archive.close()

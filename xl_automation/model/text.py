@@ -17,6 +17,17 @@ def halfwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+_ASCII_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
+
+
+def id_key(text: str) -> str:
+    """A 受理编号 as requests are told apart: trimmed, its ASCII letters in upper case ('zls01-…' typed in one
+    window and 'ZLS01-…' in another are one request). ASCII only, as SQLite's upper(), so that keys folded in
+    the archive and here agree; the id is still shown as typed."""
+    text = text.strip()
+    return text.upper() if text.isascii() else text.translate(_ASCII_UPPER)
+
+
 def clean_text(value: Any) -> str:
     """Text as the user meant it: half-width, trimmed, inner runs of spaces folded."""
     if value is None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from xl_automation.model.text import id_key
 from xl_automation.rules.cross_month import Known
 from xl_automation.month_end.row_cache import decode, encode
 
@@ -60,6 +61,12 @@ MIGRATIONS: list[str] = [
     # encoding 30,000 rows again (Archive.add_requests)
     """
     ALTER TABLE requests ADD COLUMN merged INTEGER;
+    """,
+    # 4: keys of requests with a 受理编号 folded as model.text.id_key folds them ('zls01-…' is 'ZLS01-…'); the
+    # ids themselves stay as typed. id_key() is the Python function, registered for the migration
+    """
+    UPDATE requests SET key = id_key(request_id) WHERE id_key(request_id) <> '' AND key <> id_key(request_id);
+    UPDATE dropped_open SET key = id_key(request_id) WHERE id_key(request_id) <> '' AND key <> id_key(request_id);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -365,6 +372,7 @@ def _journal(archive: Archive) -> None:
 
 def _migrate(conn: sqlite3.Connection, version: int) -> None:
     """Apply migrations version+1 … latest, each with its user_version bump, in one transaction."""
+    conn.create_function("id_key", 1, id_key, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = conn.execute("PRAGMA user_version").fetchone()[0]   # another process may have migrated

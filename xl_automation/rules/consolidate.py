@@ -16,6 +16,7 @@ from xl_automation.model.ledger import LedgerRow, gc_paused
 from xl_automation.rules.periods import Period
 from xl_automation.rules.phones import check_phone
 from xl_automation.model.schema import SERVICE_COLUMNS
+from xl_automation.model.text import id_key
 from xl_automation.rules.sla import LATE, ON_TIME, OVERDUE_OPEN, Clock, RowClock
 
 TRANSFER_CHANNEL = "联络群转入"
@@ -201,8 +202,9 @@ def consolidate(sources: list[Source], period: Period, config: Config, now: date
 
 
 def _rid(row: LedgerRow) -> str:
+    """The row's 受理编号 as requests are told apart (model.text.id_key); "" without one."""
     rid = row.values.get("request_id")
-    return rid.strip() if isinstance(rid, str) else ""
+    return id_key(rid) if isinstance(rid, str) else ""
 
 
 def _newer_ids(sources: list[Source]) -> dict[int, set[str]]:
@@ -244,7 +246,7 @@ def _merge_transfers(candidates, clock: Clock, names: dict[str, tuple[str, str]]
     accepting row says 已转办 to that window); otherwise both stay and the 受理编号 conflict is listed. The
     same 受理编号 in two windows without 联络群转入 is never merged: it is listed as a likely duplicate.
     """
-    by_id = _collisions((row.values.get("request_id") or "") for _, row, _ in candidates)
+    by_id = _collisions(_rid(row) for _, row, _ in candidates)
     absorbed: dict[int, int] = {}
     suspects: list[Suspect] = []
     for rid, idxs in by_id.items():

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
 
+from xl_automation.model.text import id_key
 from xl_automation.rules.periods import Period
 
 OPEN_RESULTS = ("办理中", "")
@@ -45,8 +46,8 @@ class Dropped:
 
 
 def request_key(values: Mapping[str, Any]) -> str:
-    """受理编号; without one, the receipt minute and phone (a plain ledger may lack the id)."""
-    rid = (values.get("request_id") or "").strip() if isinstance(values.get("request_id"), str) else ""
+    """受理编号 (model.text.id_key); without one, the receipt minute and phone (a plain ledger may lack the id)."""
+    rid = id_key(values.get("request_id") or "") if isinstance(values.get("request_id"), str) else ""
     if rid:
         return rid
     received = values.get("received_at")
@@ -75,7 +76,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     by_pos = {(s.window, s.path.name, r.excel_row): (s, r) for s in sources for r in s.rows}
     ids: dict[str, list[Known]] = {}
     for k in known.values():
-        ids.setdefault(k.request_id or k.key, []).append(k)
+        ids.setdefault(k.key, []).append(k)
 
     names = names or {}
 
@@ -209,7 +210,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         """A later report listed the same request under another window (a 联络群转入 counted first, merged
         with its origin once that was reported): that report's state is the request's, not this one."""
         return any(o.window != k.window and o.last_period > k.last_period
-                   and same_request(o.window, values_of(o), k.window, values_of(k)) for o in ids.get(k.request_id or k.key, ()))
+                   and same_request(o.window, values_of(o), k.window, values_of(k)) for o in ids.get(k.key, ()))
     cons.dropped_open = sorted(
         (Dropped(k.window, k.request_id, k.last_period, k.key) for k in known.values()
          if k.open and k.window in submitted and (k.window, k.key) not in seen and k.key not in seen_ids

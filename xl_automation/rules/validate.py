@@ -18,6 +18,7 @@ from xl_automation.rules.periods import Period, PeriodError
 from xl_automation.rules.phones import INVALID, SHORT, check_phone
 from xl_automation.rules.reasons import is_placeholder, is_refusal
 from xl_automation.rules.places import locate, mismatch_in, other_county_written
+from xl_automation.model.text import id_key
 from xl_automation.model.schema import BY_KEY, COLUMNS, DATETIME_KEYS, RESULT_REQUIRES, SERVICE_COLUMNS
 from xl_automation.rules.sla import Clock, RowClock
 
@@ -256,13 +257,13 @@ def _check_ids(rows: _Rows, ledger_rows: list[LedgerRow], window: str, now: date
     for row in ledger_rows:
         m = _ID_RE.match(row.values.get("request_id") or "")
         if m:
-            used[(m["window"], m["day"])].add(int(m["seq"]))
+            used[(id_key(m["window"]), m["day"])].add(int(m["seq"]))
     proposals: dict[int, str] = {}
 
     def propose(row: LedgerRow) -> str:
         received = _moment(row.values.get("received_at")) or now
         day = received.strftime("%Y%m%d")
-        taken = used[(window, day)]
+        taken = used[(id_key(window), day)]     # 'zls01-…' typed holds its number as 'ZLS01-…' would
         seq = max(taken, default=0) + 1
         taken.add(seq)
         proposals[row.excel_row] = f"{window}-{day}-{seq:03d}"
@@ -270,12 +271,13 @@ def _check_ids(rows: _Rows, ledger_rows: list[LedgerRow], window: str, now: date
 
     for row in ledger_rows:
         rid = row.values.get("request_id") or ""
+        key = id_key(rid) if isinstance(rid, str) else rid      # 'w01-…' and 'W01-…' are one request
         if not rid:
             rows.add("id-missing", row, "request_id", proposal=propose(row))
-        elif rid in seen:
-            rows.add("id-duplicate", row, "request_id", rid, other_row=seen[rid], proposal=propose(row))
+        elif key in seen:
+            rows.add("id-duplicate", row, "request_id", rid, other_row=seen[key], proposal=propose(row))
         else:
-            seen[rid] = row.excel_row
+            seen[key] = row.excel_row
     return proposals
 
 
