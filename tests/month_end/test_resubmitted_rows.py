@@ -113,3 +113,39 @@ def test_a_damaged_superseded_copy_is_a_note_not_a_failure(tmp_path):
     assert [(r[0], r[2]) for r in listed] == [("ZLS01", first["copy_file"])] and listed[0][3]
     notice = run("notice", inbox, "--period", "2026-11", "--now", "2026-11-25 10:00", "--no-archive")
     assert notice.returncode == 0 and f"{first['copy_file']} 无法读取" in notice.stdout
+
+
+def test_a_late_file_of_an_earlier_period_resubmitted_without_a_row_lists_it_when_in_use(tmp_path):
+    """ZLS02's November, handed in late into December's folder twice, the second time without B1: with the
+    archive (November known) the late file is used and B1 is listed, from the first late copy; without it
+    neither late copy is used (both listed among the skipped files) and nothing is compared."""
+    from support.archive_files import consolidate, ledger
+    from support.archive_world import row_values
+    inbox = tmp_path / "报送"
+
+    def r(rid, received, n):
+        return dict(row_values(rid[:5], rid, received, None, datetime(2026, 11, 24, 9), "窗口现场", n), install_type="民用")
+    a1 = r("ZLS01-20261110-001", datetime(2026, 11, 10, 9), 1)
+    b1, b2 = r("ZLS02-20261105-001", datetime(2026, 11, 5, 9), 2), r("ZLS02-20261120-002", datetime(2026, 11, 20, 9), 3)
+    _submit_period(ledger(tmp_path / "d1", "ZLS01", "2026-11", [a1], datetime(2026, 11, 24, 9)), inbox / "2026-11",
+                   "2026-11", "2026-11-24 09:00")
+    consolidate(inbox, "2026-11")
+    _submit_period(ledger(tmp_path / "d2", "ZLS02", "2026-11", [b1, b2], datetime(2026, 12, 2, 9)), inbox / "2026-12",
+                   "2026-11", "2026-12-02 09:00")
+    _submit_period(ledger(tmp_path / "d3", "ZLS02", "2026-11", [b2], datetime(2026, 12, 3, 9)), inbox / "2026-12",
+                   "2026-11", "2026-12-03 09:00")
+    _submit_period(ledger(tmp_path / "d4", "ZLS01", "2026-12", [a1], datetime(2026, 12, 24, 9)), inbox / "2026-12",
+                   "2026-12", "2026-12-24 09:00")
+    first = min((json.loads(p.read_text("utf-8")) for p in (inbox / "2026-12").glob(f"ZLS02*{MANIFEST_SUFFIX}")),
+                key=lambda m: m["submitted_at"])
+    dec = consolidate(inbox, "2026-12")
+    assert [(m["window"], m["request_id"], m["file"], m["period"]) for m in dec["resubmission_missing"]] == [
+        ("ZLS02", b1["request_id"], first["copy_file"], "2026-11")]
+    assert {w["code"]: w["resubmission_missing"] for w in dec["windows"]}["ZLS02"] == 1
+    alone = consolidate(inbox, "2026-12", "--no-archive")
+    assert alone["resubmission_missing"] == [] and first["copy_file"] in [x["file"] for x in alone["files_skipped"]]
+
+
+def _submit_period(path, inbox, period, when):
+    done = run("submit", path, "--to", inbox, "--period", period, "--now", when)
+    assert done.returncode == 0, done.stdout + done.stderr

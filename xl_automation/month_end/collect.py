@@ -69,6 +69,8 @@ class Collected:
     # earlier submissions of a window in force whose copy could not be read: {"window", "file", "reason"};
     # what they held cannot be compared with the newest copy (resubmission.missing_rows), a person checks
     superseded_unread: list[dict[str, str]] = field(default_factory=list)
+    # late submissions of an earlier period replaced by a later one of that period (listed among the skipped)
+    superseded_earlier: list[Source] = field(default_factory=list)
 
     def read_line(self) -> str:
         """The progress line once every file is read."""
@@ -205,6 +207,7 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             else:
                 result.skipped.append({"file": _rel(old.path, folder), "reason":
                                        f"已被 {src.window} 更晚的一次 {src.for_period} 补交报送 {src.path.name} 替换"})
+                result.superseded_earlier.append(old)
         latest[key] = src
     order = [w.code for w in config.windows]
     result.sources = sorted((s for s in latest.values() if s.for_period is None), key=lambda s: order.index(s.window))

@@ -99,8 +99,10 @@ def consolidate_known(collected, period: Period, conf: Config, now: datetime, ar
     if earlier:
         apply(cons, sources, archive.known_before(period.label, source_keys(sources)),
               archive.values_of, Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
-    # a resubmission's dropped rows are listed, never counted: superseded copies were read with the rest
-    cons.resubmission_missing = missing_rows(collected.superseded, collected.sources)
+    # a resubmission's dropped rows are listed, never counted: superseded copies were read with the rest. A
+    # replaced late file of an earlier period is compared only while that period's late file is in use
+    cons.resubmission_missing = missing_rows(
+        list(collected.superseded) + list(getattr(collected, "superseded_earlier", ())), sources)
     return cons
 
 

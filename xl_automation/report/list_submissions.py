@@ -34,7 +34,8 @@ def write_submissions(lists: Lists, statuses: list["WindowStatus"], collected: C
          "、".join(s.superseded_files), s.file, s.kind_label, s.sha256,
          s.rows if s.submitted else None, s.errors if s.submitted else None,
          s.warnings if s.submitted else None] for s in statuses))
-    if collected.superseded or getattr(collected, "superseded_unread", None):
+    if collected.superseded or getattr(collected, "superseded_unread", None) \
+            or getattr(consolidation, "resubmission_missing", None):
         r = _resubmission_missing(lists, ws, r, collected, consolidation)
     if collected.earlier:
         # late submissions of an earlier period found in this folder: their new requests are this report's 补报

@@ -30,7 +30,8 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "files_skipped": collected.skipped,
         "files_superseded": [s.path.name for s in collected.superseded],
         # requests a superseded copy held and the newest copy does not: listed, not counted
-        "resubmission_missing": [m.as_json(received_text({"received_at": m.received_at})) for m in missing],
+        "resubmission_missing": [m.as_json(received_text({"received_at": m.received_at}), cons.period.label)
+                                 for m in missing],
         "resubmission_unchecked": list(getattr(collected, "superseded_unread", [])),
         "files_earlier_period": [{"window": s.window, "file": s.path.name, "period": s.for_period, "rows": len(s.rows)}
                                  for s in getattr(collected, "earlier", ())],

@@ -22,10 +22,12 @@ class Missing:
     received_at: Any
     result: str
     newest: str                # the copy in force
+    period: str | None = None  # a late submission's earlier period (None: the period's own submission)
 
-    def as_json(self, received: str | None) -> dict[str, Any]:
+    def as_json(self, received: str | None, period: str) -> dict[str, Any]:
         return {"window": self.window, "request_id": self.request_id, "file": self.file, "row": self.row,
-                "received_at": received, "result": self.result, "newest": self.newest}
+                "received_at": received, "result": self.result, "newest": self.newest,
+                "period": self.period or period}
 
 
 def _order(src: Source) -> tuple[datetime, str]:
@@ -58,5 +60,5 @@ def missing_rows(superseded: Sequence[Source], in_force: Sequence[Source]) -> li
             result = r.values.get("result")
             out.append(Missing(old.window, rid.strip() if isinstance(rid, str) else "", key, old.path.name,
                                r.excel_row, r.values.get("received_at"), result if isinstance(result, str) else "",
-                               now.path.name))
+                               now.path.name, old.for_period))
     return sorted(out, key=lambda m: (m.window, m.file, m.row))
