@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 
 import openpyxl
+import pytest
 
 from support.cli import run
 from support.month_files import CONF, PERIOD, consolidate_json
@@ -96,17 +97,20 @@ def test_a_month_without_resubmission_lists_nothing_and_adds_no_section(tmp_path
     assert all(r[0] not in (RESUBMISSION_MISSING, RESUBMISSION_UNCHECKED) for r in ws.iter_rows(values_only=True))
 
 
-def test_a_damaged_superseded_copy_is_a_note_not_a_failure(tmp_path):
+@pytest.mark.parametrize("manifest_follows", [True, False], ids=["damaged", "changed-after-submitting"])
+def test_a_damaged_superseded_copy_is_a_note_not_a_failure(tmp_path, manifest_follows):
     inbox, gone, first = _resubmitted_without_one_row(tmp_path)
     copy = inbox / first["copy_file"]
-    copy.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)       # damaged, and its manifest names it as it is now
-    manifest = next(p for p in inbox.glob(f"*{MANIFEST_SUFFIX}")
-                    if json.loads(p.read_text("utf-8"))["copy_file"] == first["copy_file"])
-    manifest.write_text(json.dumps({**first, "copy_sha256": sha256_of(copy)}, ensure_ascii=False), encoding="utf-8")
+    copy.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    if manifest_follows:       # damaged as submitted: the manifest names the copy as it is now
+        manifest = next(p for p in inbox.glob(f"*{MANIFEST_SUFFIX}")
+                        if json.loads(p.read_text("utf-8"))["copy_file"] == first["copy_file"])
+        manifest.write_text(json.dumps({**first, "copy_sha256": sha256_of(copy)}, ensure_ascii=False), encoding="utf-8")
     data = consolidate_json(inbox, tmp_path / "report.xlsx", "--no-archive")
     assert data["resubmission_missing"] == [] and data["rows_in"] == 12
     assert [(x["window"], x["file"]) for x in data["resubmission_unchecked"]] == [("ZLS01", first["copy_file"])]
-    assert data["resubmission_unchecked"][0]["reason"]
+    reason = data["resubmission_unchecked"][0]["reason"]
+    assert reason and (("sha256" in reason) != manifest_follows)
     assert first["copy_file"] in [r["file"] for r in data["files_rejected"]]
     ws = openpyxl.load_workbook(tmp_path / "report.xlsx")[SUBMISSION_SHEET]
     _, listed = _section(ws, RESUBMISSION_UNCHECKED)
