@@ -62,6 +62,10 @@ def summary_body(data: dict[str, Any]) -> list[str]:
              f"重新报送 {len(data['windows_resubmitted'])}"]
     if data["windows_missing"]:
         lines.append(f"未报窗口：{'、'.join(data['windows_missing'])}")
+    if data.get("resubmission_missing") or data.get("resubmission_unchecked"):
+        lines.append(f"重新报送后不再出现的需求 {len(data['resubmission_missing'])} 件（未计入，逐行见报表“报送情况”表）"
+                     + (f"；无法核对的被替换报送 {len(data['resubmission_unchecked'])} 个"
+                        if data["resubmission_unchecked"] else ""))
     lines += [f"行数：读入 {data['rows_in']} = 明细 {data['rows_in_details']} + 转办合并 {data['rows_merged']}"
               f" + 不计入本期 {data['rows_excluded']}",
               f"本期受理 {data['received']} 件，往期结转 {data['carried_over']} 件；"

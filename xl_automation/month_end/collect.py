@@ -66,6 +66,11 @@ class Collected:
     # late submissions (and plain ledgers) of EARLIER periods dropped in this period's folder, one per window
     # and period: with an archive their requests not yet reported become 补报 (month_archive.use_earlier)
     earlier: list[Source] = field(default_factory=list)
+    # earlier submissions of a window in force whose copy could not be read: {"window", "file", "reason"};
+    # what they held cannot be compared with the newest copy (resubmission.missing_rows), a person checks
+    superseded_unread: list[dict[str, str]] = field(default_factory=list)
+    # late submissions of an earlier period replaced by a later one of that period (listed among the skipped)
+    superseded_earlier: list[Source] = field(default_factory=list)
 
     def read_line(self) -> str:
         """The progress line once every file is read."""
@@ -140,8 +145,9 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     result = Collected([])
     claimed: set[Path] = set()
     submitted: list[tuple[Path, Path, str, dict[str, Any]]] = []   # manifest, copy, sha256, data
+    unread: list[tuple[dict[str, Any], str]] = []     # sound manifests whose copy could not be used, and why
     for manifest in (p for p in files if p.name.endswith(MANIFEST_SUFFIX)):
-        entry = _from_manifest(manifest, period, config, result)
+        entry = _from_manifest(manifest, period, config, result, unread)
         claimed.add(manifest)
         if entry is not None:
             claimed.add(entry[1])
@@ -178,6 +184,8 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             rows_cache.put(entry[2], ledger.rows)
         if (src := _submission(*entry, ledger, result, period.label)) is not None:
             candidates.append(src)
+        elif isinstance(ledger, LedgerError):
+            unread.append((entry[3], result.rejected[-1]["file"]))
     for index in range(len(to_read), len(ledgers)):
         kind, outcome = plain_outcomes[index]
         if kind == "source":
@@ -199,12 +207,31 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
             else:
                 result.skipped.append({"file": _rel(old.path, folder), "reason":
                                        f"已被 {src.window} 更晚的一次 {src.for_period} 补交报送 {src.path.name} 替换"})
+                result.superseded_earlier.append(old)
         latest[key] = src
     order = [w.code for w in config.windows]
     result.sources = sorted((s for s in latest.values() if s.for_period is None), key=lambda s: order.index(s.window))
     result.earlier = sorted((s for s in latest.values() if s.for_period is not None),
                             key=lambda s: (order.index(s.window), s.for_period))
+    result.superseded_unread = _superseded_unread(unread, result, period.label)
     return result
+
+
+def _superseded_unread(unread: list[tuple[dict[str, Any], str]], result: Collected, label: str) -> list[dict[str, str]]:
+    """The unusable copies that an in-force submission of the same window and period superseded (submitted
+    earlier): their rows could not be compared with the newest copy. The reason is the rejected entry's."""
+    in_force = {s.window: s for s in result.sources}
+    reasons = {x.get("file"): x.get("reason", "") for x in result.rejected}
+    out = []
+    for data, name in unread:
+        src = in_force.get(data["window"])
+        try:
+            at = datetime.fromisoformat(data["submitted_at"])
+        except ValueError:
+            continue
+        if data["period"] == label and src is not None and src.submitted_at is not None and at < src.submitted_at:
+            out.append({"window": src.window, "file": name, "reason": reasons.get(name, ""), "newest": src.path.name})
+    return out
 
 
 def _plain(path: Path, ledger, folder: Path, period: Period, config: Config, now: datetime) -> tuple[str, Any]:
@@ -280,10 +307,11 @@ def _schema_problem(error: jsonschema.ValidationError) -> str:
     return f"{field}不符合报送清单的格式（{error.message[:60]}）；请让该窗口重新提交"
 
 
-def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected
-                   ) -> tuple[Path, Path, str, dict[str, Any]] | None:
+def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected,
+                   unread: list[tuple[dict[str, Any], str]]) -> tuple[Path, Path, str, dict[str, Any]] | None:
     """(manifest, submission copy, its sha256, manifest data) when the manifest is sound and the copy is
-    the one it names; the copy itself is read later, with the other files, in parallel."""
+    the one it names; the copy itself is read later, with the other files, in parallel. A sound manifest
+    whose copy cannot be used goes to `unread` too (data, the rejected entry's file)."""
     folder_name = manifest.name
     try:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
@@ -306,13 +334,16 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
     copy = manifest.with_name(data["copy_file"])
     if copy.is_symlink() or (copy.exists() and not copy.is_file()):
         result.rejected.append({"file": folder_name, "reason": f"清单所列的报送文件 {copy.name} {NOT_REGULAR}"})
+        unread.append((data, folder_name))
         return None
     if not copy.is_file():
         result.rejected.append({"file": folder_name, "reason": f"找不到清单所列的报送文件 {copy.name}"})
+        unread.append((data, folder_name))
         return None
     digest = sha256_of(copy)
     if digest != data["copy_sha256"]:
         result.rejected.append({"file": copy.name, "reason": "报送文件的 sha256 与清单不符：报送后被修改过，请重新报送"})
+        unread.append((data, copy.name))
         return None
     return manifest, copy, digest, data
 

@@ -88,6 +88,7 @@ def consolidate_known(collected, period: Period, conf: Config, now: datetime, ar
     earlier period; else the period alone, a late file set aside with what to do. consolidate_period and the
     notice both count this way, so the liaison group hears of the same requests as the report."""
     from xl_automation.rules.consolidate import consolidate
+    from xl_automation.rules.resubmission import missing_rows
     from xl_automation.rules.sla import Clock
     if earlier is None:
         earlier = [p for p in archive.periods() if p < period.label] if archive is not None else []
@@ -98,6 +99,10 @@ def consolidate_known(collected, period: Period, conf: Config, now: datetime, ar
     if earlier:
         apply(cons, sources, archive.known_before(period.label, source_keys(sources)),
               archive.values_of, Clock(conf.policy, now), {w.code: (w.code, w.name) for w in conf.windows})
+    # a resubmission's dropped rows are listed, never counted: superseded copies were read with the rest. A
+    # replaced late file of an earlier period is compared only while that period's late file is in use
+    cons.resubmission_missing = missing_rows(
+        list(collected.superseded) + list(getattr(collected, "superseded_earlier", ())), sources)
     return cons
 
 
@@ -164,7 +169,7 @@ def _iso(v: Any) -> str | None:
     return v.isoformat(sep=" ") if isinstance(v, datetime) else None
 
 
-def _received(values) -> str | None:
+def received_text(values) -> str | None:
     """The receipt as the JSON gives it: date and time, or the date alone when written without a time."""
     from xl_automation.rules.normalize import DateOnly
     v = values.get("received_at")
@@ -245,7 +250,7 @@ def add_cross_month(data: dict[str, Any], cons: Consolidation, info: ArchiveInfo
         entry["dropped_open"] = sum(1 for x in cons.dropped_open if x.window == entry["code"])
     data["archive"] = info.as_json()
     data["late_reported"] = [
-        {"window": d.window, "request_id": d.values.get("request_id") or "", "received_at": _received(d.values),
+        {"window": d.window, "request_id": d.values.get("request_id") or "", "received_at": received_text(d.values),
          "period": _period(d.values, cons.period.start_day)}
         for d in sorted(late, key=lambda d: (d.window, request_key(d.values)))]
     data["dropped_open"] = [{"window": x.window, "request_id": x.request_id, "last_period": x.last_period}

@@ -56,6 +56,7 @@ def notice_text(collected: Collected, consolidation: Consolidation, config: Conf
     else:
         lines.append("目前没有超过 2 小时未联系的需求。")
     lines += dropped_open_lines(consolidation, config)
+    lines += resubmission_lines(collected, consolidation, config)
     lines += [f"提醒：{w}" for w in consolidation.warnings]
     return "\n".join(lines)
 
@@ -71,4 +72,26 @@ def dropped_open_lines(consolidation: Consolidation, config: Config) -> list[str
         if mine:
             lines.append(f"· {w.name}：" + "、".join(f"{one_line(x.request_id)}（最后报送 {x.last_period}）" for x in mine))
     lines.append("请相关窗口说明办理结果，或在台账中继续结转。")
+    return lines
+
+
+def resubmission_lines(collected: Collected, consolidation: Consolidation, config: Config) -> list[str]:
+    """Requests an earlier submission of the period held and the window's resubmission no longer does (not
+    counted: the last submission is the window's word), and superseded copies that could not be compared."""
+    missing = getattr(consolidation, "resubmission_missing", [])
+    unread = getattr(collected, "superseded_unread", [])
+    if not missing and not unread:
+        return []
+    lines = []
+    if missing:
+        lines.append(f"重新报送后不再出现的需求（此前的报送中有、最后一次报送中没有，未计入，{len(missing)} 件）：")
+        for w in config.windows:
+            mine = [m for m in missing if m.window == w.code]
+            if mine:
+                lines.append(f"· {w.name}：" + "、".join(
+                    f"{one_line(m.request_id or '（无编号）')}（{one_line(m.file)} 第 {m.row} 行）" for m in mine))
+    for x in unread:
+        name = config.window(x["window"]).name if config.window(x["window"]) else x["window"]
+        lines.append(f"· {name}：被替换的报送 {one_line(x['file'])} 无法读取，未能与最后一次报送核对")
+    lines.append("请相关窗口核对是否误删；确需计入的，请补登后重新报送。")
     return lines

@@ -9,12 +9,14 @@ from typing import Any
 from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, SEVERITY_ZH
 from xl_automation.month_end.collect import Collected
 from xl_automation.report.list_rows import EXCLUDED_SHEET
-from xl_automation.report.list_table import Lists
+from xl_automation.report.list_table import H, Lists
 from xl_automation.report.report_book import PERSONAL_HEADERS
 from xl_automation.rules.consolidate import Consolidation
 from xl_automation.rules.report_info import WindowStatus
 
 SUBMISSION_SHEET, FINDINGS_SHEET = "报送情况", "校验问题"
+RESUBMISSION_MISSING = "重新报送后不再出现的需求（被替换的文件中有、最后一次报送中没有；以最后一次报送为准，未计入，请核对是否误删）"
+RESUBMISSION_UNCHECKED = "无法核对的被替换报送（文件无法读取，其中的需求未能与最后一次报送比对）"
 
 
 def write_submissions(lists: Lists, statuses: list["WindowStatus"], collected: Collected, consolidation: Consolidation,
@@ -32,6 +34,9 @@ def write_submissions(lists: Lists, statuses: list["WindowStatus"], collected: C
          "、".join(s.superseded_files), s.file, s.kind_label, s.sha256,
          s.rows if s.submitted else None, s.errors if s.submitted else None,
          s.warnings if s.submitted else None] for s in statuses))
+    if collected.superseded or getattr(collected, "superseded_unread", None) \
+            or getattr(consolidation, "resubmission_missing", None):
+        r = _resubmission_missing(lists, ws, r, collected, consolidation)
     if collected.earlier:
         # late submissions of an earlier period found in this folder: their new requests are this report's 补报
         ws.write_string(r + 1, 0, "补交的往期报送（其中未报过的需求计为本期补报）", lists.book.section)
@@ -46,6 +51,24 @@ def write_submissions(lists: Lists, statuses: list["WindowStatus"], collected: C
     ws.write_string(r + 1, 0, f"未计入本期的行（逐行见“{EXCLUDED_SHEET}”）", lists.book.section)
     excluded = Counter(x.reason for x in consolidation.excluded)
     lists.table(ws, r + 2, ["行数", "原因"], ([n, k] for k, n in excluded.most_common()), 1)
+
+
+def _resubmission_missing(lists: Lists, ws, r: int, collected: Collected, consolidation: Consolidation) -> int:
+    """A resubmission against the copies it superseded: what they held and the newest copy does not, by row."""
+    ws.write_string(r + 1, 0, RESUBMISSION_MISSING, lists.book.section)
+    missing = sorted(getattr(consolidation, "resubmission_missing", []),
+                     key=lambda m: (lists.order.get(m.window, len(lists.order)), m.file, m.row))
+    r = lists.table(ws, r + 2, [WINDOW, WINDOW_NAME, "被替换的文件", "行", H["received_at"], H["result"],
+                                H["request_id"], "最后一次报送的文件"], (
+        [m.window, lists.name_of(m.window), m.file, m.row, m.received_at, m.result, m.request_id, m.newest]
+        for m in missing))
+    unread = getattr(collected, "superseded_unread", [])
+    if unread:
+        ws.write_string(r + 1, 0, RESUBMISSION_UNCHECKED, lists.book.section)
+        # the newest copy is the window's 文件 above; the reason, long, runs on to the right
+        r = lists.table(ws, r + 2, [WINDOW, WINDOW_NAME, "被替换的文件", "原因"], (
+            [x["window"], lists.name_of(x["window"]), x["file"], x["reason"]] for x in unread))
+    return r
 
 
 def write_findings(lists: Lists, collected: Collected) -> None:

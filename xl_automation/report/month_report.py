@@ -11,9 +11,14 @@ from xl_automation.rules.periods import Period
 
 
 def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
+    from xl_automation.month_end.month_archive import received_text
     statuses = info.statuses
     expected = [w.code for w in conf.windows]
     submitted = [s.code for s in statuses if s.submitted]
+    missing = getattr(cons, "resubmission_missing", [])
+    windows = window_rows(info, conf)
+    for entry in windows:
+        entry["resubmission_missing"] = sum(1 for m in missing if m.window == entry["code"])
     return {
         "period": cons.period.label,
         "windows_expected": expected,
@@ -24,6 +29,10 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "files_rejected": collected.rejected,
         "files_skipped": collected.skipped,
         "files_superseded": [s.path.name for s in collected.superseded],
+        # requests a superseded copy held and the newest copy does not: listed, not counted
+        "resubmission_missing": [m.as_json(received_text({"received_at": m.received_at}), cons.period.label)
+                                 for m in missing],
+        "resubmission_unchecked": list(getattr(collected, "superseded_unread", [])),
         "files_earlier_period": [{"window": s.window, "file": s.path.name, "period": s.for_period, "rows": len(s.rows)}
                                  for s in getattr(collected, "earlier", ())],
         "rows_in": cons.rows_in,
@@ -34,7 +43,7 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "carried_over": info.figures["group"]["carried_over"],
         "overdue": info.figures["group"]["overdue"],
         "on_time_rate": info.figures["group"]["on_time_rate"],
-        "windows": window_rows(info, conf),
+        "windows": windows,
         "excluded": [{"window": x.window, "file": x.file, "row": x.source_row, "request_id": x.request_id,
                       "reason": x.reason} for x in cons.excluded],
         "likely_duplicates": [{"kind": s.kind, "window": s.window, "request_id": s.request_id, "file": s.file,

@@ -113,6 +113,8 @@ class Consolidation:
     from_archive: int = 0                  # requests rebuilt from the archive (origins of late transfers)
     dropped_open: list = field(default_factory=list)    # cross_month.Dropped: 未续报
     archive_used: bool = False             # False: this period's rows only (first run or --no-archive)
+    # resubmission.Missing: requests a superseded copy held and the window's newest copy does not (not counted)
+    resubmission_missing: list = field(default_factory=list)
 
     @property
     def overdue(self) -> int:
