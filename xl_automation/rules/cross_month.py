@@ -93,6 +93,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
             None)
     # 1. earlier rows excluded as closed before the period: new to the group → 补报
     still_excluded = []
+    revived: set[int] = set()          # rows the month's own merge did not see (closed before the period)
     for ex in cons.excluded:
         if ex.reason == EXCLUDED_EARLIER:
             src, row = by_pos[(ex.window, ex.file, ex.source_row)]
@@ -101,6 +102,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, False, clock)
                 d.late_reported = True
                 cons.details.append(d)
+                revived.add(id(d))
                 _move(cons, ex.window, ex.file, "excluded", "details")
                 continue
             if k.open and k.window == ex.window:
@@ -108,6 +110,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 # outcome carries it (结转, closed), else the archive would keep it open and call it 未续报
                 d = _detail(src, row, True, clock)
                 cons.details.append(d)
+                revived.add(id(d))
                 _move(cons, ex.window, ex.file, "excluded", "details")
                 continue
             ex.reason = already_counted_reason(k.first_period)
@@ -159,10 +162,12 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         # this month) merges with its origin too, bringing them along
         if d.values.get("channel") == TRANSFER_CHANNEL:
             counted = (d.window, rid) in known
-            # the normal merge merged every plausible pair it saw: one left here was not seen together. Into
-            # the acceptor's row first; into another 联络群转入 only when that was received first (it owns the
-            # chain, as within a month). Carried when either was counted before
+            # the normal merge decided every pair it saw (merged, or listed as a conflict): only a pair one of
+            # which it did not see (brought back by 1.) is merged here. Into the acceptor's row first; into
+            # another 联络群转入 only when that was received first (it owns the chain, as within a month).
+            # Carried when either was counted before
             late = min((o for o in here.get(rid, ()) if o.window != d.window and id(o) not in folded
+                        and (id(o) in revived or id(d) in revived)
                         and not (first_receipt(o) > first_receipt(d) and o.values.get("channel") == TRANSFER_CHANNEL)
                         and same_request(o.window, o.values, d.window, d.values)),
                        key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL, first_receipt(o)), default=None)
