@@ -40,7 +40,8 @@ def two_requests(draw):
             links.append((window, t, outcome, closes))
         requests.append(links)
     ids = draw(st.sampled_from([("X-1", "X-1"), ("X-1", "x-1"), ("x-1", " X-1")]))
-    submits = {(w, k): draw(st.sampled_from([False, True, True])) for w in (A, B, C, D4) for k in (0, 1, 2)}
+    submits = {(w, k): draw(st.sampled_from([False, True, True] + (["late"] if k == 0 else [])))
+               for w in (A, B, C, D4) for k in (0, 1, 2)}
     return requests, ids, submits
 
 
@@ -65,10 +66,23 @@ def month_sources(requests, ids, submits, k: int, period: Period):
     at = period.end - timedelta(hours=7)
     out = []
     for window in (A, B, C, D4):
-        if submits[(window, k)]:
+        if submits[(window, k)] is True:
             rows = [link_row(links, n, ids[n], i, at) for n, links in enumerate(requests)
                     for i, (w, t, _, _) in enumerate(links) if w == window and t < at]
             out.append(source(window, period.label[-2:], *rows))
+    return out
+
+
+def late_sources(requests, ids, submits):
+    """October submitted after its end (the 26th, 09:00) into November's folder: its October rows then."""
+    at = OCT.end + timedelta(hours=33)
+    out = []
+    for window in (A, B, C, D4):
+        if submits[(window, 0)] == "late":
+            src = source(window, "10late", *(link_row(links, n, ids[n], i, at) for n, links in enumerate(requests)
+                                             for i, (w, t, _, _) in enumerate(links) if w == window and t < OCT.end))
+            src.submitted_at, src.for_period = at, OCT.label
+            out.append(src)
     return out
 
 
@@ -95,8 +109,10 @@ def test_two_requests_sharing_a_number_are_never_one(tmp_path_factory, case):
     print("requests:", [[(w, f"{t:%m-%d %H:%M}", o, c and f"{c:%m-%d %H:%M}") for w, t, o, c in links]
                         for links in requests], "ids:", ids, "submits:", sorted(k for k, v in submits.items() if v))
     months = [(p.label, month_sources(requests, ids, submits, k, p)) for k, p in enumerate((OCT, NOV, DEC))]
-    results = run(tmp_path_factory.mktemp("two"), months)
+    late = late_sources(requests, ids, submits)
+    results = run(tmp_path_factory.mktemp("two"), months, ([], late))
     for (label, srcs), (cons, _, report) in zip(months, results):
+        srcs = srcs + (late if label == NOV.label else [])
         mixed = [names for names in applicants_of(cons, srcs) if len(names) > 1]
         assert not mixed, (label, [(d.window, role(d), d.merged_rows) for d in cons.details])
         assert cons.rows_in == len(cons.details) - cons.from_archive + cons.merged + len(cons.excluded)
@@ -105,7 +121,8 @@ def test_two_requests_sharing_a_number_are_never_one(tmp_path_factory, case):
         assert len(owners) == len(set(owners)), (label, [(d.window, role(d)) for d in cons.details])
         assert report.figures["group"]["received"] + report.figures["group"]["carried_over"] == len(cons.details)
     for n, (applicant, _) in enumerate(PEOPLE):
-        reached = any(r.values["applicant"] == applicant for _, srcs in months for s in srcs for r in s.rows)
+        reached = any(r.values["applicant"] == applicant for s in [*late, *(s for _, m in months for s in m)]
+                      for r in s.rows)
         received = [(cons.period.label, d.window, role(d)) for cons, _, _ in results for d in cons.details
                     if d.values["applicant"] == applicant and role(d) != "carried"]
         assert len(received) == (1 if reached else 0), (applicant, [
