@@ -149,3 +149,28 @@ def test_the_cross_month_step_leaves_the_months_own_conflicts_as_the_month_decid
         listed = {(x.window, x.file, x.source_row) for x in cons.details}
         assert all({(s.window, s.file, s.source_row), (s.other_window, s.other_file, s.other_row)} <= listed
                    for s in cons.suspects)
+
+
+def test_a_number_reused_by_its_window_next_month_for_another_applicant_is_a_new_request(tmp_path):
+    """A reported 张三's X-1 open in October; in November its clerk gave the number X-1 again, to 李四's request
+    received on November 10th (different phone). That row was taken for October's request and counted as
+    结转: 李四's request was received in no report. A row received inside the period is an earlier period's
+    request only when plausibly the same applicant's (as a transfer is)."""
+    october = good_row(request_id="X-1", received_at=Dt(2026, 10, 20, 9), applicant="张三", phone="13800000001",
+                       result="办理中", closed_at=None)
+    reused = good_row(request_id="x-1", received_at=Dt(2026, 11, 10, 9), applicant="李四", phone="13900000002")
+    corrected = dict(october, received_at=Dt(2026, 10, 27, 9))     # the same request, its receipt time corrected
+    (_, (nov, _, report)) = run(tmp_path, [("2026-10", [source(A, "10", october)]),
+                                           ("2026-11", [source(A, "11", october, reused)])])
+    assert [(d.values["applicant"], role(d)) for d in nov.details] == [("张三", "carried"), ("李四", "received")]
+    assert report.figures["group"]["received"] == 1
+    (tmp_path / "fixed").mkdir()
+    (_, (fixed, _, _)) = run(tmp_path / "fixed", [("2026-10", [source(A, "10", october)]),
+                                                  ("2026-11", [source(A, "11", corrected)])])
+    assert [(d.values["applicant"], role(d)) for d in fixed.details] == [("张三", "carried")]
+    # the number given again and October's request left out of the ledger: a new request, and 张三's 未续报
+    (tmp_path / "alone").mkdir()
+    (_, (alone, _, _)) = run(tmp_path / "alone", [("2026-10", [source(A, "10", october)]),
+                                                  ("2026-11", [source(A, "11", reused)])])
+    assert [(d.values["applicant"], role(d)) for d in alone.details] == [("李四", "received")]
+    assert [(x.window, x.request_id) for x in alone.dropped_open] == [(A, "X-1")]

@@ -79,6 +79,9 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         ids.setdefault(k.key, []).append(k)
 
     names = names or {}
+    start = cons.period.start
+    renumbered: set[tuple[str, str]] = set()    # rows told apart from the request an earlier report knew
+    matched: set[tuple[str, str]] = set()       # rows found to be the request an earlier report knew
 
     def same_request(origin_window: str, origin_values, window: str, values) -> bool:
         """The same 受理编号 in two windows is one request when plausibly the same applicant's (as within a month)."""
@@ -86,9 +89,18 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                            False), (Source(window, Path(""), "", [], "submission"), LedgerRow(0, values), False), names)
 
     def lookup(window: str, values) -> Known | None:
-        """Known under this window, or under another when it is plausibly the same request (a transfer)."""
+        """Known under this window, or under another when it is plausibly the same request (a transfer). A row
+        received inside this period that an earlier report knew under its number (receipt since corrected, or
+        the number given again) is that request only when plausibly the same applicant's."""
         key = request_key(values)
-        return known.get((window, key)) or next(
+        own = known.get((window, key))
+        if own is not None and (_moment(values.get("received_at")) or start) >= start \
+                and not same_request(window, values_of(own), window, values):
+            renumbered.add((window, key))
+            own = None
+        elif own is not None:
+            matched.add((window, key))
+        return own or next(
             (k for k in ids.get(key, ()) if k.window != window and same_request(k.window, values_of(k), window, values)),
             None)
     # 1. earlier rows excluded as closed before the period: new to the group → 补报
@@ -121,7 +133,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     # outcomes; a request it shows still open that the group knows is the window's current submission's
     # to carry (or to leave out: 未续报), not the older file's
     late_files = set(getattr(cons, "fate_keys", {}))
-    start = cons.period.start
     details = []
     for d in cons.details:
         if d.late_reported:
@@ -209,6 +220,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     submitted = {s.window for s in own}            # a window with only a late file did not submit: 未报送
     seen = {(s.window, request_key(r.values)) for s in own for r in s.rows}
     seen |= {(d.window, request_key(d.values)) for d in cons.details}
+    seen -= renumbered - matched                # only another request under its number: the known one is missing
     seen_ids = {request_key(r.values) for s in own for r in s.rows
                 if r.values.get("channel") == TRANSFER_CHANNEL}
     def moved_on(k: Known) -> bool:
