@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from support import xlwings_fake as F
-from support.ledger_files import Formatted, ledger_layout, write_layout
+from support.ledger_files import Formatted, FormulaResult, ledger_layout, write_layout
 from support.annotate_books import USER_FILL, build_xlsx
 from xl_automation.excel import buttons
 from xl_automation.model import labels
@@ -91,6 +91,7 @@ LEDGERS = {
     "midnights, date-only columns": dict(midnights=("yyyy-mm-dd", "yyyy/m/d")),
     "midnights, date-time columns": dict(midnights=("yyyy-mm-dd hh:mm", "m/d/yy h:mm")),
     "midnights, mixed formats in a column": dict(midnights=("yyyy-mm-dd", "yyyy-mm-dd hh:mm")),
+    "formula error values": dict(errors=True),
 }
 
 
@@ -114,8 +115,12 @@ def with_midnights(rows: list[dict], formats: tuple[str, str]) -> list[dict]:
 def test_live_read_finds_exactly_what_the_cli_finds(tmp_path, conf, name):
     options = dict(LEDGERS[name])
     engine, date1904 = options.pop("engine", "xlsxwriter"), options.pop("date1904", False)
-    midnights = options.pop("midnights", None)
+    midnights, errors = options.pop("midnights", None), options.pop("errors", False)
     rows = with_midnights(month(conf), midnights) if midnights else month(conf)
+    if errors:              # xlwings gives these as None unless asked for their text: they must not read as blank
+        rows[1]["replied_at"] = FormulaResult("=1/0", "#DIV/0!")
+        rows[2]["phone"] = FormulaResult("=NA()", "#N/A")
+        rows[3] = {key: FormulaResult("=#REF!", "#REF!") for key in rows[3]}
     path = write_layout(tmp_path / "台账.xlsx", ledger_layout(rows, **options), engine=engine,
                         date1904=date1904)
     book = F.FakeBook(path)
@@ -138,6 +143,8 @@ def test_live_read_finds_exactly_what_the_cli_finds(tmp_path, conf, name):
         assert bool(date_only) == (midnights[0] == "yyyy-mm-dd"), "date-only cells are told apart from midnights"
     if name == "other sheet name":
         assert live_check.findings[0].code == "sheet-fallback"
+    if errors:
+        assert {f.value for f in live_check.findings if f.code == "cell-error"} == {"#DIV/0!", "#N/A", "#REF!"}
 
 
 # ---- writing: the live marks are the CLI's marks, and each undoes the other's ------------------
@@ -265,6 +272,20 @@ def test_validate_and_flag_messages_say_what_the_cli_says(tmp_path, conf):
     assert overdue and all(f"第 {s['row']} 行" in text for s in overdue[:12])
     assert book.app_.status[-1] is False                      # the status bar is handed back
     assert "法定节假日" not in text
+
+
+def test_a_newer_error_value_is_a_finding_not_a_number(tmp_path, conf):
+    """#SPILL!, #CALC! …: xlwings hands over COM's error code as a plain int, which would read as an Excel
+    serial (a date in 1800) or a phone number; the live path names the cell instead."""
+    rows = month(conf, n=6)
+    rows[2]["received_at"] = FormulaResult("=SEQUENCE(2)", "#SPILL!")
+    path = write_layout(tmp_path / "台账.xlsx", ledger_layout(rows))
+    book = F.FakeBook(path)
+    F.prepare_marks(book)
+    live = X.XlwingsPort(book).read_ledger()
+    (found,) = [f for f in live.findings if f.code == "cell-error"]
+    assert (found.value, found.cell) == ("#SPILL!", f"{letter('received_at')}6")
+    assert live.rows[2].values.get("received_at") is None
 
 
 @pytest.mark.parametrize("name", ["-副本 台账.xlsx", "=台账.xlsx", "+台账.xlsx", "@台账.xlsx"])

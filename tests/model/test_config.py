@@ -115,3 +115,16 @@ def test_a_section_that_is_not_an_object_is_named_not_an_internal_error(tmp_path
     with pytest.raises(cfg.ConfigError) as err:
         cfg.load(write(tmp_path, {section: value}))
     assert section in str(err.value), str(err.value)
+
+
+def test_a_configuration_saved_in_gbk_or_broken_says_what_to_do_in_chinese(tmp_path):
+    gbk = tmp_path / "gbk.json"
+    gbk.write_bytes('{"_备注": "淄博"}'.encode("gbk"))
+    with pytest.raises(cfg.ConfigError) as e:
+        cfg.load(gbk)
+    assert "不是 UTF-8 编码" in str(e.value) and "另存为" in str(e.value) and "codec" not in str(e.value)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n  "windows": [,]\n}', encoding="utf-8")
+    with pytest.raises(cfg.ConfigError) as e:
+        cfg.load(broken)
+    assert "第 2 行第" in str(e.value)

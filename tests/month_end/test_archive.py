@@ -280,6 +280,20 @@ def test_a_network_share_uses_rollback_journal_with_an_exclusive_lock_and_says_s
         archive.close()
 
 
+def test_an_archive_from_elsewhere_cannot_make_its_schema_call_functions(tmp_path):
+    """A view in a crafted archive calling a function the program registers (or one with side effects) is
+    refused when used, not run: trusted_schema is off on every connection."""
+    archive = open_archive(tmp_path / "a.sqlite")
+    try:
+        assert archive.conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
+        archive.conn.create_function("probe", 0, lambda: 1)
+        archive.conn.execute("CREATE VIEW crafted AS SELECT probe() AS x")
+        with pytest.raises(sqlite3.OperationalError, match="unsafe use of probe"):
+            archive.conn.execute("SELECT x FROM crafted").fetchall()
+    finally:
+        archive.close()
+
+
 def test_migrations_run_from_an_older_schema_and_keep_its_data(tmp_path):
     from xl_automation.month_end.archive import MIGRATIONS
     db = tmp_path / "old.sqlite"

@@ -134,3 +134,9 @@ def test_a_mistyped_period_or_window_is_named_not_an_empty_history(archive, args
     done = run("history", inbox, *args)
     assert done.returncode == 2 and says in done.stderr and "还没有汇总过" not in done.stderr, done.stderr
     assert "内部错误" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_history_on_an_empty_archive_file_says_it_is_empty(tmp_path):
+    (tmp_path / "归档.sqlite").write_bytes(b"")
+    done = run("history", "--archive", tmp_path / "归档.sqlite")
+    assert done.returncode == 2 and "是空文件（0 字节）" in done.stderr and (tmp_path / "归档.sqlite").stat().st_size == 0

@@ -149,6 +149,19 @@ def test_a_manifest_with_malformed_findings_is_rejected_not_fatal(tmp_path, find
     assert any(r[1] == manifest.name for r in sheet.iter_rows(values_only=True))
 
 
+@pytest.mark.parametrize("change, field", [({"window": 7}, "字段 window"), ({"findings": [{"row": "x"}]}, "字段 findings/0"),
+                                           ({"rows": None}, "字段 rows")])
+def test_a_manifest_of_the_wrong_shape_is_refused_naming_its_field(tmp_path, change, field):
+    inbox = tmp_path / "inbox"
+    ledger = ledger_file(tmp_path / "ZLS01.xlsx", [good_row(request_id="ZLS01-1")])
+    assert run("submit", ledger, "--to", inbox, "--now", "2026-11-24 08:00").returncode == 0
+    manifest = next(inbox.glob("ZLS01_*.manifest.json"))
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text(encoding="utf-8")), **change}), encoding="utf-8")
+    (rejected,) = collect(inbox, PERIOD, CONF, NOW).rejected
+    assert rejected["reason"].startswith(f"报送清单无法读取或格式不对：{field}不符合报送清单的格式"), rejected
+    assert rejected["reason"].endswith("请让该窗口重新提交")
+
+
 @pytest.mark.parametrize("copy_file", ["C:ZLS01.xlsx", "ZLS01.xlsx:stream.xlsx", "a|b.xlsx", "tab\tname.xlsx"])
 def test_a_manifest_naming_its_copy_with_a_drive_or_a_stream_is_refused(tmp_path, copy_file):
     """copy_file is a bare file name beside the manifest. On Windows "C:ZLS01.xlsx" is a path on drive C:

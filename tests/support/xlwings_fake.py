@@ -179,13 +179,24 @@ class FakeSheet:
                     cell.value = None
 
 
+CLASSIC_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+COM_ERRORS = {text: number - 2146828288 for number, text in (
+    (2000, "#NULL!"), (2007, "#DIV/0!"), (2015, "#VALUE!"), (2023, "#REF!"), (2029, "#NAME?"), (2036, "#NUM!"),
+    (2042, "#N/A"), (2045, "#SPILL!"), (2050, "#CALC!"))}
+
+
 class FakeRange:
     def __init__(self, sheet: FakeSheet, areas: list[tuple[int, int, int, int]], anchor: bool = False):
         self.sheet, self.areas, self.anchor = sheet, areas, anchor
         self.rec = sheet.book.rec
 
-    def options(self, **_):
-        return self                       # xlwings keeps options on the Python side: no COM call
+    err_to_str = False
+
+    def options(self, err_to_str: bool = False, **_):
+        # xlwings keeps options on the Python side: no COM call
+        copy_ = FakeRange(self.sheet, self.areas, self.anchor)
+        copy_.err_to_str = err_to_str
+        return copy_
 
     @property
     def last_cell(self):
@@ -215,11 +226,16 @@ class FakeRange:
         for line in self._cells():
             row = []
             for cell in line:
-                v = cell.value
+                v, kind = cell.value, cell.data_type
                 if cell.data_type == "f":
                     have = cached[self.sheet.title] if self.sheet.title in cached.sheetnames else None
-                    v = have[cell.coordinate].value if have is not None else None
-                if isinstance(v, bool):
+                    v, kind = (have[cell.coordinate].value, have[cell.coordinate].data_type) if have is not None \
+                        else (None, "n")
+                if kind == "e" or (isinstance(v, str) and v in COM_ERRORS):
+                    # as xlwings on Windows: the seven classic errors None (or their text with err_to_str),
+                    # the newer ones (#SPILL! …) COM's error code as a plain int
+                    v = (v if self.err_to_str else None) if v in CLASSIC_ERRORS else COM_ERRORS.get(v, COM_ERRORS["#N/A"])
+                elif isinstance(v, bool):
                     pass
                 elif isinstance(v, int):
                     v = float(v)              # COM gives every number as a double

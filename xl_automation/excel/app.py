@@ -23,7 +23,7 @@ from xl_automation.excel import live_marks, live_plan
 from xl_automation.xlsx.annotate import AnnotateResult
 from xl_automation.excel.buttons import FLOWS, TITLES
 from xl_automation.model.findings import make
-from xl_automation.model.ledger import Ledger, LedgerError
+from xl_automation.model.ledger import Ledger, LedgerError, column_letter
 from xl_automation.rules.periods import PeriodError
 from xl_automation.xlsx.reader import HEADER_SCAN_ROWS, info_from_lines, ledger_from_grid
 from xl_automation.excel.sheetport import ERROR, INFO
@@ -153,6 +153,29 @@ def _matrix(value: Any) -> list[list[Any]]:
     return [[value]]
 
 
+# Excel's error values: the seven xlwings gives as text (err_to_str), and the COM codes (CVErr: xlErr number
+# - 2146828288) of all, which xlwings hands over as plain ints for the newer ones (#SPILL!, #CALC! …)
+_ERROR_NUMBERS = {2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?", 2036: "#NUM!",
+                  2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!",
+                  2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!", 2051: "#BUSY!"}
+_COM_ERRORS = {number - 2146828288: text for number, text in _ERROR_NUMBERS.items()}
+_ERROR_TEXTS = frozenset(_ERROR_NUMBERS.values())
+
+
+def error_cells(grid: list[list[Any]]) -> tuple[list[list[Any]], list[tuple[int, str, str]]]:
+    """The grid with error values blanked, as the file reader gets them, and the cells that held one as
+    (Excel row, column letters, error text), which read_ledger names as findings: a #DIV/0! in 回复对接时间
+    read as blank would make a contacted request overdue, a #SPILL! code read as a number a date in 1800."""
+    found: list[tuple[int, str, str]] = []
+    for r, line in enumerate(grid):
+        for c, v in enumerate(line):
+            kind = type(v)
+            if (kind is str and v in _ERROR_TEXTS) or (kind is int and v in _COM_ERRORS):
+                found.append((r + 1, column_letter(c + 1), v if kind is str else _COM_ERRORS[v]))
+                line[c] = None
+    return grid, found
+
+
 class XlwingsPort:
     """SheetPort on a workbook open in Excel: whole ranges in, whole ranges out, per-cell work in VBA."""
 
@@ -193,14 +216,15 @@ class XlwingsPort:
         return self._names
 
     def _used(self, name: str, formulas: bool = False) -> list[list[Any]]:
-        """The values (or formulas) of a sheet from A1 to the last used cell, in one read.
+        """The values (or formulas) of a sheet from A1 to the last used cell, in one read; a cell showing an
+        error value (#N/A …) as its text, or as COM's error code for the newer ones (#SPILL! …).
 
         From A1, not from the used range's first cell: row and column numbers then mean what they say.
         """
         sheet = self.book.sheets[name]
         last = sheet.used_range.last_cell
         whole = sheet.range((1, 1), (last.row, last.column))
-        return _matrix(whole.formula if formulas else whole.options(ndim=2).value)
+        return _matrix(whole.formula if formulas else whole.options(ndim=2, err_to_str=True).value)
 
     def read_ledger(self) -> Ledger:
         names = self._sheet_names()
@@ -213,13 +237,15 @@ class XlwingsPort:
         else:
             sheet, grid = self._fallback(names)
             fallback = make("sheet-fallback", sheet=sheet, expected=labels.LEDGER_SHEET)
+        grid, errors = error_cells(grid)
         info = info_from_lines(self._used(labels.INFO_SHEET)) if labels.INFO_SHEET in names else {}
         captured = self._captured or live_marks.Captured()
         suffix = self.fullname.suffix.lower().lstrip(".")
         grid = whole_days(grid)
         ledger = ledger_from_grid(grid, sheet=sheet, path=self.fullname, info=info, date1904=captured.date1904,
                                   hidden=captured.hidden.get(sheet, ()), merged=captured.merged.get(sheet, ()),
-                                  format=suffix if suffix in ("xlsm", "xls") else "xlsx", time_cells=self._time_cells)
+                                  format=suffix if suffix in ("xlsm", "xls") else "xlsx", time_cells=self._time_cells,
+                                  error_cells=errors)
         if fallback is not None:
             ledger.findings.insert(0, fallback)
         self._grid = grid

@@ -177,8 +177,12 @@ def load(path: str | os.PathLike | None = None) -> Config:
             user = json.loads(p.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"找不到配置文件 {p}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"配置文件 {p} 不是有效的 JSON：{e}；请修正后再运行") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"配置文件 {p} 不是 UTF-8 编码（可能以 GBK/ANSI 保存）：请用记事本打开，"
+                              "“另存为”时编码选 UTF-8，再运行") from None
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"配置文件 {p} 不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列（{e.msg}）；"
+                              "请修正后再运行") from None
         if not isinstance(user, dict):
             raise ConfigError(f"配置文件 {p} 的顶层必须是对象 {{…}}")
         user, unknown = printed_copies(user, data)

@@ -312,6 +312,9 @@ def open_archive(path: Path, *, busy_seconds: float = 60.0, create: bool = True)
         raise ArchiveError(f"归档数据库 {path} 是一个文件夹：请指定归档文件本身（--archive 或配置 archive.path），如 {path / DEFAULT_NAME}")
     existed = path.exists() and path.stat().st_size > 0
     if not existed and not create:
+        if path.exists():
+            raise ArchiveError(f"归档数据库 {path} 是空文件（0 字节），没有任何记录：请从备份恢复，"
+                               "或用 --archive 指定另一个文件；运行 consolidate 会在其中建立归档")
         raise ArchiveError(f"找不到归档数据库 {path}：请先运行 consolidate 生成它，或用 --archive 指定它的位置")
     if not path.parent.is_dir():
         raise ArchiveError(f"归档数据库所在的文件夹 {path.parent} 不存在：请先建立它，或用 --archive 指定另一个位置")
@@ -367,6 +370,9 @@ def _journal(archive: Archive) -> None:
             archive.notes.append(f"归档数据库 {archive.path} 无法使用 WAL 模式，使用 {mode} 模式")
     conn.execute("PRAGMA synchronous = FULL" if str(mode).lower() != "wal" else "PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # an archive file can come from elsewhere (a backup, a copy handed over): its views and triggers may not
+    # call functions with side effects or this program's own (SQLite ≥ 3.31; older ones ignore the pragma)
+    conn.execute("PRAGMA trusted_schema = OFF")
     conn.execute("PRAGMA cache_size = -65536")
 
 

@@ -273,6 +273,13 @@ def _has_surrogate(value: Any) -> bool:
     return False
 
 
+def _schema_problem(error: jsonschema.ValidationError) -> str:
+    """Which field of a manifest is wrong, in Chinese; jsonschema's own words in brackets for support."""
+    where = "/".join(str(p) for p in error.absolute_path)
+    field = f"字段 {where}" if where else "清单的结构"
+    return f"{field}不符合报送清单的格式（{error.message[:60]}）；请让该窗口重新提交"
+
+
 def _from_manifest(manifest: Path, period: Period, config: Config, result: Collected
                    ) -> tuple[Path, Path, str, dict[str, Any]] | None:
     """(manifest, submission copy, its sha256, manifest data) when the manifest is sound and the copy is
@@ -287,7 +294,7 @@ def _from_manifest(manifest: Path, period: Period, config: Config, result: Colle
             raise ValueError("含有无法保存的字符（孤立的 \\ud800–\\udfff 转义）")
         MANIFEST_VALIDATOR.validate(data)
     except (OSError, ValueError, jsonschema.ValidationError) as e:
-        msg = e.message if isinstance(e, jsonschema.ValidationError) else str(e)
+        msg = _schema_problem(e) if isinstance(e, jsonschema.ValidationError) else str(e)
         result.rejected.append({"file": folder_name, "reason": f"报送清单无法读取或格式不对：{msg[:120]}"})
         return None
     if data["period"] > period.label:

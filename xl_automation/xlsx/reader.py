@@ -51,13 +51,15 @@ def read_ledger(path: str | Path, *, config: Any = None) -> Ledger:
 
 def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, info: dict[str, str],
                      date1904: bool = False, hidden: Iterable[int] = (), merged: Iterable = (),
-                     format: str = "xlsx", time_cells: TimeCells | None = None) -> Ledger:
+                     format: str = "xlsx", time_cells: TimeCells | None = None,
+                     error_cells: Iterable[tuple[int, str, str]] = ()) -> Ledger:
     """The ledger in cell values already read (a live workbook's used range, from A1), as read_ledger makes it.
 
     grid: rows of values, None or "" for empty cells, a whole day as a `date` (as calamine gives it);
     hidden: 1-based hidden row numbers; merged: ((first row, first col), (last row, last col)) 0-based, as
     calamine gives them; time_cells: of (row, column letters) cells, those whose number format shows a time
-    (what the file's styles tell read_ledger), or None when unknown.
+    (what the file's styles tell read_ledger), or None when unknown; error_cells: (row, column letters, text)
+    of cells showing an error value, blank in the grid (each becomes a cell-error finding, as in read_ledger).
     """
     grid = [["" if v is None else v for v in line] for line in grid]
     header = find_header(grid)
@@ -65,6 +67,7 @@ def ledger_from_grid(grid: list[list[Any]], *, sheet: str, path: str | Path, inf
         raise LedgerError("header-missing", path, sheet=sheet, rows=HEADER_SCAN_ROWS, minimum=MIN_HEADER_MATCHES)
     reader = _Reader(Path(path), None, None, date1904=date1904, format=format, time_cells=time_cells,
                      collect=gc.isenabled())
+    reader.error_cells = list(error_cells)
     with gc_paused():
         return reader.build(sheet, grid, list(merged), header, set(hidden), info)
 
