@@ -51,6 +51,22 @@ def test_every_error_cell_in_the_ledgers_columns_is_a_finding(tmp_path):
     assert "处理：" in line
 
 
+@pytest.mark.libreoffice
+def test_error_cells_of_an_old_xls_are_findings_too(tmp_path):
+    """An .xls (Excel 97–2003, or WPS saving in that format): the error values are in the BIFF records (a
+    FORMULA's cached result, a BOOLERR constant), which calamine also reads as blank."""
+    from support.ledger_files import convert_with_soffice
+    rows = sample_rows(5)
+    rows[0]["phone"] = FormulaResult("=NA()", "#N/A")
+    rows[1]["replied_at"] = FormulaResult("=1/0", "#DIV/0!")
+    rows[3]["remarks"] = FormulaResult('="a"+1', "#VALUE!")
+    xls = convert_with_soffice(write_ledger(tmp_path / "台账.xlsx", rows), "xls", tmp_path)
+    ledger = read_ledger(xls)
+    assert ledger.format == "xls"
+    assert {f.cell: f.value for f in ledger.findings if f.code == "cell-error"} == {
+        cell("phone", 4): "#N/A", cell("replied_at", 5): "#DIV/0!", cell("remarks", 7): "#VALUE!"}
+
+
 def test_a_ledger_without_error_cells_has_no_such_finding(tmp_path):
     rows = sample_rows(4)
     rows[0]["remarks"] = FormulaResult('="备注"', "备注")            # a formula with a plain result

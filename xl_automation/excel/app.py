@@ -28,6 +28,7 @@ from xl_automation.rules.periods import PeriodError
 from xl_automation.xlsx.reader import HEADER_SCAN_ROWS, info_from_lines, ledger_from_grid
 from xl_automation.excel.sheetport import ERROR, INFO
 from xl_automation.xlsx.number_formats import format_shows_time
+from xl_automation.xlsx.xlsx_probe import EXCEL_ERRORS
 
 CALLER, ACTIVE = "caller", "active"
 ERROR_LOG = "xl-automation-错误记录.txt"
@@ -153,13 +154,10 @@ def _matrix(value: Any) -> list[list[Any]]:
     return [[value]]
 
 
-# Excel's error values: the seven xlwings gives as text (err_to_str), and the COM codes (CVErr: xlErr number
-# - 2146828288) of all, which xlwings hands over as plain ints for the newer ones (#SPILL!, #CALC! …)
-_ERROR_NUMBERS = {2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?", 2036: "#NUM!",
-                  2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!",
-                  2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!", 2051: "#BUSY!"}
-_COM_ERRORS = {number - 2146828288: text for number, text in _ERROR_NUMBERS.items()}
-_ERROR_TEXTS = frozenset(_ERROR_NUMBERS.values())
+# Excel's error values: the seven xlwings gives as text (err_to_str), and COM's codes of all (CVErr: the BIFF
+# code + 2000 - 2146828288), which xlwings hands over as plain ints for the newer ones (#SPILL!, #CALC! …)
+_COM_ERRORS = {code + 2000 - 2146828288: text for code, text in EXCEL_ERRORS.items()}
+_ERROR_TEXTS = frozenset(EXCEL_ERRORS.values())
 
 
 def error_cells(grid: list[list[Any]]) -> tuple[list[list[Any]], list[tuple[int, str, str]]]:

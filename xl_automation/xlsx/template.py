@@ -24,7 +24,7 @@ from xl_automation.model.schema import BY_KEY, Column
 
 HEADER_ROW = 3                      # 1-based, as Excel shows it
 LEDGER_FIRST_DATA_ROW = 4
-PREPARED_ROWS = 2000                # rows that carry drop-downs, hints and overdue colouring
+PREPARED_ROWS = 10000               # rows that carry drop-downs, hints and overdue colouring (a busy hall's month)
 LEDGER_LAST_PREPARED_ROW = LEDGER_FIRST_DATA_ROW + PREPARED_ROWS - 1
 FROZEN_COLUMNS = 2                  # 受理编号 and 受理时间 stay visible while scrolling right
 

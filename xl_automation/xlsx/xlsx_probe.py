@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
-from xl_automation.model.ledger import LedgerError
+from xl_automation.model.ledger import LedgerError, column_letter
 from xl_automation.xlsx.number_formats import cells_showing_time
 from xl_automation.xlsx.ole_probe import MAX_SHEETS, check_biff, check_container
 
@@ -30,6 +30,11 @@ KEEP_XML_BYTES = 64 << 20     # a sheet's XML kept in memory at most (a 60,000-r
 # BIFF8 record types (MS-XLS 2.3)
 _BOF, _EOF, _BOUNDSHEET, _DATEMODE, _FILEPASS, _ROW, _SST = 0x0809, 0x000A, 0x0085, 0x0022, 0x002F, 0x0208, 0x00FC
 _DIMENSIONS = 0x0200
+_FORMULA, _BOOLERR = 0x0006, 0x0205
+# Excel's error values by their BIFF code (MS-XLS 2.5.97.2 BErr; COM's CVErr numbers are these + 2000)
+EXCEL_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+                0x2A: "#N/A", 0x2B: "#GETTING_DATA", 45: "#SPILL!", 46: "#CONNECT!", 47: "#BLOCKED!",
+                48: "#UNKNOWN!", 49: "#FIELD!", 50: "#CALC!", 51: "#BUSY!"}
 _BIFF8_ROWS, _BIFF8_COLUMNS = 65536, 256
 _ROW_HIDDEN_FLAG = 0x20   # fDyZero in the ROW record's flags
 
@@ -63,11 +68,11 @@ class Probe:
                     errors: list[tuple[int, str, str]] | None = None) -> set[int]:
         """1-based numbers of the rows Excel hides in a sheet (empty when unknown). keep: receives the
         sheet's XML as inflated, then None to say it is complete (nothing when over KEEP_XML_BYTES).
-        errors: receives (row, column letters, value) of each cell holding an error value (not for .xls),
-        which calamine reads as blank."""
+        errors: receives (row, column letters, value) of each cell holding an error value, which calamine
+        reads as blank."""
         try:
             if self.format == "xls":
-                return _biff_hidden_rows(self.biff, self.sheet_offsets[sheet])
+                return _biff_hidden_rows(self.biff, self.sheet_offsets[sheet], errors)
             return _xml_hidden_rows(self.path, self.sheet_parts[sheet], keep, errors)
         except (KeyError, OSError, EOFError, ValueError, IndexError, RuntimeError, NotImplementedError,
                 zipfile.BadZipFile, zlib.error, struct.error):
@@ -326,13 +331,22 @@ def _short_unicode(data: bytes, pos: int) -> str:
     return raw.decode("utf-16-le" if flags & 1 else "latin-1")
 
 
-def _biff_hidden_rows(biff: bytes, offset: int) -> set[int]:
+def _biff_hidden_rows(biff: bytes, offset: int, errors: list[tuple[int, str, str]] | None = None) -> set[int]:
+    """Hidden rows of the sheet's substream; its error cells into errors: a FORMULA whose cached result is an
+    error (FormulaValue: 0xFFFF in its last two bytes, type 2, the code in its third byte) or a BOOLERR
+    holding an error constant."""
     hidden, depth = set(), 0
     for rtype, pos, size in _records(biff, offset):
         if rtype == _ROW and size >= 16:
             row, flags = struct.unpack_from("<H", biff, pos)[0], struct.unpack_from("<H", biff, pos + 12)[0]
             if flags & _ROW_HIDDEN_FLAG:
                 hidden.add(row + 1)
+        elif errors is not None and depth == 1 and (
+                (rtype == _FORMULA and size >= 14 and biff[pos + 6] == 2 and biff[pos + 12:pos + 14] == b"\xff\xff")
+                or (rtype == _BOOLERR and size >= 8 and biff[pos + 7] == 1)):
+            row, col = struct.unpack_from("<HH", biff, pos)
+            code = biff[pos + 8] if rtype == _FORMULA else biff[pos + 6]
+            errors.append((row + 1, column_letter(col + 1), EXCEL_ERRORS.get(code, "")))
         elif rtype == _BOF:
             depth += 1          # embedded charts open their own substreams
         elif rtype == _EOF:
