@@ -112,3 +112,25 @@ def test_transfer_chain_whose_accepting_row_is_not_in_the_period_counts_once():
     (d,) = cons.details
     assert (d.window, d.handled_by, d.values["result"]) == ("ZLS02", ("ZLS03",), "已办结")
     assert figures(cons.details)["received"] == 1
+
+
+def test_a_transfer_joins_the_accepted_request_it_belongs_to_when_two_windows_used_the_same_number():
+    """A accepted 张三's request as X-1 and C, by a collision of numbering, 李四's as X-1 a day later; B
+    received 李四's through the liaison group. B's row is C's request (same applicant and phone), not a
+    受理编号 conflict with A's: it was left standing beside C's row, 李四's request counted twice."""
+    a = good_row(request_id="X-1", received_at=datetime(2026, 11, 5, 9), applicant="张三", phone="13800000001")
+    c = good_row(request_id="X-1", received_at=datetime(2026, 11, 6, 9), applicant="李四", phone="13900000002")
+    b = good_row(request_id="x-1", channel="联络群转入", received_at=datetime(2026, 11, 6, 10), applicant="李四",
+                 phone="13900000002")
+    cons = consolidate([source("ZLS01", a), source("ZLS02", b), source("ZLS03", c)], PERIOD, CONFIG, NOW)
+    assert [(d.window, d.values["applicant"], d.handled_by) for d in cons.details] == [
+        ("ZLS01", "张三", ()), ("ZLS03", "李四", ("ZLS02",))]
+    assert [(s.kind, s.window, s.other_window) for s in cons.suspects if s.kind != SAME_PHONE] == [
+        ("同一受理编号（未经联络群转入）", "ZLS03", "ZLS01")]
+    assert conserved(cons) and cons.merged == 1
+    # a transfer plausibly neither's stays apart, listed as a conflict with the first acceptor
+    stranger = dict(b, applicant="王五", phone="13700000003")
+    cons = consolidate([source("ZLS01", a), source("ZLS02", stranger), source("ZLS03", c)], PERIOD, CONFIG, NOW)
+    assert len(cons.details) == 3 and cons.merged == 0
+    assert ("受理编号冲突（转入记录与原受理记录不是同一申请人）", "ZLS02", "ZLS01") in [
+        (s.kind, s.window, s.other_window) for s in cons.suspects]

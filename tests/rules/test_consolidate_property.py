@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from xl_automation.model import config as cfg
 from xl_automation.model.ledger import LedgerRow
-from xl_automation.rules.consolidate import Source, _plausible, consolidate, fate_key, moment
+from xl_automation.rules.consolidate import EXCLUDED_EARLIER, Source, _plausible, consolidate, fate_key, moment
 from xl_automation.rules.cross_month import request_key
 from xl_automation.rules.normalize import DateOnly
 from xl_automation.rules.periods import Period
@@ -120,10 +120,14 @@ def test_every_row_is_in_exactly_one_place_and_the_figures_count_receipts_once(s
 @given(sources())
 def test_with_an_archive_that_knows_nothing_every_row_is_still_in_one_place_and_nothing_is_carried(srcs):
     """The cross-month rules over an archive with an earlier period and none of these requests: rows closed
-    before the period come back as 补报, transfers merge with them; nothing is 结转 (nothing was counted)."""
+    before the period come back as 补报, transfers merge with them; nothing is 结转 (nothing was counted).
+    Pairs the month's own merge saw (both rows among its requests) stay as it decided them."""
     from xl_automation.rules.cross_month import apply
     from xl_automation.rules.sla import Clock
     cons = consolidate(srcs, PERIOD, CONFIG, NOW)
+    plain = {(d.window, d.file, d.source_row) for d in cons.details}
+    revived = {(x.window, x.file, x.source_row) for x in cons.excluded if x.reason == EXCLUDED_EARLIER}
+    merged_before = {m for d in cons.details for m in d.merged_rows}
     apply(cons, srcs, {}, lambda k: {}, Clock(CONFIG.policy, NOW), {w.code: (w.code, w.name) for w in CONFIG.windows})
     read = Counter((s.window, s.path.name, r.excel_row) for s in srcs for r in s.rows)
     placed = Counter((d.window, d.file, d.source_row) for d in cons.details)
@@ -138,17 +142,28 @@ def test_with_an_archive_that_knows_nothing_every_row_is_still_in_one_place_and_
         assert f["rows_in"] == len(s.rows) == f["details"] + f["merged"] + f["excluded"]
     assert not any(d.carried for d in cons.details)
     assert figures(cons.details)["received"] == len(cons.details)
-    # one request, one row: no 联络群转入 stays beside another window's row it would merge into (as within a
-    # month: an accepting row, or a 联络群转入 received before it, plausibly the same applicant's)
+    # one request, one row: no 联络群转入 stays beside another window's row it would merge into when the month's
+    # merge did not see the two together (one closed before the period, brought back): an accepting row, or a
+    # 联络群转入 received before it, plausibly the same applicant's
     names = {w.code: (w.code, w.name) for w in CONFIG.windows}
     for d in cons.details:
         if d.values.get("channel") != "联络群转入" or not request_key(d.values).strip():
             continue
         twins = [o for o in cons.details if o is not d and o.window != d.window
                  and request_key(o.values) == request_key(d.values)
+                 and revived & {(o.window, o.file, o.source_row), (d.window, d.file, d.source_row)}
                  and (o.values.get("channel") != "联络群转入" or _earlier(o, d))
                  and _plausible((o, LedgerRow(0, o.values), False), (d, LedgerRow(0, d.values), False), names)]
         assert twins == [], [(o.window, o.values["channel"], o.late_reported) for o in twins + [d]]
+
+    # and rows the month's merge had kept apart are joined only through a row it never saw (closed before
+    # the period, brought back): every request merged anew holds one
+    for d in cons.details:
+        new = [tuple(_MERGED.match(m).groups()) for m in d.merged_rows if m not in merged_before]
+        if new:
+            rows = {(d.window, d.file, d.source_row)} | {(w, f, int(r)) for w, f, r in new}
+            assert rows & revived, (d.window, d.source_row, d.merged_rows)
+            assert (d.window, d.file, d.source_row) in revived | plain
 
 
 def _earlier(a, b) -> bool:

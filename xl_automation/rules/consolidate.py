@@ -265,12 +265,16 @@ def _merge_transfers(candidates, clock: Clock, names: dict[str, tuple[str, str]]
         for other in (by_time[1:] if accepting else ()):
             if candidates[other][0].window != candidates[owner][0].window:
                 suspects.append(_suspect(SAME_ID, candidates, other, owner))
-        group = [owner]
+        # each accepting row heads its own request (two windows may have used one number: a likely duplicate
+        # above); a receiving row joins the first, in receipt order, it is plausibly part of
+        groups = [[head] for head in by_time] if accepting else [[owner]]
         for i in sorted((i for i in receiving if i != owner), key=lambda i: _sort_time(candidates[i][1])):
             if candidates[i][0].window == candidates[owner][0].window:
                 continue
-            if any(_plausible(candidates[g], candidates[i], names) for g in group):
-                absorbed[i] = owner
+            group = next((g for g in groups if candidates[g[0]][0].window != candidates[i][0].window
+                          and any(_plausible(candidates[m], candidates[i], names) for m in g)), None)
+            if group is not None:
+                absorbed[i] = group[0]
                 group.append(i)
             else:
                 suspects.append(_suspect(ID_CONFLICT, candidates, i, owner))

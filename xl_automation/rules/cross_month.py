@@ -79,6 +79,9 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         ids.setdefault(k.key, []).append(k)
 
     names = names or {}
+    start = cons.period.start
+    renumbered: set[tuple[str, str]] = set()    # rows told apart from the request an earlier report knew
+    matched: set[tuple[str, str]] = set()       # rows found to be the request an earlier report knew
 
     def same_request(origin_window: str, origin_values, window: str, values) -> bool:
         """The same 受理编号 in two windows is one request when plausibly the same applicant's (as within a month)."""
@@ -86,13 +89,23 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                            False), (Source(window, Path(""), "", [], "submission"), LedgerRow(0, values), False), names)
 
     def lookup(window: str, values) -> Known | None:
-        """Known under this window, or under another when it is plausibly the same request (a transfer)."""
+        """Known under this window, or under another when it is plausibly the same request (a transfer). A row
+        received inside this period that an earlier report knew under its number (receipt since corrected, or
+        the number given again) is that request only when plausibly the same applicant's."""
         key = request_key(values)
-        return known.get((window, key)) or next(
+        own = known.get((window, key))
+        if own is not None and (_moment(values.get("received_at")) or start) >= start \
+                and not same_request(window, values_of(own), window, values):
+            renumbered.add((window, key))
+            own = None
+        elif own is not None:
+            matched.add((window, key))
+        return own or next(
             (k for k in ids.get(key, ()) if k.window != window and same_request(k.window, values_of(k), window, values)),
             None)
     # 1. earlier rows excluded as closed before the period: new to the group → 补报
     still_excluded = []
+    revived: set[int] = set()          # rows the month's own merge did not see (closed before the period)
     for ex in cons.excluded:
         if ex.reason == EXCLUDED_EARLIER:
             src, row = by_pos[(ex.window, ex.file, ex.source_row)]
@@ -101,6 +114,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 d = _detail(src, row, False, clock)
                 d.late_reported = True
                 cons.details.append(d)
+                revived.add(id(d))
                 _move(cons, ex.window, ex.file, "excluded", "details")
                 continue
             if k.open and k.window == ex.window:
@@ -108,6 +122,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
                 # outcome carries it (结转, closed), else the archive would keep it open and call it 未续报
                 d = _detail(src, row, True, clock)
                 cons.details.append(d)
+                revived.add(id(d))
                 _move(cons, ex.window, ex.file, "excluded", "details")
                 continue
             ex.reason = already_counted_reason(k.first_period)
@@ -118,7 +133,6 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     # outcomes; a request it shows still open that the group knows is the window's current submission's
     # to carry (or to leave out: 未续报), not the older file's
     late_files = set(getattr(cons, "fate_keys", {}))
-    start = cons.period.start
     details = []
     for d in cons.details:
         if d.late_reported:
@@ -159,10 +173,12 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
         # this month) merges with its origin too, bringing them along
         if d.values.get("channel") == TRANSFER_CHANNEL:
             counted = (d.window, rid) in known
-            # the normal merge merged every plausible pair it saw: one left here was not seen together. Into
-            # the acceptor's row first; into another 联络群转入 only when that was received first (it owns the
-            # chain, as within a month). Carried when either was counted before
+            # the normal merge decided every pair it saw (merged, or listed as a conflict): only a pair one of
+            # which it did not see (brought back by 1.) is merged here. Into the acceptor's row first; into
+            # another 联络群转入 only when that was received first (it owns the chain, as within a month).
+            # Carried when either was counted before
             late = min((o for o in here.get(rid, ()) if o.window != d.window and id(o) not in folded
+                        and (id(o) in revived or id(d) in revived)
                         and not (first_receipt(o) > first_receipt(d) and o.values.get("channel") == TRANSFER_CHANNEL)
                         and same_request(o.window, o.values, d.window, d.values)),
                        key=lambda o: (o.values.get("channel") == TRANSFER_CHANNEL, first_receipt(o)), default=None)
@@ -204,6 +220,7 @@ def apply(cons, sources, known: Mapping[tuple[str, str], Known], values_of: Call
     submitted = {s.window for s in own}            # a window with only a late file did not submit: 未报送
     seen = {(s.window, request_key(r.values)) for s in own for r in s.rows}
     seen |= {(d.window, request_key(d.values)) for d in cons.details}
+    seen -= renumbered - matched                # only another request under its number: the known one is missing
     seen_ids = {request_key(r.values) for s in own for r in s.rows
                 if r.values.get("channel") == TRANSFER_CHANNEL}
     def moved_on(k: Known) -> bool:
