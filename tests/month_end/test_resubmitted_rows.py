@@ -12,6 +12,7 @@ from xl_automation.demo.sample import sample_rows
 from xl_automation.month_end.submission import MANIFEST_SUFFIX, sha256_of
 from xl_automation.report.list_submissions import RESUBMISSION_MISSING, RESUBMISSION_UNCHECKED, SUBMISSION_SHEET
 from xl_automation.xlsx.fill import fill_ledger
+from xl_automation.model.labels import NEWEST_UNUSABLE
 
 NOW = datetime(2026, 11, 20, 12)
 
@@ -153,3 +154,28 @@ def test_a_late_file_of_an_earlier_period_resubmitted_without_a_row_lists_it_whe
 def _submit_period(path, inbox, period, when):
     done = run("submit", path, "--to", inbox, "--period", period, "--now", when)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_when_the_newest_submission_cannot_be_used_the_report_says_the_older_one_counts(tmp_path):
+    """ZLS01 resubmits, and its newest copy is changed after submitting (or damaged): the earlier copy is in
+    force. The newest copy was listed under 未采用的文件, but nobody was told that the month counts the window
+    by its older submission: the window believes its resubmission counted."""
+    inbox, _, first = _resubmitted_without_one_row(tmp_path)
+    newest = max(inbox.glob(f"ZLS01*{MANIFEST_SUFFIX}"), key=lambda p: json.loads(p.read_text("utf-8"))["submitted_at"])
+    copy = inbox / json.loads(newest.read_text("utf-8"))["copy_file"]
+    copy.write_bytes(copy.read_bytes() + b"\0")                      # changed after submitting
+    data = consolidate_json(inbox, tmp_path / "report.xlsx", "--no-archive")
+    assert data["rows_in"] == 8 + 5                                  # the earlier copy counts
+    (entry,) = data["newest_unusable"]
+    assert (entry["window"], entry["file"], entry["in_force"]) == ("ZLS01", copy.name, first["copy_file"])
+    assert "sha256" in entry["reason"]
+    ws = openpyxl.load_workbook(tmp_path / "report.xlsx")[SUBMISSION_SHEET]
+    header, listed = _section(ws, NEWEST_UNUSABLE)
+    assert header[:5] == ("窗口编码", "窗口名称", "无法使用的报送", "原因", "本期采用的报送")
+    assert [(r[0], r[2], r[4]) for r in listed] == [("ZLS01", copy.name, first["copy_file"])]
+    text = run("consolidate", inbox, "--period", "2026-11", "--out", tmp_path / "r2.xlsx", "--no-archive",
+               "--now", "2026-11-25 10:00")
+    line = next(x for x in text.stdout.splitlines() if copy.name in x and first["copy_file"] in x)
+    assert NEWEST_UNUSABLE in line
+    notice = run("notice", inbox, "--period", "2026-11", "--now", "2026-11-25 10:00", "--no-archive")
+    assert notice.returncode == 0 and copy.name in notice.stdout and first["copy_file"] in notice.stdout

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 import xlsxwriter
 
+from xl_automation.model.labels import NEWEST_UNUSABLE
 from xl_automation.rules.normalize import clean_text
 from xl_automation.rules.periods import Period
 
@@ -66,6 +67,8 @@ def summary_body(data: dict[str, Any]) -> list[str]:
         lines.append(f"重新报送后不再出现的需求 {len(data['resubmission_missing'])} 件（未计入，逐行见报表“报送情况”表）"
                      + (f"；无法核对的被替换报送 {len(data['resubmission_unchecked'])} 个"
                         if data["resubmission_unchecked"] else ""))
+    lines += [f"{NEWEST_UNUSABLE}：{x['window']} {x['file']}（{x['reason']}），本期采用 {x['in_force']}"
+              for x in data.get("newest_unusable", ())]
     lines += [f"行数：读入 {data['rows_in']} = 明细 {data['rows_in_details']} + 转办合并 {data['rows_merged']}"
               f" + 不计入本期 {data['rows_excluded']}",
               f"本期受理 {data['received']} 件，往期结转 {data['carried_over']} 件；"

@@ -21,6 +21,9 @@ INFO_KEYS = (INFO_WINDOW_CODE, INFO_WINDOW_NAME, INFO_COMPANY, INFO_PERIOD,
              INFO_PERIOD_RANGE, INFO_TEMPLATE_VERSION)
 
 SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
+# a window whose latest submission could not be used: the month counts it by an earlier one (report, console,
+# notice say so, with the file, why, and the submission in force)
+NEWEST_UNUSABLE = "较晚的报送无法使用、本期按较早的报送汇总（请该窗口重新报送）"
 TICK = "√"
 
 

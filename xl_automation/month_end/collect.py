@@ -71,6 +71,9 @@ class Collected:
     superseded_unread: list[dict[str, str]] = field(default_factory=list)
     # late submissions of an earlier period replaced by a later one of that period (listed among the skipped)
     superseded_earlier: list[Source] = field(default_factory=list)
+    # the reverse: a window's LATER submission of the period could not be used, an earlier one is in force:
+    # {"window", "file", "reason", "in_force"}; the window must be told its resubmission did not count
+    newest_unusable: list[dict[str, str]] = field(default_factory=list)
 
     def read_line(self) -> str:
         """The progress line once every file is read."""
@@ -213,25 +216,31 @@ def collect(folder: Path, period: Period, config: Config, now: datetime, on_file
     result.sources = sorted((s for s in latest.values() if s.for_period is None), key=lambda s: order.index(s.window))
     result.earlier = sorted((s for s in latest.values() if s.for_period is not None),
                             key=lambda s: (order.index(s.window), s.for_period))
-    result.superseded_unread = _superseded_unread(unread, result, period.label)
+    _unusable_submissions(unread, result, period.label)
     return result
 
 
-def _superseded_unread(unread: list[tuple[dict[str, Any], str]], result: Collected, label: str) -> list[dict[str, str]]:
-    """The unusable copies that an in-force submission of the same window and period superseded (submitted
-    earlier): their rows could not be compared with the newest copy. The reason is the rejected entry's."""
+def _unusable_submissions(unread: list[tuple[dict[str, Any], str]], result: Collected, label: str) -> None:
+    """Sound manifests of the period whose copy could not be used, beside the window's submission in force:
+    submitted before it, their rows could not be compared with the newest copy (superseded_unread); submitted
+    after it, the window's resubmission did not count and the month stands on the earlier one
+    (newest_unusable). The reason is the rejected entry's."""
     in_force = {s.window: s for s in result.sources}
     reasons = {x.get("file"): x.get("reason", "") for x in result.rejected}
-    out = []
     for data, name in unread:
         src = in_force.get(data["window"])
         try:
             at = datetime.fromisoformat(data["submitted_at"])
         except ValueError:
             continue
-        if data["period"] == label and src is not None and src.submitted_at is not None and at < src.submitted_at:
-            out.append({"window": src.window, "file": name, "reason": reasons.get(name, ""), "newest": src.path.name})
-    return out
+        if data["period"] != label or src is None or src.submitted_at is None:
+            continue
+        if at < src.submitted_at:
+            result.superseded_unread.append({"window": src.window, "file": name, "reason": reasons.get(name, ""),
+                                             "newest": src.path.name})
+        elif at > src.submitted_at:
+            result.newest_unusable.append({"window": src.window, "file": name, "reason": reasons.get(name, ""),
+                                           "in_force": src.path.name})
 
 
 def _plain(path: Path, ledger, folder: Path, period: Period, config: Config, now: datetime) -> tuple[str, Any]:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from xl_automation.month_end.collect import Collected
 from xl_automation.model.config import Config
+from xl_automation.model.labels import NEWEST_UNUSABLE
 from xl_automation.rules.consolidate import Consolidation
 from xl_automation.rules.periods import due_day
 from xl_automation.rules.masking import is_organisation, mask_name
@@ -80,9 +81,14 @@ def resubmission_lines(collected: Collected, consolidation: Consolidation, confi
     counted: the last submission is the window's word), and superseded copies that could not be compared."""
     missing = getattr(consolidation, "resubmission_missing", [])
     unread = getattr(collected, "superseded_unread", [])
-    if not missing and not unread:
-        return []
+    newest = getattr(collected, "newest_unusable", [])
     lines = []
+    for x in newest:
+        name = config.window(x["window"]).name if config.window(x["window"]) else x["window"]
+        lines.append(f"· {name}：{NEWEST_UNUSABLE}：{one_line(x['file'])}（{one_line(x['reason'])}），"
+                     f"本期采用 {one_line(x['in_force'])}")
+    if not missing and not unread:
+        return lines
     if missing:
         lines.append(f"重新报送后不再出现的需求（此前的报送中有、最后一次报送中没有，未计入，{len(missing)} 件）：")
         for w in config.windows:

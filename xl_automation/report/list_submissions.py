@@ -6,7 +6,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, SEVERITY_ZH
+from xl_automation.model.labels import INFO_WINDOW_CODE as WINDOW, INFO_WINDOW_NAME as WINDOW_NAME, NEWEST_UNUSABLE, \
+    SEVERITY_ZH
 from xl_automation.month_end.collect import Collected
 from xl_automation.report.list_rows import EXCLUDED_SHEET
 from xl_automation.report.list_table import H, Lists
@@ -37,6 +38,11 @@ def write_submissions(lists: Lists, statuses: list["WindowStatus"], collected: C
     if collected.superseded or getattr(collected, "superseded_unread", None) \
             or getattr(consolidation, "resubmission_missing", None):
         r = _resubmission_missing(lists, ws, r, collected, consolidation)
+    newest_unusable = getattr(collected, "newest_unusable", [])
+    if newest_unusable:
+        ws.write_string(r + 1, 0, NEWEST_UNUSABLE, lists.book.section)
+        r = lists.table(ws, r + 2, [WINDOW, WINDOW_NAME, "无法使用的报送", "原因", "本期采用的报送"], (
+            [x["window"], lists.name_of(x["window"]), x["file"], x["reason"], x["in_force"]] for x in newest_unusable))
     if collected.earlier:
         # late submissions of an earlier period found in this folder: their new requests are this report's 补报
         ws.write_string(r + 1, 0, "补交的往期报送（其中未报过的需求计为本期补报）", lists.book.section)

@@ -33,6 +33,8 @@ def summary_json(collected, cons, info, report: Path, conf) -> dict[str, Any]:
         "resubmission_missing": [m.as_json(received_text({"received_at": m.received_at}), cons.period.label)
                                  for m in missing],
         "resubmission_unchecked": list(getattr(collected, "superseded_unread", [])),
+        # a window's later submission that could not be used: the month counts it by an earlier one
+        "newest_unusable": list(getattr(collected, "newest_unusable", [])),
         "files_earlier_period": [{"window": s.window, "file": s.path.name, "period": s.for_period, "rows": len(s.rows)}
                                  for s in getattr(collected, "earlier", ())],
         "rows_in": cons.rows_in,
