@@ -12,7 +12,7 @@ from xl_automation.model import config as cfg
 from xl_automation.rules.cross_month import role
 from xl_automation.rules.periods import Period
 
-from support.archive_world import run_months as run, window_source as source
+from support.archive_world import link_result, run_months as run, window_source as source
 from support.rows import good_row
 
 CONF = cfg.load()
@@ -48,11 +48,7 @@ def two_requests(draw):
 def link_row(links, n: int, rid: str, i: int, at: datetime):
     """Link i of request n as its window's row stands at moment `at`."""
     window, t, outcome, closes = links[i]
-    result = "办理中"
-    if outcome == "已办结" and closes < at:
-        result = "已办结"
-    if outcome == "已转办" and links[i + 1][1] < at:
-        result = "已转办"
+    result = link_result(links, i, at)
     nxt = links[i + 1][0] if i + 1 < len(links) else None
     applicant, phone = PEOPLE[n]
     return good_row(request_id=rid, channel="联络群转入" if i else "窗口现场", received_at=t,

@@ -7,7 +7,7 @@ from xl_automation.model import config as cfg
 from xl_automation.rules.cross_month import role
 from xl_automation.rules.periods import Period
 
-from support.archive_world import figures_only, run_months as run, window_source as source
+from support.archive_world import figures_only, link_result, run_months as run, window_source as source
 from support.rows import good_row
 
 CONF = cfg.load()
@@ -91,11 +91,7 @@ def chains(draw):
 def link_row(links, i: int, at: datetime):
     """Link i's row as it stands at moment `at`."""
     window, t, outcome, closes = links[i]
-    result = "办理中"
-    if outcome == "已办结" and closes < at:
-        result = "已办结"
-    if outcome == "已转办" and links[i + 1][1] < at:
-        result = "已转办"
+    result = link_result(links, i, at)
     nxt = links[i + 1][0] if i + 1 < len(links) else None
     # each link types the id its own way: the case of its letters does not make another request
     return good_row(request_id="x-1" if i % 2 else "X-1", channel="联络群转入" if i else "窗口现场", received_at=t,

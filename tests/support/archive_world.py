@@ -236,3 +236,14 @@ def run_months(tmp_path: Path, months: list[tuple[str, list[Source]]], earlier: 
                 for k, (p, srcs) in enumerate(months)]
     finally:
         archive.close()
+
+
+def link_result(links, i: int, at: datetime) -> str:
+    """办理结果 of link i of a transfer chain (window, receipt, outcome, closing time) as its row stands at
+    moment `at`: 已办结 once closed, 已转办 once the next link has received it, else 办理中."""
+    _, _, outcome, closes = links[i]
+    if outcome == "已办结" and closes < at:
+        return "已办结"
+    if outcome == "已转办" and links[i + 1][1] < at:
+        return "已转办"
+    return "办理中"
