@@ -43,6 +43,11 @@ def _resubmitted_without_one_row(tmp_path):
     return inbox, gone, json.loads(first.read_text("utf-8"))
 
 
+def _bulletin_text(data) -> str:
+    import docx
+    return "\n".join(p.text for p in docx.Document(data["bulletin"]).paragraphs)
+
+
 def _section(ws, title):
     """The rows of the table under a section title on the sheet, up to the next blank row."""
     values = list(ws.iter_rows(values_only=True))
@@ -66,6 +71,7 @@ def test_a_row_deleted_before_resubmitting_is_listed_not_counted(tmp_path):
     counts = {w["code"]: w["resubmission_missing"] for w in data["windows"]}
     assert counts["ZLS01"] == 1 and sum(counts.values()) == 1
     assert data["rows_in"] == 7 + 5        # the newest copy is the window's word: the deleted row is not counted
+    assert "重新报送后不再出现的需求1件" in _bulletin_text(data)       # the 通报 sent upward says so too
     ws = openpyxl.load_workbook(tmp_path / "report.xlsx")[SUBMISSION_SHEET]
     header, listed = _section(ws, RESUBMISSION_MISSING)
     assert header[:8] == ("窗口编码", "窗口名称", "被替换的文件", "行", "受理时间", "办理结果", "受理编号", "最后一次报送的文件")
@@ -169,6 +175,7 @@ def test_when_the_newest_submission_cannot_be_used_the_report_says_the_older_one
     (entry,) = data["newest_unusable"]
     assert (entry["window"], entry["file"], entry["in_force"]) == ("ZLS01", copy.name, first["copy_file"])
     assert "sha256" in entry["reason"]
+    assert f"{CONF.window('ZLS01').name}较晚的报送无法使用，本期按其较早的报送汇总" in _bulletin_text(data)
     ws = openpyxl.load_workbook(tmp_path / "report.xlsx")[SUBMISSION_SHEET]
     header, listed = _section(ws, NEWEST_UNUSABLE)
     assert header[:5] == ("窗口编码", "窗口名称", "无法使用的报送", "原因", "本期采用的报送")

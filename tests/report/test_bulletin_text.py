@@ -68,3 +68,11 @@ def test_the_submission_sentence_names_exactly_the_missing_late_and_resubmitted(
             assert label + "、".join(f"窗口{i}" for i in sorted(names)) in said
         else:
             assert none in said and label not in said
+
+
+def test_the_submission_sentence_says_what_a_resubmission_dropped_and_who_is_counted_by_an_older_copy():
+    statuses = [SimpleNamespace(name="窗口1", missing=False, late=False, resubmitted=True)]
+    said = text.submissions(SimpleNamespace(statuses=statuses), CONFIG, [], 3, ["窗口2"])
+    assert "重新报送后不再出现的需求3件" in said and "窗口2较晚的报送无法使用，本期按其较早的报送汇总" in said
+    quiet = text.submissions(SimpleNamespace(statuses=statuses), CONFIG, [])
+    assert "不再出现" not in quiet and "较晚的报送" not in quiet

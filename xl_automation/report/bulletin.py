@@ -46,10 +46,13 @@ def title_of(period_label: str) -> str:
 
 def write_bulletin(path: Path, *, consolidation: Consolidation, info: "ReportInfo", config: Config, now: datetime,
                    previous: PeriodFigures | None = None, history: Sequence[PeriodFigures] = (),
-                   unrenewed: Sequence[Unrenewed] = (), rejected: Sequence[dict[str, str]] = ()) -> Bulletin:
+                   unrenewed: Sequence[Unrenewed] = (), rejected: Sequence[dict[str, str]] = (),
+                   newest_unusable: Sequence[dict[str, str]] = ()) -> Bulletin:
+    """newest_unusable: collect's entries of windows counted by an earlier submission (their later one
+    could not be used), said in 报送情况 with rejected."""
     figs = bulletin_figures(consolidation, info, config.data, previous)
     w = _Writer(OfficialDocument(), figs, consolidation, info, config)
-    w.write(now, previous, history, unrenewed, rejected)
+    w.write(now, previous, history, unrenewed, rejected, newest_unusable)
     partial = path.with_name(f".~{path.stem}.partial.docx")
     try:
         w.doc.save(partial)
@@ -84,7 +87,7 @@ class _Writer:
             return
         self.doc.images(pngs)
 
-    def write(self, now, previous, history, unrenewed, rejected) -> None:
+    def write(self, now, previous, history, unrenewed, rejected, newest_unusable=()) -> None:
         f, period = self.figs, self.cons.period
         units = list(dict.fromkeys(s.supervisor for s in self.info.statuses))
         self.doc.title(title_of(f["period"]))
@@ -97,7 +100,11 @@ class _Writer:
         self.business()
         self.overdue(unrenewed)
         self.heading("报送情况")
-        self.doc.paragraph(text.submissions(self.info, self.config, rejected))
+        names = {w.code: w.name for w in self.config.windows}
+        self.doc.paragraph(text.submissions(self.info, self.config, rejected,
+                                            len(getattr(self.cons, "resubmission_missing", ())),
+                                            list(dict.fromkeys(names.get(x["window"], x["window"])
+                                                               for x in newest_unusable))))
         self.units()
         self.heading("工作要求")
         for paragraph in text.requirements(f, self.config):

@@ -144,8 +144,11 @@ def seriousness(d: Detail) -> tuple:
     return (d.clock.status == LATE, -(d.clock.minutes or 0), d.values["received_at"])
 
 
-def submissions(info: ReportInfo, config: Config, rejected: Sequence[dict[str, str]]) -> str:
-    """五、报送情况: missing, late and resubmitted windows; files that could not be read."""
+def submissions(info: ReportInfo, config: Config, rejected: Sequence[dict[str, str]], dropped: int = 0,
+                older_in_force: Sequence[str] = ()) -> str:
+    """五、报送情况: missing, late and resubmitted windows; requests a resubmission no longer carries (dropped,
+    listed in the workbook, not counted); windows counted by an earlier submission because their later one
+    could not be used (older_in_force, their names); files that could not be read."""
     st = info.statuses
     due_day = config.policy.get("submission_due_day", 25)
     missing = [s.name for s in st if s.missing]
@@ -155,6 +158,11 @@ def submissions(info: ReportInfo, config: Config, rejected: Sequence[dict[str, s
     parts.append(f"未报送的窗口：{'、'.join(missing)}；" if missing else "各窗口均已报送；")
     parts.append(f"逾期报送的窗口：{'、'.join(late)}；" if late else "无逾期报送；")
     parts.append(f"重新报送的窗口：{'、'.join(again)}（以最后一次报送为准）。" if again else "无重新报送。")
+    if dropped:
+        parts.append(f"重新报送后不再出现的需求{dropped}件，以最后一次报送为准未计入，请相关窗口核对是否误删"
+                     "（逐条见报表“报送情况”表）。")
+    if older_in_force:
+        parts.append(f"{'、'.join(older_in_force)}较晚的报送无法使用，本期按其较早的报送汇总，请重新报送。")
     if rejected:
         parts.append(f"另有{len(rejected)}个文件无法读取，未计入：" + "、".join(r.get("file", "") for r in rejected) + "。")
     return "".join(parts)

@@ -87,7 +87,8 @@ def write_documents(out: Path, collected, cons, conf, now, *, show_personal_info
     data = summary_json(collected, cons, info, out, conf)
     status("正在生成通报……")
     bulletin = write_bulletin(bulletin_path(out), consolidation=cons, info=info, config=conf, now=now,
-                              rejected=collected.rejected, previous=previous, history=history, unrenewed=unrenewed)
+                              rejected=collected.rejected, previous=previous, history=history, unrenewed=unrenewed,
+                              newest_unusable=getattr(collected, "newest_unusable", ()))
     data["bulletin"] = str(bulletin.path)
     data["bulletin_figures"] = bulletin.figures
     if bulletin.notes:
