@@ -14,8 +14,8 @@ from xl_automation.model import labels
 from xl_automation.model.findings import Finding, make
 from xl_automation.model.ledger import Ledger, LedgerError, gc_paused
 from xl_automation.rules.normalize import clean_text
-from xl_automation.xlsx.ledger_layout import HEADER_SCAN_ROWS, MIN_HEADER_MATCHES, find_header, hidden_row_findings, error_cell_findings, \
-    layout_of
+from xl_automation.xlsx.ledger_layout import HEADER_SCAN_ROWS, MIN_HEADER_MATCHES, error_cell_findings, find_header, \
+    hidden_row_findings, layout_of
 from xl_automation.xlsx.row_values import ledger_rows
 from xl_automation.xlsx.xlsx_probe import Probe, detect_format, probe
 

@@ -32,9 +32,9 @@ _BOF, _EOF, _BOUNDSHEET, _DATEMODE, _FILEPASS, _ROW, _SST = 0x0809, 0x000A, 0x00
 _DIMENSIONS = 0x0200
 _FORMULA, _BOOLERR = 0x0006, 0x0205
 # Excel's error values by their BIFF code (MS-XLS 2.5.97.2 BErr; COM's CVErr numbers are these + 2000)
-EXCEL_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
-                0x2A: "#N/A", 0x2B: "#GETTING_DATA", 45: "#SPILL!", 46: "#CONNECT!", 47: "#BLOCKED!",
-                48: "#UNKNOWN!", 49: "#FIELD!", 50: "#CALC!", 51: "#BUSY!"}
+EXCEL_ERRORS = {0: "#NULL!", 7: "#DIV/0!", 15: "#VALUE!", 23: "#REF!", 29: "#NAME?", 36: "#NUM!", 42: "#N/A",
+                43: "#GETTING_DATA", 45: "#SPILL!", 46: "#CONNECT!", 47: "#BLOCKED!", 48: "#UNKNOWN!",
+                49: "#FIELD!", 50: "#CALC!", 51: "#BUSY!"}
 _BIFF8_ROWS, _BIFF8_COLUMNS = 65536, 256
 _ROW_HIDDEN_FLAG = 0x20   # fDyZero in the ROW record's flags
 
